@@ -1,0 +1,448 @@
+//! The kernel-shaped audit rule: what `struct audit_rule_data` carries, nothing more.
+//!
+//! A [`Rule`] is built from rule text by `syntax::parse` and, later, decoded from netlink
+//! replies; both land here unchanged so one evaluator and one printer serve both. The model
+//! is lossless: fields keep their order (the kernel's identity is order-sensitive, see
+//! reference §2.4), strings are bytes, unknown field numbers and lists pass through.
+//!
+//! This module knows nothing of text: printing lives in `model::listing`, parsing in `syntax`.
+
+use crate::model::field::FieldType;
+
+/// The filter list a rule lives on (`flags & ~PREPEND` on the wire, `linux/audit.h`
+/// `AUDIT_FILTER_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum List {
+    /// `user` (0): user-space messages.
+    User,
+    /// `task` (1): evaluated once at fork.
+    Task,
+    /// `exit` (4): evaluated at syscall exit; the only list most rules use.
+    Exit,
+    /// `exclude` (5, alias `type`): drops records by type.
+    Exclude,
+    /// `filesystem` (6): `fstype` rules.
+    Filesystem,
+    /// `io_uring` (7): audit 4.x only.
+    IoUring,
+    /// Anything else the kernel reports (obsolete `entry` 2, `watch` 3, future lists).
+    Other(u32),
+}
+
+impl List {
+    /// The kernel's list number.
+    pub fn number(self) -> u32 {
+        match self {
+            List::User => 0,
+            List::Task => 1,
+            List::Exit => 4,
+            List::Exclude => 5,
+            List::Filesystem => 6,
+            List::IoUring => 7,
+            List::Other(n) => n,
+        }
+    }
+
+    /// The list for a kernel list number.
+    pub fn from_number(n: u32) -> List {
+        match n {
+            0 => List::User,
+            1 => List::Task,
+            4 => List::Exit,
+            5 => List::Exclude,
+            6 => List::Filesystem,
+            7 => List::IoUring,
+            n => List::Other(n),
+        }
+    }
+
+    /// auditctl's name for the list, as printed by `auditctl -l`.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            List::User => "user",
+            List::Task => "task",
+            List::Exit => "exit",
+            List::Exclude => "exclude",
+            List::Filesystem => "filesystem",
+            List::IoUring => "io_uring",
+            List::Other(_) => return None,
+        })
+    }
+}
+
+/// What a matching rule does (`AUDIT_NEVER` 0, `AUDIT_POSSIBLE` 1, `AUDIT_ALWAYS` 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Suppress the event (or, on `exclude`, drop the record).
+    Never,
+    /// Deprecated; auditctl refuses to send it.
+    Possible,
+    /// Record the event.
+    Always,
+    /// An action number auditctl does not know.
+    Other(u32),
+}
+
+impl Action {
+    /// The kernel's action number.
+    pub fn number(self) -> u32 {
+        match self {
+            Action::Never => 0,
+            Action::Possible => 1,
+            Action::Always => 2,
+            Action::Other(n) => n,
+        }
+    }
+
+    /// The action for a kernel action number.
+    pub fn from_number(n: u32) -> Action {
+        match n {
+            0 => Action::Never,
+            1 => Action::Possible,
+            2 => Action::Always,
+            n => Action::Other(n),
+        }
+    }
+
+    /// auditctl's name for the action.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Action::Never => "never",
+            Action::Possible => "possible",
+            Action::Always => "always",
+            Action::Other(_) => return None,
+        })
+    }
+}
+
+/// A field operator, as encoded in `fieldflags[i]` (`linux/audit.h` `AUDIT_*` operators).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `&` (AUDIT_BIT_MASK 0x08000000)
+    BitMask,
+    /// `<` (0x10000000)
+    LessThan,
+    /// `>` (0x20000000)
+    GreaterThan,
+    /// `!=` (0x30000000)
+    NotEqual,
+    /// `=` (0x40000000)
+    Equal,
+    /// `&=` (AUDIT_BIT_TEST 0x48000000)
+    BitTest,
+    /// `<=` (0x50000000)
+    LessOrEqual,
+    /// `>=` (0x60000000)
+    GreaterOrEqual,
+    /// Any other encoding the kernel might report.
+    Other(u32),
+}
+
+impl Op {
+    /// Operators in auditctl's search order: the first one found in `name OP value` wins
+    /// (libaudit `audit_rule_fieldpair_data`, reference §1.5).
+    pub const SEARCH_ORDER: [Op; 8] = [
+        Op::NotEqual,
+        Op::GreaterOrEqual,
+        Op::LessOrEqual,
+        Op::BitTest,
+        Op::Equal,
+        Op::GreaterThan,
+        Op::LessThan,
+        Op::BitMask,
+    ];
+
+    /// The wire encoding.
+    pub fn number(self) -> u32 {
+        match self {
+            Op::BitMask => 0x0800_0000,
+            Op::LessThan => 0x1000_0000,
+            Op::GreaterThan => 0x2000_0000,
+            Op::NotEqual => 0x3000_0000,
+            Op::Equal => 0x4000_0000,
+            Op::BitTest => 0x4800_0000,
+            Op::LessOrEqual => 0x5000_0000,
+            Op::GreaterOrEqual => 0x6000_0000,
+            Op::Other(n) => n,
+        }
+    }
+
+    /// The operator for a wire encoding.
+    pub fn from_number(n: u32) -> Op {
+        Op::SEARCH_ORDER
+            .into_iter()
+            .find(|op| op.number() == n)
+            .unwrap_or(Op::Other(n))
+    }
+
+    /// The operator's text in rule syntax (empty for unknown encodings).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::BitMask => "&",
+            Op::LessThan => "<",
+            Op::GreaterThan => ">",
+            Op::NotEqual => "!=",
+            Op::Equal => "=",
+            Op::BitTest => "&=",
+            Op::LessOrEqual => "<=",
+            Op::GreaterOrEqual => ">=",
+            Op::Other(_) => "",
+        }
+    }
+}
+
+/// A field value: a number (`values[i]`) or a string carried in `buf`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// A 32-bit value as the kernel stores it (signed values are two's complement).
+    Num(u32),
+    /// A string field's bytes (path, dir, key, exe, subj_*, obj_*); never NUL-terminated.
+    Str(Vec<u8>),
+}
+
+/// One `(type, operator, value)` triple of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// The field number (`AUDIT_UID`, `AUDIT_ARCH`, ...); unknown numbers pass through.
+    pub kind: FieldType,
+    /// The comparison operator.
+    pub op: Op,
+    /// The value compared against.
+    pub value: Value,
+}
+
+impl Field {
+    /// A numeric field.
+    pub fn num(kind: FieldType, op: Op, value: u32) -> Field {
+        Field {
+            kind,
+            op,
+            value: Value::Num(value),
+        }
+    }
+
+    /// A string field.
+    pub fn str(kind: FieldType, op: Op, value: impl Into<Vec<u8>>) -> Field {
+        Field {
+            kind,
+            op,
+            value: Value::Str(value.into()),
+        }
+    }
+
+    /// The numeric value, if this is a numeric field.
+    pub fn number(&self) -> Option<u32> {
+        match self.value {
+            Value::Num(n) => Some(n),
+            Value::Str(_) => None,
+        }
+    }
+
+    /// The string value, if this is a string field.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            Value::Num(_) => None,
+        }
+    }
+}
+
+/// Number of syscall bits the kernel's mask holds (`AUDIT_BITMASK_SIZE` words of 32 bits).
+pub const MASK_WORDS: usize = 64;
+
+/// The first syscall-class selector bit: bits 2032..=2047 select classes, not syscalls.
+pub const CLASS_BITS_START: u32 = 2032;
+
+/// The 64×u32 syscall bitmask: syscall `n` is bit `n % 32` of word `n / 32`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Mask(pub [u32; MASK_WORDS]);
+
+impl Mask {
+    /// No syscall selected (task, user, exclude and filesystem rules).
+    pub const EMPTY: Mask = Mask([0; MASK_WORDS]);
+
+    /// Every syscall, as the kernel stores `-S all` (and a syscall rule with no `-S`): words
+    /// 0–62 all ones, word 63 with the class selector bits cleared (reference §1.4).
+    pub fn all() -> Mask {
+        let mut words = [u32::MAX; MASK_WORDS];
+        words[MASK_WORDS - 1] = 0x0000_FFFF;
+        Mask(words)
+    }
+
+    /// Whether auditctl would print this mask as `-S all`: it looks at words 0–62 only.
+    pub fn is_all(&self) -> bool {
+        self.0[..MASK_WORDS - 1].iter().all(|w| *w == u32::MAX)
+    }
+
+    /// Whether no bit is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// Set the bit for syscall number `nr`. Returns false if `nr` is outside the mask.
+    pub fn set(&mut self, nr: u32) -> bool {
+        let word = (nr / 32) as usize;
+        if word >= MASK_WORDS {
+            return false;
+        }
+        self.0[word] |= 1 << (nr % 32);
+        true
+    }
+
+    /// Whether syscall number `nr` is selected.
+    pub fn has(&self, nr: u32) -> bool {
+        let word = (nr / 32) as usize;
+        word < MASK_WORDS && self.0[word] & (1 << (nr % 32)) != 0
+    }
+
+    /// Set every bit (auditctl's `-S all` before the kernel clears the class bits).
+    pub fn set_all(&mut self) {
+        *self = Mask::all();
+    }
+
+    /// Selected syscall numbers in ascending order, class selector bits excluded.
+    pub fn syscalls(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..CLASS_BITS_START).filter(move |nr| self.has(*nr))
+    }
+}
+
+impl std::fmt::Debug for Mask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_all() {
+            return f.write_str("Mask(all)");
+        }
+        f.debug_list().entries(self.syscalls()).finish()
+    }
+}
+
+/// Byte that joins several keys into the one FILTERKEY field (`AUDIT_KEY_SEPARATOR`).
+pub const KEY_SEPARATOR: u8 = 0x01;
+
+/// Total key bytes allowed, separators included (`AUDIT_MAX_KEY_LEN`).
+pub const MAX_KEY_LEN: usize = 256;
+
+/// One audit rule, exactly as the kernel holds it.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The filter list.
+    pub list: List,
+    /// The action.
+    pub action: Action,
+    /// Added with `-A` (`AUDIT_FILTER_PREPEND`): goes to the head of the list. Not part of the
+    /// rule's identity and never echoed by the kernel.
+    pub prepend: bool,
+    /// Fields in the order they were given; the key, if any, is the last one.
+    pub fields: Vec<Field>,
+    /// The syscall mask.
+    pub mask: Mask,
+}
+
+impl Rule {
+    /// An empty rule on `list` with `action`.
+    pub fn new(list: List, action: Action) -> Rule {
+        Rule {
+            list,
+            action,
+            prepend: false,
+            fields: Vec::new(),
+            mask: Mask::EMPTY,
+        }
+    }
+
+    /// The keys of the rule (the FILTERKEY field split at 0x01), in order.
+    pub fn keys(&self) -> Vec<&[u8]> {
+        self.fields
+            .iter()
+            .filter(|f| f.kind == FieldType::KEY)
+            .filter_map(Field::bytes)
+            .flat_map(|k| k.split(|b| *b == KEY_SEPARATOR))
+            .collect()
+    }
+
+    /// Fields of one type, in order.
+    pub fn fields_of(&self, kind: FieldType) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(move |f| f.kind == kind)
+    }
+
+    /// The arch this rule is restricted to: the value of its first `arch=` field.
+    pub fn arch(&self) -> Option<u32> {
+        self.fields_of(FieldType::ARCH)
+            .find(|f| f.op == Op::Equal)
+            .and_then(Field::number)
+    }
+
+    /// Whether this rule is the kernel's *identical* twin of `other` (reference §2.4):
+    /// list, action, fields in order with operators and values, and the syscall mask. The
+    /// prepend flag is ignored. `-d`, `-W` and "Rule exists" use this.
+    pub fn same_identity(&self, other: &Rule) -> bool {
+        self.list == other.list
+            && self.action == other.action
+            && self.fields == other.fields
+            && self.identity_mask() == other.identity_mask()
+    }
+
+    /// The mask as the kernel compares it: class selector bits cleared.
+    fn identity_mask(&self) -> [u32; MASK_WORDS] {
+        let mut words = self.mask.0;
+        words[MASK_WORDS - 1] &= 0x0000_FFFF;
+        words
+    }
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        self.same_identity(other)
+    }
+}
+
+impl Eq for Rule {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_all_matches_the_kernel_listing() {
+        let all = Mask::all();
+        assert!(all.is_all());
+        assert_eq!(all.0[63], 0x0000_FFFF);
+        assert!(all.has(0) && all.has(2031) && !all.has(2032));
+    }
+
+    #[test]
+    fn mask_set_and_iterate() {
+        let mut m = Mask::EMPTY;
+        assert!(m.set(313) && m.set(175) && m.set(176));
+        assert!(!m.set(2048));
+        assert_eq!(m.syscalls().collect::<Vec<_>>(), vec![175, 176, 313]);
+    }
+
+    #[test]
+    fn identity_ignores_prepend_and_class_bits() {
+        let mut a = Rule::new(List::Exit, Action::Always);
+        a.mask = Mask::all();
+        let mut b = a.clone();
+        b.prepend = true;
+        b.mask.0[63] = u32::MAX;
+        assert_eq!(a, b);
+        b.fields
+            .push(Field::str(FieldType::KEY, Op::Equal, b"k".to_vec()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn keys_split_on_separator() {
+        let mut r = Rule::new(List::Exit, Action::Always);
+        r.fields
+            .push(Field::str(FieldType::KEY, Op::Equal, b"a\x01bc".to_vec()));
+        assert_eq!(r.keys(), vec![&b"a"[..], &b"bc"[..]]);
+    }
+
+    #[test]
+    fn op_numbers_round_trip() {
+        for op in Op::SEARCH_ORDER {
+            assert_eq!(Op::from_number(op.number()), op);
+        }
+        assert_eq!(Op::from_number(7), Op::Other(7));
+    }
+}

@@ -1,0 +1,3 @@
+//! Lines and tokens as `auditctl -R` sees them.
+//!
+//! STUB: to be written.

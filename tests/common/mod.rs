@@ -1,0 +1,109 @@
+//! Shared test support. Include with `mod common;` from an integration test.
+//!
+//! Kernel safety (DEVELOPERS.md): every test that touches kernel audit state runs inside
+//! [`with_kernel`], which takes one `flock` shared by every test process, starts from no rules,
+//! and always restores no rules and `enabled 0`, even when the test panics. Rule text given to
+//! the real auditctl goes through [`safe_rules`], which drops `-e`, `-f 2` and
+//! `--loginuid-immutable` lines so nothing can lock the kernel or panic it.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::process::Command;
+
+/// Path of the lock every kernel-touching test process shares.
+pub const KERNEL_LOCK: &str = "/run/lock/auditguard-kernel.lock";
+
+extern "C" {
+    fn flock(fd: i32, operation: i32) -> i32;
+}
+const LOCK_EX: i32 = 2;
+
+/// Whether the real auditctl is installed and we may talk to the kernel (root, audit socket).
+pub fn kernel_available() -> bool {
+    Command::new("auditctl")
+        .arg("-s")
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("enabled"))
+        .unwrap_or(false)
+}
+
+/// Run `auditctl ARGS`, returning (exit code, stdout, stderr).
+pub fn auditctl(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new("auditctl")
+        .args(args)
+        .output()
+        .expect("run auditctl");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn enabled_state() -> Option<String> {
+    let (_, out, _) = auditctl(&["-s"]);
+    out.lines()
+        .find_map(|l| l.strip_prefix("enabled ").map(str::to_string))
+}
+
+fn restore() {
+    let _ = auditctl(&["-D"]);
+    let _ = auditctl(&["-e", "0"]);
+}
+
+/// Run `f` holding the kernel lock, starting from and always returning to no rules and
+/// `enabled 0`. Panics (after restoring) if `f` panicked. Refuses to run on a locked kernel.
+pub fn with_kernel<T>(f: impl FnOnce() -> T) -> T {
+    std::fs::create_dir_all("/run/lock").ok();
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(KERNEL_LOCK)
+        .expect("open kernel lock");
+    // SAFETY: flock on a valid, open file descriptor; blocks until the lock is ours.
+    let rc = unsafe { flock(lock.as_raw_fd(), LOCK_EX) };
+    assert_eq!(rc, 0, "flock {KERNEL_LOCK}");
+    assert_ne!(
+        enabled_state().as_deref(),
+        Some("2"),
+        "kernel audit rules are locked (enabled 2): reboot required"
+    );
+    restore();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    restore();
+    drop(lock);
+    match result {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e),
+    }
+}
+
+/// Rule text made safe to load into a shared kernel: `-e` lines (which could lock with
+/// `-e 2`), `-f 2` (panic on failure) and `--loginuid-immutable` are dropped.
+pub fn safe_rules(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let t: Vec<&str> = l.split(' ').filter(|s| !s.is_empty()).collect();
+            !(t.first() == Some(&"-e")
+                || (t.first() == Some(&"-f") && t.get(1) == Some(&"2"))
+                || t.iter().any(|w| w.starts_with("--loginuid")))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Debian's example rule files (`/usr/share/doc/auditd/examples/rules/*.rules`), sorted.
+pub fn debian_examples() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new("/usr/share/doc/auditd/examples/rules");
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "rules"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
