@@ -16,4 +16,5 @@
 pub mod host;
 pub mod load;
 pub mod model;
+pub mod control;
 pub mod syntax;

@@ -1,1 +1,337 @@
-//! STUB
+//! What `auditctl -R FILE` puts into a freshly booted kernel, simulated line by line.
+//!
+//! auditctl 3.0.9 semantics (reference §1.1, §7.2): each line is one invocation; the first
+//! failing line stops the load unless an earlier line said `-c` or `-i`; rules loaded before
+//! the failure stay loaded; `-D` empties the lists (or deletes the rules whose key contains
+//! the `-D -k` text); `-A` puts a rule at the head of its list; adding the kernel's identical
+//! twin of a loaded rule fails with "Rule exists"; after `-e 2` every change fails with
+//! EPERM; a watch whose parent directory is missing on the target fails with ENOENT.
+//!
+//! The result is the ordered kernel list, each rule with the file:line it came from. This
+//! module never reads files itself except through the [`Host`] for the kernel's own checks.
+
+use crate::host::{FileKind, Host};
+use crate::load::Origin;
+use crate::model::{FieldType, List, Rule};
+use crate::syntax::{Command, LineKind, ParsedLine};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// A rule in the simulated kernel, with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedRule {
+    /// The rule, as the kernel holds it.
+    pub rule: Rule,
+    /// The file and line that added it.
+    pub origin: Origin,
+    /// The text of that line (for evidence).
+    pub text: Vec<u8>,
+}
+
+/// A line that failed to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The file and line.
+    pub origin: Origin,
+    /// What went wrong, in auditctl's words.
+    pub message: String,
+    /// The text of the line.
+    pub text: Vec<u8>,
+}
+
+/// Everything the load did.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOutcome {
+    /// The kernel's rule lists after the load, each list in kernel order, lists in
+    /// `auditctl -l` order (user, task, exit, exclude, filesystem, io_uring, others).
+    pub rules: Vec<LoadedRule>,
+    /// Lines that failed, in file order.
+    pub errors: Vec<LoadError>,
+    /// The line at which the load stopped (the first error without `-c`/`-i` before it).
+    pub stopped_at: Option<Origin>,
+    /// Rules on lines after the stop that would have loaded: evidence for "never loaded".
+    pub not_reached: Vec<LoadedRule>,
+    /// The last `-e` value set, with its line.
+    pub enabled: Option<(u32, Origin)>,
+    /// Where `-e 2` locked the rules, if it did.
+    pub locked_at: Option<Origin>,
+    /// Lines refused because they came after `-e 2` (reported together as advice).
+    pub after_lock: Vec<Origin>,
+    /// Where `-f 2` (panic on failure) was set, if it was.
+    pub panic_on_failure: Option<Origin>,
+    /// auditctl's exit status: 0, or 1 when the load stopped or `-c` saw errors.
+    pub exit_status: i32,
+}
+
+impl LoadOutcome {
+    /// Rules of one list, in kernel order.
+    pub fn list(&self, list: List) -> impl Iterator<Item = &LoadedRule> {
+        self.rules.iter().filter(move |r| r.rule.list == list)
+    }
+
+    /// The bare kernel rules, in `auditctl -l` order.
+    pub fn kernel_rules(&self) -> Vec<Rule> {
+        self.rules.iter().map(|r| r.rule.clone()).collect()
+    }
+}
+
+/// The message auditctl prints when the kernel refuses a request with errno `e`.
+fn kernel_refusal(what: &str, errno_text: &str) -> String {
+    format!("Error sending {what} request ({errno_text})")
+}
+
+/// Simulation state: per-list rule vectors kept apart until the end.
+struct Kernel {
+    lists: Vec<(List, Vec<LoadedRule>)>,
+}
+
+impl Kernel {
+    fn list_mut(&mut self, list: List) -> &mut Vec<LoadedRule> {
+        if let Some(i) = self.lists.iter().position(|(l, _)| *l == list) {
+            return &mut self.lists[i].1;
+        }
+        self.lists.push((list, Vec::new()));
+        &mut self.lists.last_mut().expect("just pushed").1
+    }
+
+    fn contains(&self, rule: &Rule) -> bool {
+        self.lists
+            .iter()
+            .any(|(l, rs)| *l == rule.list && rs.iter().any(|r| r.rule.same_identity(rule)))
+    }
+
+    fn into_rules(mut self) -> Vec<LoadedRule> {
+        self.lists.sort_by_key(|(l, _)| listing_rank(*l));
+        self.lists.into_iter().flat_map(|(_, rs)| rs).collect()
+    }
+}
+
+/// The order in which `auditctl -l` prints lists.
+pub fn listing_rank(list: List) -> (u32, u32) {
+    match list {
+        List::User => (0, 0),
+        List::Task => (1, 0),
+        List::Exit => (2, 0),
+        List::Exclude => (3, 0),
+        List::Filesystem => (4, 0),
+        List::IoUring => (5, 0),
+        List::Other(n) => (6, n),
+    }
+}
+
+/// Simulate `auditctl -R` over parsed lines. `origin_of` maps a parsed line to where it
+/// really came from (for augenrules output: the `rules.d` file and line), `host` answers the
+/// kernel's filesystem checks for watches.
+pub fn simulate(
+    lines: &[ParsedLine],
+    text: &[u8],
+    origin_of: &dyn Fn(&ParsedLine) -> Origin,
+    host: &dyn Host,
+) -> LoadOutcome {
+    let mut out = LoadOutcome::default();
+    let mut kernel = Kernel { lists: Vec::new() };
+    let mut ignore = false;
+    let mut continue_error = false;
+    let mut failed_with_continue = false;
+    let mut locked = false;
+
+    for (index, line) in lines.iter().enumerate() {
+        let line_text = text.get(line.range.clone()).unwrap_or_default();
+        let origin = origin_of(line);
+        let result = match &line.kind {
+            LineKind::Blank | LineKind::Comment => Ok(()),
+            LineKind::Error(d) => Err(d.message.clone()),
+            LineKind::Commands(cmds) => {
+                let mut r = Ok(());
+                for cmd in cmds {
+                    match cmd {
+                        Command::IgnoreErrors => ignore = true,
+                        Command::ContinueOnError => {
+                            ignore = true;
+                            continue_error = true;
+                        }
+                        _ => {}
+                    }
+                    r = apply(cmd, &mut kernel, &mut out, &mut locked, &origin, line_text, host);
+                    if r.is_err() {
+                        break;
+                    }
+                }
+                r
+            }
+        };
+        if let Err(message) = result {
+            if locked && !matches!(line.kind, LineKind::Error(_)) {
+                out.after_lock.push(origin.clone());
+            }
+            out.errors.push(LoadError {
+                origin: origin.clone(),
+                message,
+                text: line_text.to_vec(),
+            });
+            if !ignore {
+                out.stopped_at = Some(origin);
+                out.exit_status = 1;
+                out.not_reached = not_reached(&lines[index + 1..], text, origin_of);
+                break;
+            }
+            if continue_error {
+                failed_with_continue = true;
+            }
+        }
+    }
+    if failed_with_continue {
+        out.exit_status = 1;
+    }
+    out.rules = kernel.into_rules();
+    out
+}
+
+/// Carry out one command against the simulated kernel.
+fn apply(
+    cmd: &Command,
+    kernel: &mut Kernel,
+    out: &mut LoadOutcome,
+    locked: &mut bool,
+    origin: &Origin,
+    line_text: &[u8],
+    host: &dyn Host,
+) -> Result<(), String> {
+    let refuse_if_locked = |what: &str| {
+        if *locked {
+            Err(kernel_refusal(what, "Operation not permitted"))
+        } else {
+            Ok(())
+        }
+    };
+    match cmd {
+        Command::AddRule(rule) => {
+            refuse_if_locked("add rule data")?;
+            check_watch_targets(rule, host)?;
+            if kernel.contains(rule) {
+                return Err(kernel_refusal("add rule data", "Rule exists"));
+            }
+            let loaded = LoadedRule {
+                rule: Rule {
+                    prepend: false,
+                    ..rule.clone()
+                },
+                origin: origin.clone(),
+                text: line_text.to_vec(),
+            };
+            let list = kernel.list_mut(rule.list);
+            if rule.prepend {
+                list.insert(0, loaded);
+            } else {
+                list.push(loaded);
+            }
+        }
+        Command::DeleteRule(rule) => {
+            refuse_if_locked("delete rule data")?;
+            let list = kernel.list_mut(rule.list);
+            match list.iter().position(|r| r.rule.same_identity(rule)) {
+                Some(i) => {
+                    list.remove(i);
+                }
+                None => {
+                    return Err(kernel_refusal(
+                        "delete rule data",
+                        "No such file or directory",
+                    ))
+                }
+            }
+        }
+        Command::DeleteAll { key } => {
+            // auditctl lists the rules and deletes them one by one; when locked, the
+            // first delete fails.
+            let any = kernel.lists.iter().any(|(_, rs)| !rs.is_empty());
+            if *locked && any {
+                return Err(kernel_refusal("delete rule data", "Operation not permitted"));
+            }
+            for (_, rules) in kernel.lists.iter_mut() {
+                rules.retain(|r| match key {
+                    None => false,
+                    Some(k) => !key_contains(&r.rule, k),
+                });
+            }
+        }
+        Command::SetEnabled(n) => {
+            refuse_if_locked("enable")?;
+            out.enabled = Some((*n, origin.clone()));
+            if *n == 2 {
+                *locked = true;
+                out.locked_at = Some(origin.clone());
+            }
+        }
+        Command::SetFailure(n) => {
+            refuse_if_locked("failure")?;
+            if *n == 2 {
+                out.panic_on_failure = Some(origin.clone());
+            }
+        }
+        Command::SetRateLimit(_)
+        | Command::SetBacklogLimit(_)
+        | Command::SetBacklogWaitTime(_)
+        | Command::ResetLost
+        | Command::ResetBacklogWaitTimeActual
+        | Command::LoginuidImmutable => refuse_if_locked("status")?,
+        Command::ContinueOnError | Command::IgnoreErrors | Command::NoEffect(_) => {}
+    }
+    Ok(())
+}
+
+/// Whether the rule's key (all keys joined by 0x01, as the kernel stores it) contains `needle`,
+/// as `auditctl -D -k` and `-l -k` match.
+fn key_contains(rule: &Rule, needle: &[u8]) -> bool {
+    rule.fields_of(FieldType::KEY)
+        .filter_map(|f| f.bytes())
+        .any(|k| needle.is_empty() || k.windows(needle.len()).any(|w| w == needle))
+}
+
+/// The kernel's ENOENT checks for watches: a `path` (or `exe`) needs its parent directory,
+/// a `dir` needs the directory itself.
+fn check_watch_targets(rule: &Rule, host: &dyn Host) -> Result<(), String> {
+    for field in &rule.fields {
+        let Some(path) = field.bytes() else { continue };
+        let path = Path::new(OsStr::from_bytes(path));
+        let needs = match field.kind {
+            FieldType::PATH | FieldType::EXE => path.parent(),
+            FieldType::DIR => Some(path),
+            _ => None,
+        };
+        let Some(needed) = needs else { continue };
+        match host.stat(needed) {
+            Ok(m) if m.kind == FileKind::Dir || field.kind == FieldType::DIR => {}
+            _ => {
+                return Err(kernel_refusal(
+                    "add rule data",
+                    "No such file or directory",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rules the lines after a stop would have added (ignoring their interactions): the evidence
+/// for "your rule is never loaded because the load stopped at X".
+fn not_reached(
+    rest: &[ParsedLine],
+    text: &[u8],
+    origin_of: &dyn Fn(&ParsedLine) -> Origin,
+) -> Vec<LoadedRule> {
+    rest.iter()
+        .filter_map(|line| match &line.kind {
+            LineKind::Commands(cmds) => cmds.iter().find_map(|c| match c {
+                Command::AddRule(rule) => Some(LoadedRule {
+                    rule: rule.clone(),
+                    origin: origin_of(line),
+                    text: text.get(line.range.clone()).unwrap_or_default().to_vec(),
+                }),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,185 @@
+//! Event classes: the concrete events a requirement is about ("b32 init_module by a user",
+//! "exec of /usr/sbin/insmod through the b64 execve by a user"), and where paths really lead
+//! on the target.
+
+use crate::control::{Control, RequirementKind};
+use crate::host::{FileKind, Host};
+use crate::model::{syscalls, Machine};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// The audit record type that carries the key (`AUDIT_SYSCALL`).
+pub const AUDIT_SYSCALL: u32 = 1300;
+
+/// Lowest uid of a real user: `UID_MIN` of the target's `/etc/login.defs`, else 1000.
+pub fn uid_min(host: &dyn Host) -> u32 {
+    host.read(Path::new("/etc/login.defs"))
+        .ok()
+        .and_then(|text| {
+            text.split(|b| *b == b'\n').find_map(|line| {
+                let line = std::str::from_utf8(line).ok()?;
+                let mut words = line.split_whitespace();
+                (words.next()? == "UID_MIN").then_some(())?;
+                words.next()?.parse().ok()
+            })
+        })
+        .unwrap_or(1000)
+}
+
+/// One event that must produce a keyed record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The ABI the syscall is made through.
+    pub abi: Machine,
+    /// The syscall number in that ABI's table.
+    pub syscall: u32,
+    /// The syscall's name (for messages).
+    pub syscall_name: String,
+    /// For exec events: the executed path as named (parent resolved on the target).
+    pub exec_path: Option<Vec<u8>>,
+    /// Lowest login uid of a user action; the highest is 4294967294 (4294967295 is unset).
+    pub auid_min: u32,
+}
+
+impl Event {
+    /// How the event is named in reports: `b64 init_module`, `exec /usr/sbin/insmod (b32)`.
+    pub fn label(&self, native: Machine) -> String {
+        let abi = abi_label(self.abi, native);
+        match &self.exec_path {
+            Some(p) => format!("exec {} ({abi})", String::from_utf8_lossy(p)),
+            None => format!("{abi} {}", self.syscall_name),
+        }
+    }
+}
+
+/// `b64`/`b32` when the ABI is the native or compat one of the target, else the machine name.
+pub fn abi_label(abi: Machine, native: Machine) -> &'static str {
+    if abi == native && abi.is_64bit() {
+        "b64"
+    } else if abi == native || Some(abi) == native.compat32() {
+        "b32"
+    } else {
+        abi.name()
+    }
+}
+
+/// An event a requirement expects, and whether its absence only earns advice.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// The requirement it belongs to.
+    pub requirement: String,
+    /// The event.
+    pub event: Event,
+    /// True for advice-only events (e.g. `finit_module`).
+    pub advice: bool,
+}
+
+/// Every event the control expects on a target of machine `native`.
+pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<Expectation> {
+    let auid_min = uid_min(host);
+    let mut out = Vec::new();
+    for req in &control.requirements {
+        for abi in native.abis() {
+            let mut push = |name: &str, exec_path: Option<Vec<u8>>, advice: bool| {
+                // A syscall the ABI does not have (create_module on aarch64) cannot happen.
+                if let Some(nr) = syscalls::number(abi, name) {
+                    out.push(Expectation {
+                        requirement: req.id.clone(),
+                        event: Event {
+                            abi,
+                            syscall: nr,
+                            syscall_name: name.to_string(),
+                            exec_path,
+                            auid_min,
+                        },
+                        advice,
+                    });
+                }
+            };
+            match req.kind {
+                RequirementKind::Syscall => {
+                    req.syscalls.iter().for_each(|s| push(s, None, false));
+                    req.advice_syscalls.iter().for_each(|s| push(s, None, true));
+                }
+                RequirementKind::Exec => {
+                    for p in &req.paths {
+                        let path = resolve(host, p.as_bytes(), false);
+                        push("execve", Some(path), false);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Most symlinks followed in one resolution (Linux's `MAXSYMLINKS`).
+const MAX_SYMLINKS: usize = 40;
+
+/// The target path `path` leads to, resolving symlinks on the target. With `follow_last`
+/// false the last component is kept as named (how the kernel treats a watch's leaf); the
+/// parent is always resolved (the kernel resolves it when the rule is added).
+pub fn resolve(host: &dyn Host, path: &[u8], follow_last: bool) -> Vec<u8> {
+    let mut todo: Vec<Vec<u8>> = split(path);
+    todo.reverse();
+    let mut done: Vec<Vec<u8>> = Vec::new();
+    let mut hops = 0;
+    while let Some(part) = todo.pop() {
+        if part == b".." {
+            done.pop();
+            continue;
+        }
+        done.push(part);
+        if todo.is_empty() && !follow_last {
+            break;
+        }
+        let here = join(&done);
+        let is_link = host
+            .lstat(Path::new(std::ffi::OsStr::from_bytes(&here)))
+            .is_ok_and(|m| m.kind == FileKind::Symlink);
+        if !is_link || hops >= MAX_SYMLINKS {
+            continue;
+        }
+        hops += 1;
+        let Ok(target) = host.read_link(Path::new(std::ffi::OsStr::from_bytes(&here))) else {
+            continue;
+        };
+        let target = target.as_os_str().as_bytes().to_vec();
+        done.pop();
+        if target.starts_with(b"/") {
+            done.clear();
+        }
+        let mut parts = split(&target);
+        parts.reverse();
+        todo.extend(parts);
+    }
+    join(&done)
+}
+
+fn split(path: &[u8]) -> Vec<Vec<u8>> {
+    path.split(|b| *b == b'/')
+        .filter(|p| !p.is_empty() && *p != b".")
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn join(parts: &[Vec<u8>]) -> Vec<u8> {
+    if parts.is_empty() {
+        return b"/".to_vec();
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// Whether `path` names a symlink on the target.
+pub fn is_symlink(host: &dyn Host, path: &[u8]) -> Option<Vec<u8>> {
+    let p = Path::new(std::ffi::OsStr::from_bytes(path));
+    match host.lstat(p) {
+        Ok(m) if m.kind == FileKind::Symlink => Some(resolve(host, path, true)),
+        _ => None,
+    }
+}
