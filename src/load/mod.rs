@@ -4,6 +4,7 @@
 pub mod auditctl;
 pub mod augenrules;
 pub mod detect;
+pub mod version_sort;
 
 use std::path::PathBuf;
 
