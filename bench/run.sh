@@ -1,0 +1,45 @@
+#!/bin/sh
+# Benchmarks (not timed tests): auditguard against the tools people use instead, on the same
+# roots. Needs hyperfine (Debian package `hyperfine`); uses augenrules (package `auditd`) and
+# oscap + the ComplianceAsCode datastream (packages `openscap-scanner`, `ssg-nondebian`) when
+# installed. Prints hyperfine tables and peak memory; ratios go into the closing notes.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+roots=${BENCH_ROOTS:-/tmp/auditguard-bench}
+"$here/make-roots.sh" "$roots" >/dev/null
+cargo build --release --quiet --manifest-path "$here/../Cargo.toml"
+ag="$here/../target/release/auditguard"
+runs="--warmup 3 --min-runs 20 -N"
+
+echo "== check on a typical root ($(cat "$roots"/typical/etc/audit/rules.d/* | wc -l) lines)"
+hyperfine $runs "$ag check --root $roots/typical" -i
+
+echo "== parse + simulate 100,000 lines in 1,000 files, vs cat of the same files"
+hyperfine $runs -i "$ag rules --root $roots/big" "cat $roots/big/etc/audit/rules.d/*.rules"
+
+echo "== merge: auditguard vs the real augenrules (a copy with its paths pointed at the root)"
+if command -v augenrules >/dev/null 2>&1; then
+    aug=$(mktemp)
+    sed -e "s#/etc/audit/rules.d#$roots/big/etc/audit/rules.d#g" \
+        -e "s#/etc/audit/audit.rules#$roots/big-audit.rules#g" "$(command -v augenrules)" > "$aug"
+    chmod +x "$aug"
+    hyperfine $runs -i "$ag merge --root $roots/big" "$aug --check"
+    rm -f "$aug"
+fi
+
+echo "== peak memory (max RSS, KiB)"
+for cmd in "check --root $roots/typical" "rules --root $roots/big" "merge --root $roots/big"; do
+    /usr/bin/time -f "%M KiB  auditguard $cmd" "$ag" $cmd >/dev/null 2>/tmp/ag-time || true
+    tail -n 1 /tmp/ag-time
+done
+
+echo "== check vs OpenSCAP (ComplianceAsCode rule audit_rules_kernel_module_loading)"
+ds=/usr/share/xml/scap/ssg/content/ssg-rhel9-ds.xml
+if command -v oscap >/dev/null 2>&1 && [ -f "$ds" ]; then
+    rule=xccdf_org.ssgproject.content_rule_audit_rules_kernel_module_loading
+    hyperfine --warmup 1 --min-runs 5 -i \
+        "$ag check --root $roots/typical" \
+        "env OSCAP_PROBE_ROOT=$roots/typical oscap xccdf eval --rule $rule $ds"
+else
+    echo "oscap or $ds not installed; skipped"
+fi
