@@ -375,7 +375,7 @@ fn edge_cases() -> Vec<Case> {
         case(
             "binary and long lines",
             vec![
-                file("a.rules", b"-a \0nul\n\xff\xfe\n-w /\x80 -k k\n".to_vec()),
+                file("a.rules", b"-a \0nul\n\xff\xfe\n-w /\x80 -k k\n"),
                 file("b.rules", format!("-a {}\n", "x".repeat(100_000))),
             ],
         ),

@@ -1,1 +1,665 @@
-//! STUB
+//! Which loader puts the audit rules into the kernel at boot on the target: augenrules (rules
+//! from `/etc/audit/rules.d`) or `auditctl -R FILE` — or that we cannot tell, and why.
+//!
+//! systemd (reference §4): the commands of `auditd.service`'s `ExecStartPost=` (audit ≤ 3.x)
+//! then of `audit-rules.service`'s `ExecStart=` (audit ≥ 4), each assembled as systemd does it
+//! ([`crate::load::systemd_unit`]: overrides, drop-ins, empty assignment resets, masking).
+//! Without any unit, SysV init: Debian's `/etc/default/auditd` or RHEL's
+//! `/etc/sysconfig/auditd` decide with `USE_AUGENRULES` whether `augenrules` runs before
+//! `auditctl -R /etc/audit/audit.rules`.
+//!
+//! Unlike ComplianceAsCode (which reads only the vendor unit), overrides and drop-ins count.
+//! Never guesses: anything it cannot classify is [`Loader::Unknown`] with the reason.
+
+use crate::host::Host;
+use crate::load::augenrules::{AUDIT_RULES, RULES_D};
+use crate::load::systemd_unit::{self, Assignment, ExecCommand, Unit};
+use std::path::{Path, PathBuf};
+
+/// The loader that runs at boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loader {
+    /// augenrules merges `rules.d` into `audit.rules`, which is then loaded (by
+    /// `augenrules --load`, or by `auditctl -R /etc/audit/audit.rules` after it).
+    Augenrules,
+    /// `auditctl -R file` loads a file that nothing regenerates.
+    Auditctl {
+        /// The file given to `-R`.
+        file: PathBuf,
+    },
+    /// Cannot tell (or nothing loads rules).
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The init system whose configuration decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// systemd units.
+    Systemd,
+    /// SysV init script and its defaults file.
+    SysV,
+    /// Neither found.
+    None,
+}
+
+/// A line that decided (or helped decide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line, when a line decided (not for defaults or masks).
+    pub line: Option<usize>,
+    /// What it says (the setting, or a description).
+    pub text: String,
+}
+
+/// The answer of [`detect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    /// The loader.
+    pub loader: Loader,
+    /// The file `auditctl -R` loads at boot (`/etc/audit/audit.rules` for augenrules), when
+    /// one is known.
+    pub rules_file: Option<PathBuf>,
+    /// Which init configuration decided.
+    pub init: Init,
+    /// The lines that decided, in the order they run.
+    pub evidence: Vec<Evidence>,
+    /// Things worth saying that did not decide (masked units, unrecognised commands).
+    pub notes: Vec<String>,
+}
+
+/// Directories the commands may live in (absolute paths elsewhere still count, with a note).
+const BIN_DIRS: &[&str] = &["/sbin", "/usr/sbin", "/usr/bin", "/bin"];
+
+/// What one command does to the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// augenrules regenerates audit.rules; with `--load` it also loads it.
+    Augenrules { load: bool },
+    /// `auditctl -R file`.
+    Load { file: PathBuf },
+}
+
+/// Detect the boot-time loader of `host`.
+pub fn detect(host: &dyn Host) -> Detection {
+    let mut notes = Vec::new();
+    let auditd = systemd_unit::find(host, "auditd.service");
+    let rules_unit = systemd_unit::find(host, "audit-rules.service");
+    if auditd == Unit::Missing && rules_unit == Unit::Missing {
+        return sysv(host);
+    }
+    let mut steps: Vec<(Step, Evidence)> = Vec::new();
+    for (unit, name, key) in [
+        (&auditd, "auditd.service", "ExecStartPost"),
+        (&rules_unit, "audit-rules.service", "ExecStart"),
+    ] {
+        match unit {
+            Unit::Missing => {}
+            Unit::Masked { path } => notes.push(format!(
+                "{name} is masked by {}: its commands do not run",
+                path.display()
+            )),
+            Unit::Found { files } => {
+                for a in systemd_unit::list_setting(host, files, "Service", key) {
+                    for cmd in systemd_unit::exec_commands(&a.value) {
+                        match step_of(&cmd, &mut notes, &a) {
+                            Some(step) => steps.push((step, evidence(&a, key))),
+                            None => notes.push(format!(
+                                "{}:{}: {key}={} does not load rules",
+                                a.path.display(),
+                                a.line,
+                                a.value
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    decide(steps, Init::Systemd, notes)
+}
+
+fn evidence(a: &Assignment, key: &str) -> Evidence {
+    Evidence {
+        path: a.path.clone(),
+        line: Some(a.line),
+        text: format!("{key}={}", a.value),
+    }
+}
+
+/// The rule-loading meaning of one command, if it has one.
+fn step_of(cmd: &ExecCommand, notes: &mut Vec<String>, at: &Assignment) -> Option<Step> {
+    let program = Path::new(&cmd.program);
+    let name = program.file_name()?.to_str()?;
+    if !matches!(name, "augenrules" | "auditctl") {
+        return None;
+    }
+    let dir = program.parent().filter(|d| !d.as_os_str().is_empty());
+    if dir.is_some_and(|d| !BIN_DIRS.iter().any(|b| Path::new(b) == d)) {
+        notes.push(format!(
+            "{}:{}: {} is not in {}; taken as {name}",
+            at.path.display(),
+            at.line,
+            cmd.program,
+            BIN_DIRS.join(", ")
+        ));
+    }
+    if name == "augenrules" {
+        return Some(Step::Augenrules {
+            load: cmd.args.iter().any(|a| a == "--load"),
+        });
+    }
+    // auditctl: `-R FILE` or `-RFILE` (getopt); the last one wins.
+    let mut file = None;
+    let mut args = cmd.args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "-R" {
+            file = args.next().cloned();
+        } else if let Some(rest) = arg.strip_prefix("-R") {
+            file = Some(rest.to_string());
+        }
+    }
+    file.map(|f| Step::Load { file: f.into() })
+}
+
+/// From the steps in run order to the loader.
+fn decide(steps: Vec<(Step, Evidence)>, init: Init, mut notes: Vec<String>) -> Detection {
+    let audit_rules = Path::new(AUDIT_RULES);
+    let mut regenerated = false;
+    // (file loaded, whether augenrules wrote it first, evidence)
+    let mut loads: Vec<(PathBuf, bool)> = Vec::new();
+    let mut evidence = Vec::new();
+    for (step, ev) in steps {
+        match step {
+            Step::Augenrules { load } => {
+                regenerated = true;
+                if load {
+                    loads.push((audit_rules.to_path_buf(), true));
+                } else {
+                    notes.push(format!(
+                        "{}: augenrules runs without --load",
+                        ev.path.display()
+                    ));
+                }
+            }
+            Step::Load { file } => {
+                let fresh = regenerated && file == audit_rules;
+                loads.push((file, fresh));
+            }
+        }
+        evidence.push(ev);
+    }
+    let detection = |loader, rules_file| Detection {
+        loader,
+        rules_file,
+        init,
+        evidence: evidence.clone(),
+        notes: notes.clone(),
+    };
+    let Some((first, _)) = loads.first().cloned() else {
+        let reason = if evidence.is_empty() {
+            "no augenrules --load or auditctl -R command runs at boot".to_string()
+        } else {
+            "augenrules runs but nothing loads its output (no --load, no auditctl -R)".to_string()
+        };
+        return detection(Loader::Unknown { reason }, None);
+    };
+    if loads.iter().all(|(_, fresh)| *fresh) {
+        return detection(Loader::Augenrules, Some(first));
+    }
+    if loads.iter().all(|(f, fresh)| !fresh && *f == first) {
+        return detection(
+            Loader::Auditctl {
+                file: first.clone(),
+            },
+            Some(first),
+        );
+    }
+    let files: Vec<String> = loads.iter().map(|(f, _)| f.display().to_string()).collect();
+    let reason = format!("several loaders run at boot (files: {})", files.join(", "));
+    detection(Loader::Unknown { reason }, None)
+}
+
+/// Which SysV defaults file, and how its script reads `USE_AUGENRULES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SysvFlavor {
+    /// Debian `/etc/init.d/auditd`: anything but `no`/`NO` (or unset) runs augenrules.
+    Debian,
+    /// Upstream/RHEL `auditd.init`: unset or empty does not; else anything but `no` after
+    /// `tr 'NO' 'no'`.
+    Rhel,
+}
+
+const SYSV_SCRIPTS: &[&str] = &["/etc/init.d/auditd", "/etc/rc.d/init.d/auditd"];
+
+fn sysv(host: &dyn Host) -> Detection {
+    let script = SYSV_SCRIPTS
+        .iter()
+        .map(Path::new)
+        .find_map(|p| host.read(p).ok().map(|b| (p, b)));
+    let flavor_of_script = script.as_ref().and_then(|(_, text)| {
+        let has = |s: &[u8]| text.windows(s.len()).any(|w| w == s);
+        if has(b"/etc/default/") {
+            Some(SysvFlavor::Debian)
+        } else if has(b"/etc/sysconfig/auditd") {
+            Some(SysvFlavor::Rhel)
+        } else {
+            None
+        }
+    });
+    let debian = Path::new("/etc/default/auditd");
+    let rhel = Path::new("/etc/sysconfig/auditd");
+    let flavor = flavor_of_script.or_else(|| {
+        if host.exists(debian) {
+            Some(SysvFlavor::Debian)
+        } else if host.exists(rhel) {
+            Some(SysvFlavor::Rhel)
+        } else {
+            None
+        }
+    });
+    let unknown = |reason: String, init| Detection {
+        loader: Loader::Unknown { reason },
+        rules_file: None,
+        init,
+        evidence: Vec::new(),
+        notes: Vec::new(),
+    };
+    let Some(flavor) = flavor else {
+        let reason = match &script {
+            Some((p, _)) => format!("{} reads no known defaults file", p.display()),
+            None => "no auditd.service or audit-rules.service unit and no SysV init script or \
+                     defaults file (/etc/default/auditd, /etc/sysconfig/auditd)"
+                .to_string(),
+        };
+        let init = if script.is_some() {
+            Init::SysV
+        } else {
+            Init::None
+        };
+        return unknown(reason, init);
+    };
+    let defaults = match flavor {
+        SysvFlavor::Debian => debian,
+        SysvFlavor::Rhel => rhel,
+    };
+    let setting = host
+        .read(defaults)
+        .ok()
+        .and_then(|b| shell_assignment(&String::from_utf8_lossy(&b), "USE_AUGENRULES"));
+    let value = setting.as_ref().map(|(_, v)| v.as_str());
+    let wants_augenrules = match flavor {
+        SysvFlavor::Debian => !matches!(value, Some("no" | "NO")),
+        SysvFlavor::Rhel => {
+            value.is_some_and(|v| !v.is_empty() && v.replace('N', "n").replace('O', "o") != "no")
+        }
+    };
+    let mut evidence = Vec::new();
+    if let Some((path, _)) = &script {
+        evidence.push(Evidence {
+            path: path.to_path_buf(),
+            line: None,
+            text: "SysV init script".to_string(),
+        });
+    }
+    evidence.push(match &setting {
+        Some((line, v)) => Evidence {
+            path: defaults.to_path_buf(),
+            line: Some(*line),
+            text: format!("USE_AUGENRULES={v}"),
+        },
+        None => Evidence {
+            path: defaults.to_path_buf(),
+            line: None,
+            text: format!(
+                "USE_AUGENRULES unset (default {})",
+                if flavor == SysvFlavor::Debian {
+                    "yes"
+                } else {
+                    "no"
+                }
+            ),
+        },
+    });
+    let mut notes = Vec::new();
+    if script.is_none() {
+        notes.push("no SysV init script found; judged from the defaults file".to_string());
+    }
+    // Both scripts: `[ -d rules.d ] && augenrules` (no --load), then
+    // `[ -f audit.rules ] && auditctl -R audit.rules`.
+    let runs_augenrules = wants_augenrules
+        && host
+            .stat(Path::new(RULES_D))
+            .is_ok_and(|m| m.kind == crate::host::FileKind::Dir);
+    if wants_augenrules && !runs_augenrules {
+        notes.push(format!(
+            "{RULES_D} does not exist, so augenrules is not run"
+        ));
+    }
+    let audit_rules = PathBuf::from(AUDIT_RULES);
+    if !runs_augenrules && !host.exists(&audit_rules) {
+        let mut d = unknown(
+            format!("{AUDIT_RULES} does not exist: no rules are loaded"),
+            Init::SysV,
+        );
+        d.evidence = evidence;
+        d.notes = notes;
+        return d;
+    }
+    let loader = if runs_augenrules {
+        Loader::Augenrules
+    } else {
+        Loader::Auditctl {
+            file: audit_rules.clone(),
+        }
+    };
+    Detection {
+        loader,
+        rules_file: Some(audit_rules),
+        init: Init::SysV,
+        evidence,
+        notes,
+    }
+}
+
+/// The last `NAME=value` (optionally after `export`) in a shell defaults file, unquoted,
+/// with its 1-based line.
+fn shell_assignment(text: &str, name: &str) -> Option<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines.iter().enumerate().rev().find_map(|(i, line)| {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        let value = line.strip_prefix(name)?.strip_prefix('=')?;
+        let value = value.split(" #").next().unwrap_or("").trim_end();
+        let unquoted = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(value);
+        Some((i + 1, unquoted.to_string()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::RootHost;
+    use std::os::unix::fs::symlink;
+
+    const DEBIAN_UNIT: &str = "[Unit]\nDescription=Security Auditing Service\n\n[Service]\n\
+        Type=forking\nExecStart=/sbin/auditd\nExecStartPost=-/sbin/augenrules --load\n\
+        #ExecStartPost=-/sbin/auditctl -R /etc/audit/audit.rules\n\n[Install]\n\
+        WantedBy=multi-user.target\n";
+
+    struct Root(tempfile::TempDir);
+
+    impl Root {
+        fn new() -> Root {
+            Root(tempfile::tempdir().unwrap())
+        }
+        fn file(&self, path: &str, text: &str) -> &Root {
+            let p = self.0.path().join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+            self
+        }
+        fn link(&self, path: &str, target: &str) -> &Root {
+            let p = self.0.path().join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            symlink(target, p).unwrap();
+            self
+        }
+        fn detect(&self) -> Detection {
+            detect(&RootHost::new(self.0.path()))
+        }
+    }
+
+    fn auditctl(file: &str) -> Loader {
+        Loader::Auditctl { file: file.into() }
+    }
+
+    #[test]
+    fn debian_vendor_unit_runs_augenrules() {
+        for dir in ["/lib/systemd/system", "/usr/lib/systemd/system"] {
+            let root = Root::new();
+            root.file(&format!("{dir}/auditd.service"), DEBIAN_UNIT);
+            let d = root.detect();
+            assert_eq!(d.loader, Loader::Augenrules);
+            assert_eq!(d.init, Init::Systemd);
+            assert_eq!(d.rules_file.as_deref(), Some(Path::new(AUDIT_RULES)));
+            assert_eq!(
+                d.evidence,
+                [Evidence {
+                    path: format!("{dir}/auditd.service").into(),
+                    line: Some(7),
+                    text: "ExecStartPost=-/sbin/augenrules --load".into()
+                }]
+            );
+        }
+    }
+
+    #[test]
+    fn full_copy_in_etc_overrides_vendor_unit() {
+        let root = Root::new();
+        root.file("/usr/lib/systemd/system/auditd.service", DEBIAN_UNIT)
+            .file(
+                "/etc/systemd/system/auditd.service",
+                &DEBIAN_UNIT
+                    .replace("ExecStartPost=-/sbin/augenrules --load\n#", "#")
+                    .replace(
+                        "#ExecStartPost=-/sbin/auditctl",
+                        "ExecStartPost=-/sbin/auditctl",
+                    ),
+            );
+        let d = root.detect();
+        assert_eq!(d.loader, auditctl("/etc/audit/audit.rules"));
+        assert_eq!(
+            d.evidence[0].path,
+            Path::new("/etc/systemd/system/auditd.service")
+        );
+    }
+
+    #[test]
+    fn drop_in_resets_and_replaces() {
+        // Debian's README way of switching to auditctl.
+        let root = Root::new();
+        root.file("/lib/systemd/system/auditd.service", DEBIAN_UNIT)
+            .file(
+                "/etc/systemd/system/auditd.service.d/override.conf",
+                "[Service]\nExecStartPost=\nExecStartPost=-/sbin/auditctl -R /etc/audit/my.rules\n",
+            );
+        let d = root.detect();
+        assert_eq!(d.loader, auditctl("/etc/audit/my.rules"));
+        assert_eq!(d.evidence[0].line, Some(3));
+    }
+
+    #[test]
+    fn drop_ins_sort_by_name_across_dirs_and_etc_wins_a_name() {
+        let root = Root::new();
+        root.file("/usr/lib/systemd/system/auditd.service", DEBIAN_UNIT)
+            // Hidden by the same name in /etc.
+            .file(
+                "/usr/lib/systemd/system/auditd.service.d/50-x.conf",
+                "[Service]\nExecStartPost=\n",
+            )
+            .file(
+                "/etc/systemd/system/auditd.service.d/50-x.conf",
+                "[Service]\nExecStartPost=/usr/bin/true\n",
+            )
+            // Sorted after 50-x although in a lower-priority directory.
+            .file(
+                "/run/systemd/system/auditd.service.d/60-y.conf",
+                "[Service]\nExecStartPost=@/usr/sbin/auditctl auditctl -R /etc/audit/audit.rules\n",
+            );
+        let d = root.detect();
+        // augenrules --load, then auditctl -R of the same freshly generated file.
+        assert_eq!(d.loader, Loader::Augenrules);
+        assert_eq!(d.evidence.len(), 2);
+        assert!(d.notes.iter().any(|n| n.contains("/usr/bin/true")));
+    }
+
+    #[test]
+    fn masked_drop_in_is_ignored() {
+        let root = Root::new();
+        root.file("/lib/systemd/system/auditd.service", DEBIAN_UNIT)
+            .file(
+                "/lib/systemd/system/auditd.service.d/10-reset.conf",
+                "[Service]\nExecStartPost=\n",
+            )
+            .link(
+                "/etc/systemd/system/auditd.service.d/10-reset.conf",
+                "/dev/null",
+            );
+        assert_eq!(root.detect().loader, Loader::Augenrules);
+    }
+
+    #[test]
+    fn audit_4_rules_service() {
+        let root = Root::new();
+        root.file(
+            "/usr/lib/systemd/system/auditd.service",
+            "[Unit]\nWants=audit-rules.service\n[Service]\nExecStart=/usr/sbin/auditd\n",
+        )
+        .file(
+            "/usr/lib/systemd/system/audit-rules.service",
+            "[Service]\nType=oneshot\nExecStart=/usr/sbin/augenrules --load\n",
+        );
+        let d = root.detect();
+        assert_eq!(d.loader, Loader::Augenrules);
+        assert_eq!(d.evidence[0].text, "ExecStart=/usr/sbin/augenrules --load");
+        root.link("/etc/systemd/system/audit-rules.service", "/dev/null");
+        let d = root.detect();
+        assert!(matches!(d.loader, Loader::Unknown { .. }), "{d:?}");
+        assert!(d.notes[0].contains("masked"));
+    }
+
+    #[test]
+    fn masked_auditd_service() {
+        let root = Root::new();
+        root.file("/lib/systemd/system/auditd.service", DEBIAN_UNIT)
+            .file("/etc/systemd/system/auditd.service", "");
+        let d = root.detect();
+        assert!(matches!(d.loader, Loader::Unknown { .. }));
+        assert!(
+            d.notes[0].contains("auditd.service is masked"),
+            "{:?}",
+            d.notes
+        );
+    }
+
+    #[test]
+    fn command_shapes() {
+        let cases = [
+            ("+/usr/bin/augenrules --load", Loader::Augenrules),
+            (
+                "!!/bin/auditctl -R/etc/audit/x.rules",
+                auditctl("/etc/audit/x.rules"),
+            ),
+            ("-augenrules --load", Loader::Augenrules),
+            (
+                "/sbin/augenrules ; /sbin/auditctl -R /etc/audit/audit.rules",
+                Loader::Augenrules,
+            ),
+            (
+                "/sbin/auditctl -R /etc/audit/audit.rules ; /sbin/augenrules",
+                auditctl("/etc/audit/audit.rules"),
+            ),
+        ];
+        for (cmd, want) in cases {
+            let root = Root::new();
+            root.file(
+                "/lib/systemd/system/auditd.service",
+                &format!("[Service]\nExecStartPost={cmd}\n"),
+            );
+            assert_eq!(root.detect().loader, want, "{cmd}");
+        }
+        for cmd in [
+            "/sbin/augenrules",
+            "/sbin/auditctl -e 1",
+            "/sbin/augenrules --load ; /sbin/auditctl -R /etc/audit/extra.rules",
+        ] {
+            let root = Root::new();
+            root.file(
+                "/lib/systemd/system/auditd.service",
+                &format!("[Service]\nExecStartPost={cmd}\n"),
+            );
+            assert!(
+                matches!(root.detect().loader, Loader::Unknown { .. }),
+                "{cmd}"
+            );
+        }
+    }
+
+    #[test]
+    fn sysv_debian() {
+        for (setting, want) in [
+            ("", Loader::Augenrules),
+            ("USE_AUGENRULES=\"yes\"\n", Loader::Augenrules),
+            ("USE_AUGENRULES=\"no\"\n", auditctl(AUDIT_RULES)),
+            ("USE_AUGENRULES=NO\n", auditctl(AUDIT_RULES)),
+            ("USE_AUGENRULES=No\n", Loader::Augenrules),
+        ] {
+            let root = Root::new();
+            root.file(
+                "/etc/init.d/auditd",
+                "[ -r /etc/default/\"$NAME\" ] && . /etc/default/\"$NAME\"\n",
+            )
+            .file("/etc/default/auditd", &format!("# x\n{setting}"))
+            .file("/etc/audit/rules.d/a.rules", "")
+            .file("/etc/audit/audit.rules", "");
+            let d = root.detect();
+            assert_eq!(d.loader, want, "{setting}");
+            assert_eq!(d.init, Init::SysV);
+            assert_eq!(d.rules_file.as_deref(), Some(Path::new(AUDIT_RULES)));
+        }
+    }
+
+    #[test]
+    fn sysv_rhel() {
+        for (setting, want) in [
+            ("", auditctl(AUDIT_RULES)),
+            ("USE_AUGENRULES=\"no\"\n", auditctl(AUDIT_RULES)),
+            ("USE_AUGENRULES=\"No\"\n", auditctl(AUDIT_RULES)),
+            ("USE_AUGENRULES=\"yes\"\n", Loader::Augenrules),
+            ("export USE_AUGENRULES='true'\n", Loader::Augenrules),
+        ] {
+            let root = Root::new();
+            root.file(
+                "/etc/rc.d/init.d/auditd",
+                "test -f /etc/sysconfig/auditd && . /etc/sysconfig/auditd\n",
+            )
+            .file("/etc/sysconfig/auditd", setting)
+            .file("/etc/audit/rules.d/a.rules", "")
+            .file("/etc/audit/audit.rules", "");
+            let d = root.detect();
+            assert_eq!(d.loader, want, "{setting}");
+            if let Some(line) = d.evidence.iter().find_map(|e| e.line) {
+                assert_eq!(line, 1);
+            }
+        }
+    }
+
+    #[test]
+    fn sysv_without_rules_dir_falls_back_to_auditctl() {
+        let root = Root::new();
+        root.file("/etc/default/auditd", "USE_AUGENRULES=yes\n")
+            .file("/etc/audit/audit.rules", "");
+        let d = root.detect();
+        assert_eq!(d.loader, auditctl(AUDIT_RULES));
+        assert!(d.notes.iter().any(|n| n.contains("rules.d")));
+    }
+
+    #[test]
+    fn nothing_is_unknown() {
+        let d = Root::new().detect();
+        assert_eq!(d.init, Init::None);
+        let Loader::Unknown { reason } = d.loader else {
+            panic!("{d:?}")
+        };
+        assert!(reason.contains("no auditd.service"), "{reason}");
+    }
+}
