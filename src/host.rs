@@ -350,11 +350,13 @@ mod tests {
         .unwrap();
         let host = RootHost::new(&root);
         assert_eq!(
-            host.read(Path::new("/etc/audit/rules.d/abs.rules")).unwrap(),
+            host.read(Path::new("/etc/audit/rules.d/abs.rules"))
+                .unwrap(),
             b"inside"
         );
         assert_eq!(
-            host.read(Path::new("/etc/audit/rules.d/rel.rules")).unwrap(),
+            host.read(Path::new("/etc/audit/rules.d/rel.rules"))
+                .unwrap(),
             b"inside"
         );
         assert_eq!(

@@ -16,5 +16,7 @@
 pub mod host;
 pub mod load;
 pub mod model;
+pub mod cli;
 pub mod control;
+pub mod report;
 pub mod syntax;

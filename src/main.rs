@@ -1,3 +1,23 @@
-fn main() {
-    println!("auditguard");
+//! The `auditguard` binary: parse arguments, run the command, map the outcome to an exit
+//! code (0 ok, 1 not compliant, 2 error). All the work is in the library.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = auditguard::cli::Args::parse();
+    match auditguard::cli::run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            // A closed pipe (`auditguard rules | head`) is not an error.
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("auditguard: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
 }

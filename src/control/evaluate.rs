@@ -91,7 +91,10 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlFinding {
 
 fn summarise(id: String, title: String, events: Vec<EventFinding>) -> RequirementFinding {
     let verdict = events.iter().fold(Verdict::Pass, |v, e| v.worst(e.verdict));
-    let failing: Vec<&EventFinding> = events.iter().filter(|e| e.verdict != Verdict::Pass).collect();
+    let failing: Vec<&EventFinding> = events
+        .iter()
+        .filter(|e| e.verdict != Verdict::Pass)
+        .collect();
     let reason = match failing.first() {
         None => format!("all {} events are recorded with a key", events.len()),
         Some(first) => format!(
@@ -209,7 +212,10 @@ fn decide(ev: &Event, rules: &[LoadedRule], host: &dyn Host) -> (Cause, String) 
             (Tri::Always, Action::Never) => {
                 return (
                     Cause::TaskSuppressed { rule: i },
-                    format!("the task-list never rule at {} turns auditing off for every user process", at(i)),
+                    format!(
+                        "the task-list never rule at {} turns auditing off for every user process",
+                        at(i)
+                    ),
                 )
             }
             (Tri::Sometimes, Action::Never) => {
@@ -281,9 +287,9 @@ fn decide(ev: &Event, rules: &[LoadedRule], host: &dyn Host) -> (Cause, String) 
                 return (
                     Cause::Keyless { rule: i },
                     format!(
-                        "the first rule that matches it, at {}, has no key, so its records carry none",
-                        at(i)
-                    ),
+                    "the first rule that matches it, at {}, has no key, so its records carry none",
+                    at(i)
+                ),
                 )
             }
             (Tri::Sometimes, Action::Never) => {

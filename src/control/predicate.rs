@@ -187,9 +187,18 @@ mod tests {
     #[test]
     fn ranges() {
         // auid>=1000 over user actions [1000, 4294967294]
-        assert_eq!(range(Op::GreaterOrEqual, 1000, 1000, u32::MAX - 1), Tri::Always);
-        assert_eq!(range(Op::GreaterOrEqual, 2000, 1000, u32::MAX - 1), Tri::Sometimes);
-        assert_eq!(range(Op::NotEqual, u32::MAX, 1000, u32::MAX - 1), Tri::Always);
+        assert_eq!(
+            range(Op::GreaterOrEqual, 1000, 1000, u32::MAX - 1),
+            Tri::Always
+        );
+        assert_eq!(
+            range(Op::GreaterOrEqual, 2000, 1000, u32::MAX - 1),
+            Tri::Sometimes
+        );
+        assert_eq!(
+            range(Op::NotEqual, u32::MAX, 1000, u32::MAX - 1),
+            Tri::Always
+        );
         assert_eq!(range(Op::Equal, 0, 1000, u32::MAX - 1), Tri::Never);
         assert_eq!(range(Op::LessThan, 1000, 1000, u32::MAX - 1), Tri::Never);
         assert_eq!(range(Op::Equal, 0, 0, u32::MAX), Tri::Sometimes);

@@ -153,7 +153,15 @@ pub fn simulate(
                         }
                         _ => {}
                     }
-                    r = apply(cmd, &mut kernel, &mut out, &mut locked, &origin, line_text, host);
+                    r = apply(
+                        cmd,
+                        &mut kernel,
+                        &mut out,
+                        &mut locked,
+                        &origin,
+                        line_text,
+                        host,
+                    );
                     if r.is_err() {
                         break;
                     }
@@ -247,7 +255,10 @@ fn apply(
             // first delete fails.
             let any = kernel.lists.iter().any(|(_, rs)| !rs.is_empty());
             if *locked && any {
-                return Err(kernel_refusal("delete rule data", "Operation not permitted"));
+                return Err(kernel_refusal(
+                    "delete rule data",
+                    "Operation not permitted",
+                ));
             }
             for (_, rules) in kernel.lists.iter_mut() {
                 rules.retain(|r| match key {
@@ -303,12 +314,7 @@ fn check_watch_targets(rule: &Rule, host: &dyn Host) -> Result<(), String> {
         let Some(needed) = needs else { continue };
         match host.stat(needed) {
             Ok(m) if m.kind == FileKind::Dir || field.kind == FieldType::DIR => {}
-            _ => {
-                return Err(kernel_refusal(
-                    "add rule data",
-                    "No such file or directory",
-                ))
-            }
+            _ => return Err(kernel_refusal("add rule data", "No such file or directory")),
         }
     }
     Ok(())

@@ -170,7 +170,10 @@ impl Machine {
             if n.overflow || !n.consumed {
                 return Err(ArchError::Unknown);
             }
-            (Machine::from_audit_arch(n.as_u32()).ok_or(ArchError::Unknown)?, None)
+            (
+                Machine::from_audit_arch(n.as_u32()).ok_or(ArchError::Unknown)?,
+                None,
+            )
         };
         let machine = match (want, machine.compat32()) {
             (Some(false), Some(compat)) => compat,
@@ -211,7 +214,10 @@ mod tests {
     #[test]
     fn bits_checks() {
         assert_eq!(Machine::X86.resolve_arch(b"b64"), Err(ArchError::WrongBits));
-        assert_eq!(Machine::Ppc64le.resolve_arch(b"b32"), Err(ArchError::WrongBits));
+        assert_eq!(
+            Machine::Ppc64le.resolve_arch(b"b32"),
+            Err(ArchError::WrongBits)
+        );
         assert_eq!(Machine::Aarch64.resolve_arch(b"b32"), Ok(Machine::Arm));
         assert_eq!(Machine::X86.resolve_arch(b"b32"), Ok(Machine::X86));
     }

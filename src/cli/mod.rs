@@ -1,0 +1,121 @@
+//! The commands. Each parses nothing itself (clap did), builds the target [`Host`], calls the
+//! library, and chooses a rendering.
+
+mod check;
+mod controls;
+mod merge;
+mod rules;
+
+use crate::host::{Host, LiveHost, RootHost};
+use crate::model::Machine;
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Makes sure Linux hosts really audit what compliance controls demand.
+#[derive(Debug, Parser)]
+#[command(name = "auditguard", version, about, long_about = None)]
+pub struct Args {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// Options that select the target.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Target {
+    /// Check an offline image whose `/` is DIR instead of this host (nothing outside DIR is
+    /// read, symlinks included).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// The target's machine (x86_64, i386, aarch64, arm, ppc64le, ppc64, ppc, s390x, s390);
+    /// default: from the root's /bin/sh, else this host's.
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For programs (schema auditguard/check/1).
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Is the host compliant? Exit 0: all pass, 1: some fail, 2: could not evaluate.
+    Check {
+        /// Target selection.
+        #[command(flatten)]
+        target: Target,
+        /// Control to evaluate (repeatable); default: kernel-module-loading.
+        #[arg(long = "control", value_name = "ID")]
+        controls: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the rules the kernel would hold after the host's loader ran, as `auditctl -l`
+    /// prints them; load errors go to stderr.
+    Rules {
+        /// Target selection.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Print what augenrules would write to /etc/audit/audit.rules.
+    Merge {
+        /// Target selection.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// List the controls auditguard knows.
+    Controls,
+}
+
+/// Run a command; the result is the process exit code.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    match &args.command {
+        Cmd::Check {
+            target,
+            controls,
+            format,
+        } => check::run(target, controls, *format),
+        Cmd::Rules { target } => rules::run(target),
+        Cmd::Merge { target } => merge::run(target),
+        Cmd::Controls => controls::run(),
+    }
+}
+
+/// The target as a [`Host`] and its machine.
+fn open(target: &Target) -> anyhow::Result<(Box<dyn Host>, Machine)> {
+    let host: Box<dyn Host> = match &target.root {
+        Some(dir) => {
+            let meta =
+                std::fs::metadata(dir).with_context(|| format!("--root {}", dir.display()))?;
+            if !meta.is_dir() {
+                bail!("--root {}: not a directory", dir.display());
+            }
+            Box::new(RootHost::new(dir))
+        }
+        None => Box::new(LiveHost),
+    };
+    let machine = match &target.arch {
+        Some(a) => Machine::from_name(a).with_context(|| {
+            format!("--arch {a}: unknown machine (try x86_64, aarch64, i386, ...)")
+        })?,
+        None => host
+            .machine()
+            .or_else(crate::host::native_machine)
+            .context("cannot tell the target's machine type; give --arch")?,
+    };
+    Ok((host, machine))
+}
+
+/// Whether to colour output: only on a terminal, and never with `NO_COLOR` set.
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

@@ -1,0 +1,28 @@
+//! `auditguard rules`: the kernel list the host's loader would leave, as `auditctl -l` prints
+//! it; load errors on stderr, like auditctl's "There was an error in line N of FILE".
+
+use super::{open, Target};
+use crate::load::configuration::configure;
+use crate::model::listing::list_rules;
+use std::io::Write;
+
+pub(super) fn run(target: &Target) -> anyhow::Result<u8> {
+    let (host, machine) = open(target)?;
+    let config = configure(host.as_ref(), machine)?;
+    let mut err = std::io::stderr().lock();
+    for w in &config.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    for e in &config.outcome.errors {
+        writeln!(err, "{}: {}", e.origin, e.message)?;
+    }
+    let rules = config.outcome.kernel_rules();
+    std::io::stdout()
+        .lock()
+        .write_all(&list_rules(&rules, machine))?;
+    Ok(if config.outcome.errors.is_empty() {
+        0
+    } else {
+        1
+    })
+}

@@ -1,0 +1,252 @@
+//! The whole boot-time load of a target, as one value: which loader runs, the text that
+//! `auditctl -R` reads (augenrules' merged output or the hand-kept `audit.rules`), its parse,
+//! and what it leaves in the kernel — plus the rules sitting in files that loader never reads.
+
+use crate::host::{FileKind, Host};
+use crate::load::auditctl::{simulate, LoadError, LoadOutcome, LoadedRule};
+use crate::load::augenrules::{self, AUDIT_RULES, RULES_D};
+use crate::load::detect::{self, Detection, Loader};
+use crate::load::Origin;
+use crate::model::Machine;
+use crate::syntax::{self, Command, LineKind, ParseContext, ParsedLine};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// How the target loads its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// `augenrules --load`: `rules.d/*.rules` merged, then `auditctl -R audit.rules`.
+    Augenrules,
+    /// `auditctl -R FILE` of a hand-kept file.
+    Auditctl(PathBuf),
+}
+
+/// The target's configuration, loaded as its boot would load it.
+#[derive(Debug, Clone)]
+pub struct Configuration {
+    /// The loader.
+    pub mode: Mode,
+    /// What decided the loader (unit file and line).
+    pub mode_reason: String,
+    /// The bytes `auditctl -R` reads.
+    pub text: Vec<u8>,
+    /// Their parse.
+    pub lines: Vec<ParsedLine>,
+    /// Where each line of `text` came from (for augenrules: the `rules.d` file and line).
+    pub origins: Vec<Origin>,
+    /// What the load leaves in the kernel.
+    pub outcome: LoadOutcome,
+    /// Rules in files this loader never reads (`rules.d/x.conf`, `audit.rules` in augenrules
+    /// mode, `rules.d` in auditctl mode).
+    pub unread: Vec<LoadedRule>,
+    /// Problems reading the configuration that did not stop it (unreadable files, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Configuration {
+    /// How the loader is named in messages.
+    pub fn loader_name(&self) -> String {
+        match &self.mode {
+            Mode::Augenrules => "augenrules".to_string(),
+            Mode::Auditctl(f) => format!("auditctl -R {}", f.display()),
+        }
+    }
+}
+
+/// Why a configuration could not be loaded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The loader could not be told.
+    #[error("cannot tell how this host loads its audit rules: {0}")]
+    UnknownLoader(String),
+    /// augenrules could not run.
+    #[error("augenrules: {0}")]
+    Merge(String),
+}
+
+/// Load the target's configuration as its boot would.
+pub fn configure(host: &dyn Host, machine: Machine) -> Result<Configuration, ConfigError> {
+    let detection = detect::detect(host);
+    let ctx = ParseContext { machine, host };
+    let reason = describe(&detection);
+    let mode = match &detection.loader {
+        Loader::Augenrules => Mode::Augenrules,
+        Loader::Auditctl { file } => Mode::Auditctl(file.clone()),
+        Loader::Unknown { reason } => return Err(ConfigError::UnknownLoader(reason.clone())),
+    };
+    let mut warnings = Vec::new();
+    let (text, origins, mut pre_errors) = match &mode {
+        Mode::Augenrules => {
+            let merged = augenrules::merge(host, Path::new(RULES_D))
+                .map_err(|e| ConfigError::Merge(e.to_string()))?;
+            warnings.extend(merged.diagnostics().iter().map(|d| d.to_string()));
+            let origins = merged
+                .iter()
+                .enumerate()
+                .map(|(i, (_, from))| match from {
+                    Some((file, line)) => Origin {
+                        file: file.to_path_buf(),
+                        line: line as u32,
+                    },
+                    None => Origin {
+                        file: PathBuf::from(AUDIT_RULES),
+                        line: i as u32 + 1,
+                    },
+                })
+                .collect();
+            (merged.into_text(), origins, Vec::new())
+        }
+        Mode::Auditctl(file) => match read_rules_file(host, file) {
+            Ok(text) => {
+                let n = text.split(|b| *b == b'\n').count() as u32;
+                let origins = (1..=n)
+                    .map(|line| Origin {
+                        file: file.clone(),
+                        line,
+                    })
+                    .collect();
+                (text, origins, Vec::new())
+            }
+            Err(message) => (
+                Vec::new(),
+                Vec::new(),
+                vec![LoadError {
+                    origin: Origin {
+                        file: file.clone(),
+                        line: 0,
+                    },
+                    message,
+                    text: Vec::new(),
+                }],
+            ),
+        },
+    };
+    let lines = syntax::parse_file(&text, &ctx);
+    let origin_of = |l: &ParsedLine| {
+        origins
+            .get(l.span.line.saturating_sub(1) as usize)
+            .cloned()
+            .unwrap_or(Origin {
+                file: PathBuf::from(AUDIT_RULES),
+                line: l.span.line,
+            })
+    };
+    let mut outcome = simulate(&lines, &text, &origin_of, host);
+    if !pre_errors.is_empty() {
+        outcome.exit_status = 1;
+        pre_errors.append(&mut outcome.errors);
+        outcome.errors = pre_errors;
+    }
+    let unread = unread_rules(host, &mode, &ctx, &mut warnings);
+    Ok(Configuration {
+        mode,
+        mode_reason: reason,
+        text,
+        lines,
+        origins,
+        outcome,
+        unread,
+        warnings,
+    })
+}
+
+/// What decided the loader, as `file:line: text` items.
+fn describe(d: &Detection) -> String {
+    let mut parts: Vec<String> = d
+        .evidence
+        .iter()
+        .map(|e| match e.line {
+            Some(l) => format!("{}:{l}: {}", e.path.display(), e.text),
+            None => format!("{}: {}", e.path.display(), e.text),
+        })
+        .collect();
+    parts.extend(d.notes.iter().cloned());
+    parts.join("; ")
+}
+
+/// `auditctl -R`'s own checks on the file (3.0.9 `fileopt`): exists, owned by root, not
+/// world-writable, a regular file. Symlinks are followed (it uses open + fstat).
+fn read_rules_file(host: &dyn Host, file: &Path) -> Result<Vec<u8>, String> {
+    let name = file.display();
+    let meta = host.stat(file).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!("audit rules file {name} doesn't exist")
+        } else {
+            format!("Error opening {name} ({e})")
+        }
+    })?;
+    if meta.uid != 0 {
+        return Err(format!("Error - {name} isn't owned by root"));
+    }
+    if meta.mode & 0o002 != 0 {
+        return Err(format!("Error - {name} is world writable"));
+    }
+    if meta.kind != FileKind::File {
+        return Err(format!("Error - {name} is not a regular file"));
+    }
+    host.read(file)
+        .map_err(|e| format!("Error opening {name} ({e})"))
+}
+
+/// Rules in files the loader does not read, parsed on their own: evidence for "your rule is in
+/// a file that is never loaded".
+fn unread_rules(
+    host: &dyn Host,
+    mode: &Mode,
+    ctx: &ParseContext,
+    warnings: &mut Vec<String>,
+) -> Vec<LoadedRule> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let rules_d = Path::new(RULES_D);
+    if let Ok(entries) = host.read_dir(rules_d) {
+        let mut names: Vec<Vec<u8>> = entries
+            .into_iter()
+            .filter(|e| e.kind != FileKind::Dir)
+            .map(|e| e.name)
+            .collect();
+        names.sort();
+        for name in names {
+            let read_by_augenrules = name.ends_with(b".rules") && !name.starts_with(b".");
+            if matches!(mode, Mode::Auditctl(_)) || !read_by_augenrules {
+                files.push(rules_d.join(OsStr::from_bytes(&name)));
+            }
+        }
+    }
+    match mode {
+        Mode::Augenrules => {
+            // augenrules overwrites audit.rules; a hand edit there never survives a boot.
+            files.push(PathBuf::from(AUDIT_RULES));
+        }
+        Mode::Auditctl(f) if f != Path::new(AUDIT_RULES) => files.push(PathBuf::from(AUDIT_RULES)),
+        Mode::Auditctl(_) => {}
+    }
+    let mut out = Vec::new();
+    for file in files {
+        let text = match host.read(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                warnings.push(format!("{}: {e}", file.display()));
+                continue;
+            }
+        };
+        for line in syntax::parse_file(&text, ctx) {
+            if let LineKind::Commands(cmds) = &line.kind {
+                for c in cmds {
+                    if let Command::AddRule(rule) = c {
+                        out.push(LoadedRule {
+                            rule: rule.clone(),
+                            origin: Origin {
+                                file: file.clone(),
+                                line: line.span.line,
+                            },
+                            text: text.get(line.range.clone()).unwrap_or_default().to_vec(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}

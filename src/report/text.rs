@@ -1,0 +1,87 @@
+//! The human rendering: what failed, why, where, and what to do — colour only when asked.
+
+use crate::control::finding::{Evidence, Verdict};
+use crate::report::CheckReport;
+use std::fmt::Write;
+
+/// Styling: ANSI colours or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Emit ANSI colour codes.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let word = v.as_str().to_uppercase();
+        match v {
+            Verdict::Pass => self.paint("32", &word),
+            Verdict::Fail => self.paint("31;1", &word),
+            Verdict::Error => self.paint("35;1", &word),
+            Verdict::NotApplicable => self.paint("33", &word),
+        }
+    }
+}
+
+fn cite(e: &Evidence) -> String {
+    format!("{}:{}: {}", e.file, e.line, e.text)
+}
+
+/// Render a report for a terminal or a log.
+pub fn render(report: &CheckReport, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "target {} ({}), rules loaded by {}{}",
+        report.target,
+        report.machine,
+        report.loader.mode,
+        report
+            .loader
+            .file
+            .as_ref()
+            .map(|f| format!(" from {f}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "  {}", report.loader.reason);
+    for c in &report.controls {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{} {}: {}", style.verdict(c.verdict), c.id, c.title);
+        if c.verdict != Verdict::Pass {
+            let _ = writeln!(out, "  {}", c.reason);
+        }
+        for r in &c.requirements {
+            let _ = writeln!(out, "  {} {}: {}", style.verdict(r.verdict), r.id, r.title);
+            for e in &r.events {
+                let mark = if e.verdict == Verdict::Pass {
+                    "ok "
+                } else {
+                    "NO "
+                };
+                let _ = writeln!(out, "    {mark} {}: {}", e.event, e.reason);
+                if e.verdict != Verdict::Pass {
+                    for ev in &e.evidence {
+                        let _ = writeln!(out, "          at {}", cite(ev));
+                    }
+                }
+            }
+        }
+        for a in &c.advice {
+            let _ = writeln!(out, "  {} {}", style.paint("33", "advice:"), a.message);
+            if let Some(ev) = &a.evidence {
+                let _ = writeln!(out, "          at {}", cite(ev));
+            }
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "result: {}", style.verdict(report.verdict));
+    out
+}
