@@ -3,6 +3,7 @@
 
 pub mod auditctl;
 pub mod augenrules;
+pub mod configuration;
 pub mod detect;
 pub mod systemd_unit;
 pub mod version_sort;
