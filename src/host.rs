@@ -258,13 +258,10 @@ impl RootHost {
             }
             hops += 1;
             if hops > MAX_SYMLINKS {
-                return Err(io::Error::new(
-                    io::ErrorKind::Other,
-                    format!(
-                        "too many levels of symbolic links resolving {}",
-                        path.display()
-                    ),
-                ));
+                return Err(io::Error::other(format!(
+                    "too many levels of symbolic links resolving {}",
+                    path.display()
+                )));
             }
             let target = std::fs::read_link(&real)?;
             done.pop();
