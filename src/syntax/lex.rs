@@ -1,3 +1,283 @@
-//! Lines and tokens as `auditctl -R` sees them.
+//! Lines and tokens exactly as `auditctl -R` (3.0.9, `src/auditctl.c` `fileopt`) sees them.
 //!
-//! STUB: to be written.
+//! - **Lines**: `fgets` into a `LINE_SIZE` (6144) buffer, so a line holds at most 6143 bytes;
+//!   a longer physical line is cut into chunks and every chunk counts as a line of its own.
+//!   Only `\n` is removed; `\r` stays part of the text. A NUL byte ends the C string, so the
+//!   rest of that chunk is invisible.
+//! - **Blank**: empty or ASCII spaces only (a TAB makes the line non-blank).
+//! - **Escapes** (`preprocess`/`postprocess`): `\ ` becomes a space inside a token, `\\` one
+//!   backslash, any other backslash stays. auditctl marks escapes with the bytes 0x07 and 0x04
+//!   before splitting and turns markers back afterwards — but 3.0.9 forgets to post-process the
+//!   **first** token, which therefore keeps the raw marker bytes. Raw 0x07/0x04 bytes in the
+//!   input are taken for markers too (and swallow the byte after them). We mirror all of it.
+//! - **Tokens**: split on ASCII space (0x20) only, runs collapse; at most `strlen/3 + 1`
+//!   tokens are kept (auditctl's `nf = strlen/3 + 3` argv slots), the rest silently dropped.
+//! - **Comments**: the first token starts with `#`. There are no trailing comments.
+//!
+//! This module knows nothing of options: that is [`super::parse`].
+
+use std::ops::Range;
+
+/// `LINE_SIZE` in auditctl.c: the `fgets` buffer, terminating NUL included.
+pub const LINE_SIZE: usize = 6144;
+
+/// Marker `preprocess` writes over an escaped space (`\ `).
+const MARK_SPACE: u8 = 0x07;
+/// Marker `preprocess` writes over an escaped backslash (`\\`).
+const MARK_BACKSLASH: u8 = 0x04;
+
+/// One token of a line: its bytes after escape processing and where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The bytes auditctl passes as this argv element.
+    pub bytes: Vec<u8>,
+    /// 1-based byte column of the token's first byte in the line.
+    pub column: u32,
+}
+
+/// What a line is, before option handling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lexed {
+    /// Empty or spaces only.
+    Blank,
+    /// First token starts with `#`.
+    Comment,
+    /// The argv auditctl builds (without `argv[0]`).
+    Tokens(Vec<Token>),
+}
+
+/// One line as `fgets` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based line number as auditctl counts (every `fgets` chunk is a line).
+    pub number: u32,
+    /// Byte range of the chunk in the file, without its `\n`.
+    pub range: Range<usize>,
+    /// What the line holds.
+    pub lexed: Lexed,
+}
+
+/// Cut a file into lines and tokens.
+///
+/// ```
+/// use auditguard::syntax::lex::{lex, Lexed};
+/// let lines = lex(b"# c\n-w /etc/a\\ b -k x\r\n");
+/// assert_eq!(lines[0].lexed, Lexed::Comment);
+/// let Lexed::Tokens(t) = &lines[1].lexed else { panic!() };
+/// assert_eq!(t[1].bytes, b"/etc/a b");
+/// assert_eq!(t[3].bytes, b"x\r");
+/// ```
+pub fn lex(file: &[u8]) -> Vec<Line> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut number = 0u32;
+    while pos < file.len() {
+        let max = (file.len() - pos).min(LINE_SIZE - 1);
+        let chunk = &file[pos..pos + max];
+        let (len, text_end) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(nl) => (nl + 1, nl),
+            None => (max, max),
+        };
+        number = number.saturating_add(1);
+        let range = pos..pos + text_end;
+        out.push(Line {
+            number,
+            range: range.clone(),
+            lexed: lex_line(&file[range]),
+        });
+        pos += len;
+    }
+    out
+}
+
+/// Lex the text of one line (no `\n`).
+pub fn lex_line(chunk: &[u8]) -> Lexed {
+    // The C string ends at the first NUL.
+    let text = match chunk.iter().position(|b| *b == 0) {
+        Some(n) => &chunk[..n],
+        None => chunk,
+    };
+    if text.iter().all(|b| *b == b' ') {
+        return Lexed::Blank;
+    }
+    let nf = text.len() / 3 + 3;
+    let marked = preprocess(text);
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < marked.len() {
+        if marked[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < marked.len() && marked[i] != b' ' {
+            i += 1;
+        }
+        let raw = &marked[start..i];
+        let column = u32::try_from(start + 1).unwrap_or(u32::MAX);
+        if tokens.is_empty() {
+            if raw[0] == b'#' {
+                return Lexed::Comment;
+            }
+            // auditctl 3.0.9 does not postprocess argv[1].
+            tokens.push(Token {
+                bytes: raw.to_vec(),
+                column,
+            });
+        } else {
+            // argv holds auditctl + tokens + NULL in `nf` slots.
+            if tokens.len() + 1 >= nf - 1 {
+                break;
+            }
+            tokens.push(Token {
+                bytes: postprocess(raw),
+                column,
+            });
+        }
+    }
+    Lexed::Tokens(tokens)
+}
+
+/// auditctl's `preprocess`: mark `\ ` and `\\` pairs with 0x07 / 0x04 (same length).
+fn preprocess(text: &[u8]) -> Vec<u8> {
+    let mut buf = text.to_vec();
+    let mut escaped = false;
+    for i in 0..buf.len() {
+        if buf[i] == b'\\' && !escaped {
+            escaped = true;
+        } else if escaped {
+            if buf[i] == b' ' {
+                buf[i] = MARK_SPACE;
+                buf[i - 1] = MARK_SPACE;
+            } else if buf[i] == b'\\' {
+                buf[i] = MARK_BACKSLASH;
+                buf[i - 1] = MARK_BACKSLASH;
+            }
+            escaped = false;
+        }
+    }
+    buf
+}
+
+/// auditctl's `postprocess`: each marker byte becomes its character and swallows the byte
+/// after it. (A marker as the very last byte makes auditctl read past the string, undefined
+/// behaviour; we stop at the end instead.)
+fn postprocess(token: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(token.len());
+    let mut i = 0;
+    while i < token.len() {
+        match token[i] {
+            MARK_SPACE => {
+                out.push(b' ');
+                i += 2;
+            }
+            MARK_BACKSLASH => {
+                out.push(b'\\');
+                i += 2;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(line: &[u8]) -> Vec<Vec<u8>> {
+        match lex_line(line) {
+            Lexed::Tokens(t) => t.into_iter().map(|t| t.bytes).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn blank_and_comment() {
+        assert_eq!(lex_line(b""), Lexed::Blank);
+        assert_eq!(lex_line(b"    "), Lexed::Blank);
+        assert_eq!(lex_line(b"  # x"), Lexed::Comment);
+        assert_eq!(lex_line(b"#"), Lexed::Comment);
+        // A tab is not blank and not a separator.
+        assert_eq!(toks(b"\t"), vec![b"\t".to_vec()]);
+        assert_eq!(toks(b"-a\talways"), vec![b"-a\talways".to_vec()]);
+        // Spaces before a NUL: blank.
+        assert_eq!(lex_line(b"  \0-w /x"), Lexed::Blank);
+    }
+
+    #[test]
+    fn split_on_space_only_with_columns() {
+        let Lexed::Tokens(t) = lex_line(b"  -w  /etc/x -k\tk") else {
+            panic!()
+        };
+        assert_eq!(t.len(), 3);
+        assert_eq!((t[0].column, t[1].column, t[2].column), (3, 7, 14));
+        assert_eq!(t[2].bytes, b"-k\tk");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            toks(br"-w /a\ b\\c\d"),
+            vec![b"-w".to_vec(), br"/a b\c\d".to_vec()]
+        );
+        // `\\ ` is a backslash then a separator.
+        assert_eq!(
+            toks(br"-k a\\ b"),
+            vec![b"-k".to_vec(), br"a\".to_vec(), b"b".to_vec()]
+        );
+        // The first token is not postprocessed in 3.0.9.
+        assert_eq!(toks(br"-w/a\ b"), vec![b"-w/a\x07\x07b".to_vec()]);
+        // A trailing backslash stays.
+        assert_eq!(toks(br"-k x\"), vec![b"-k".to_vec(), br"x\".to_vec()]);
+    }
+
+    #[test]
+    fn raw_marker_bytes_swallow_the_next_byte() {
+        assert_eq!(toks(b"-k a\x07bc"), vec![b"-k".to_vec(), b"a c".to_vec()]);
+        assert_eq!(toks(b"-k a\x04"), vec![b"-k".to_vec(), b"a\\".to_vec()]);
+    }
+
+    #[test]
+    fn cr_is_kept_and_lines_split() {
+        let lines = lex(b"-k a\r\n\n  \n# c\nlast");
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[0].range, 0..5);
+        assert_eq!(lines[1].lexed, Lexed::Blank);
+        assert_eq!(lines[2].lexed, Lexed::Blank);
+        assert_eq!(lines[3].lexed, Lexed::Comment);
+        assert_eq!(lines[4].number, 5);
+        assert_eq!(toks(b"-k a\r")[1], b"a\r");
+    }
+
+    #[test]
+    fn long_lines_are_chunked() {
+        let mut file = vec![b'#'; LINE_SIZE - 1];
+        file.extend_from_slice(b"\n-D\n");
+        let lines = lex(&file);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].range, 0..LINE_SIZE - 1);
+        assert_eq!(lines[1].lexed, Lexed::Blank, "the lone \\n");
+        assert_eq!(lines[2].number, 3);
+        let mut file = vec![b'x'; LINE_SIZE + 10];
+        file[0] = b'#';
+        let lines = lex(&file);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].range, LINE_SIZE - 1..LINE_SIZE + 10);
+    }
+
+    #[test]
+    fn nul_ends_the_line_text() {
+        assert_eq!(toks(b"-D\0 -k x"), vec![b"-D".to_vec()]);
+    }
+
+    #[test]
+    fn token_limit() {
+        // strlen 11 -> nf 6 -> at most 4 tokens.
+        assert_eq!(toks(b"a b c d e f").len(), 4);
+        assert_eq!(toks(b"-w /etc/hosts -p wa -k k").len(), 6);
+    }
+}

@@ -13,7 +13,9 @@
 //! the kernel's reaction to a rule (duplicates, missing watch parents): that is `load`.
 
 pub mod lex;
+mod options;
 pub mod parse;
+mod value;
 
 use crate::host::Host;
 use crate::model::{Machine, Rule};
@@ -114,7 +116,11 @@ pub struct Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.span.line, self.span.column, self.message)
+        write!(
+            f,
+            "{}:{}: {}",
+            self.span.line, self.span.column, self.message
+        )
     }
 }
 
