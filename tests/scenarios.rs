@@ -50,7 +50,8 @@
 //! --- remove PATH
 //! ```
 //!
-//! `SCENARIO=substring cargo test --test scenarios` runs only the matching scenarios.
+//! `SCENARIO=substring cargo test --test scenarios` runs only the matching scenarios;
+//! `SCENARIO_SHOW=1` prints every report (with `-- --nocapture`).
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -702,6 +703,9 @@ fn run(s: &Scenario) -> Result<(), String> {
     };
     if json["schema"] != "auditguard/check/1" {
         problems.push(format!("schema: {}", json["schema"]));
+    }
+    if std::env::var_os("SCENARIO_SHOW").is_some() {
+        eprintln!("=== {}\n{stdout}{stderr}", s.name);
     }
     let report = Report { json, raw: stdout };
     for (k, v) in &s.expects {

@@ -1,0 +1,475 @@
+//! Bad input never panics, never hangs, never reads outside `--root`, and is named.
+//!
+//! Each test builds a compliant x86_64 root (augenrules, module rules in
+//! `rules.d/50-modules.rules`), spoils it one way, and runs `check` (JSON and text), `rules`
+//! and `merge` on it: no panic, an exit code of 0, 1 or 2 as the case demands, and a message
+//! that names the offending path.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const UNIT: &str = "[Service]\nType=forking\nExecStart=/sbin/auditd\n\
+                    ExecStartPost=-/sbin/augenrules --load\n";
+const DROPIN: &str =
+    "[Service]\nExecStartPost=\nExecStartPost=-/sbin/auditctl -R /etc/audit/audit.rules\n";
+const MODULE_RULES: &str = "\
+-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F key=modules
+-a always,exit -F arch=b32 -S init_module,finit_module,delete_module -F key=modules
+-w /usr/sbin/insmod -p x -k modules
+-w /usr/sbin/rmmod -p x -k modules
+-w /usr/sbin/modprobe -p x -k modules
+";
+
+/// A temporary directory holding `root/` (the target) and room outside it.
+struct Target {
+    dir: tempfile::TempDir,
+}
+
+impl Target {
+    /// A compliant root.
+    fn new() -> Target {
+        let t = Target {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 2;
+        elf[5] = 1;
+        elf[18] = 62;
+        t.write("/bin/sh", &elf);
+        t.write("/etc/login.defs", b"UID_MIN 1000\n");
+        t.write("/etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n");
+        t.write("/usr/lib/systemd/system/auditd.service", UNIT.as_bytes());
+        for tool in ["insmod", "rmmod", "modprobe"] {
+            t.write(&format!("/usr/sbin/{tool}"), b"tool\n");
+        }
+        t.write(
+            "/etc/audit/rules.d/50-modules.rules",
+            MODULE_RULES.as_bytes(),
+        );
+        t
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn real(&self, path: &str) -> PathBuf {
+        self.root().join(path.trim_start_matches('/'))
+    }
+
+    fn write(&self, path: &str, bytes: &[u8]) {
+        let p = self.real(path);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir -p");
+        fs::write(p, bytes).expect("write");
+    }
+
+    fn symlink(&self, path: &str, target: impl AsRef<Path>) {
+        let p = self.real(path);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir -p");
+        symlink(target, p).expect("symlink");
+    }
+
+    /// Switch the loader to `auditctl -R /etc/audit/audit.rules` with a drop-in.
+    fn auditctl_mode(&self) {
+        self.write(
+            "/etc/systemd/system/auditd.service.d/auditctl.conf",
+            DROPIN.as_bytes(),
+        );
+    }
+}
+
+/// What one run produced.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("no JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+    fn both(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+fn run(args: &[&str], root: &Path) -> Run {
+    let start = Instant::now();
+    let out = Command::cargo_bin("auditguard")
+        .expect("binary")
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(20))
+        .output()
+        .expect("run auditguard");
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: start.elapsed(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "auditguard {args:?} panicked:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.code.is_some(),
+        "auditguard {args:?} did not exit (killed after the timeout?) in {:?}:\n{}",
+        run.elapsed,
+        run.both()
+    );
+    run
+}
+
+/// `check --format json`, plus `check` (text), `rules` and `merge`, which must not panic or
+/// hang either. Returns the JSON run.
+fn check(t: &Target) -> Run {
+    let root = t.root();
+    run(&["check"], &root);
+    run(&["rules"], &root);
+    run(&["merge"], &root);
+    run(&["check", "--format", "json"], &root)
+}
+
+fn load_errors(j: &Value) -> String {
+    j["load_errors"].to_string()
+}
+
+fn event_key(j: &Value, label: &str) -> Option<String> {
+    j["controls"][0]["requirements"]
+        .as_array()?
+        .iter()
+        .flat_map(|r| r["events"].as_array().into_iter().flatten())
+        .find(|e| e["event"] == label)?["key"]
+        .as_str()
+        .map(str::to_string)
+}
+
+#[test]
+fn compliant_base_passes() {
+    let t = Target::new();
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+}
+
+#[test]
+fn binary_file_after_ours_is_a_named_load_error() {
+    let t = Target::new();
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(64 * 1024).collect();
+    t.write("/etc/audit/rules.d/90-binary.rules", &bytes);
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    let errs = load_errors(&r.json());
+    assert!(
+        errs.contains("/etc/audit/rules.d/90-binary.rules"),
+        "{errs}"
+    );
+}
+
+#[test]
+fn binary_file_before_ours_stops_the_load() {
+    let t = Target::new();
+    t.write(
+        "/etc/audit/rules.d/10-binary.rules",
+        b"\x7fELF\x02\x01\x01\0\0\0\xff\xfe\n",
+    );
+    let r = check(&t);
+    assert_eq!(r.code, Some(1), "{}", r.both());
+    let j = r.json();
+    assert!(load_errors(&j).contains("10-binary.rules"), "{}", r.stdout);
+    assert!(r.stdout.contains("never loaded"), "{}", r.stdout);
+}
+
+#[test]
+fn invalid_utf8_key_is_still_a_key() {
+    let t = Target::new();
+    // Keys `mod\xff\xfe`, a comment and a watched path that are not UTF-8.
+    let mut bytes = Vec::new();
+    for line in MODULE_RULES.lines() {
+        bytes.extend_from_slice(line.replace("modules", "mod").as_bytes());
+        bytes.extend_from_slice(b"\xff\xfe\n");
+    }
+    bytes.extend_from_slice(b"## caf\xe9 \xc3\x28\n-w /etc/\xff\xfe -p wa -k bad\xc3\n");
+    t.write("/etc/audit/rules.d/50-modules.rules", &bytes);
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    let key = event_key(&r.json(), "b64 init_module").expect("a key");
+    assert!(key.starts_with("mod"), "{key}");
+}
+
+#[test]
+fn ten_megabyte_line_is_fast_and_named() {
+    let t = Target::new();
+    let mut line = b"-w /etc/passwd -p wa -k ".to_vec();
+    line.resize(10 * 1024 * 1024, b'a');
+    line.push(b'\n');
+    t.write("/etc/audit/rules.d/90-huge.rules", &line);
+    let r = run(&["check", "--format", "json"], &t.root());
+    assert!(
+        r.elapsed < Duration::from_secs(3),
+        "a 10 MB line took {:?}",
+        r.elapsed
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(load_errors(&r.json()).contains("90-huge.rules"));
+    // The other commands too.
+    for cmd in [&["rules"][..], &["merge"], &["check"]] {
+        let r = run(cmd, &t.root());
+        assert!(
+            r.elapsed < Duration::from_secs(3),
+            "{cmd:?} took {:?}",
+            r.elapsed
+        );
+    }
+}
+
+#[test]
+fn ten_megabyte_line_before_ours_fails() {
+    let t = Target::new();
+    let mut line = b"-a always,exit -F arch=b64 -S ".to_vec();
+    line.resize(10 * 1024 * 1024, b'x');
+    line.push(b'\n');
+    t.write("/etc/audit/rules.d/10-huge.rules", &line);
+    let r = run(&["check", "--format", "json"], &t.root());
+    assert!(r.elapsed < Duration::from_secs(3), "took {:?}", r.elapsed);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(load_errors(&r.json()).contains("10-huge.rules"));
+}
+
+#[test]
+fn nul_bytes_are_a_named_load_error() {
+    let t = Target::new();
+    t.write(
+        "/etc/audit/rules.d/90-nul.rules",
+        b"-w /etc/passwd\0 -p wa -k nul\n\0\0\0\n-w /etc/hosts -p wa -k h\0x\n",
+    );
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    assert!(
+        load_errors(&r.json()).contains("90-nul.rules"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn directory_named_rules_is_named() {
+    let t = Target::new();
+    fs::create_dir_all(t.real("/etc/audit/rules.d/40-dir.rules")).unwrap();
+    let r = check(&t);
+    // augenrules' `cat` complains and goes on: our rules still load.
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    let text = run(&["check"], &t.root());
+    assert!(
+        r.both().contains("40-dir.rules") && text.both().contains("40-dir.rules"),
+        "check does not name the unreadable rules.d entry:\n{}",
+        text.both()
+    );
+}
+
+#[test]
+fn fifo_in_rules_d_never_blocks_augenrules() {
+    let t = Target::new();
+    make_fifo(&t.real("/etc/audit/rules.d/40-fifo.rules"));
+    make_fifo(&t.real("/etc/audit/rules.d/41-fifo.conf"));
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    assert!(r.both().contains("40-fifo.rules"), "{}", r.both());
+}
+
+#[test]
+fn fifo_in_rules_d_never_blocks_auditctl_mode() {
+    let t = Target::new();
+    t.auditctl_mode();
+    t.write("/etc/audit/audit.rules", MODULE_RULES.as_bytes());
+    make_fifo(&t.real("/etc/audit/rules.d/40-fifo.rules"));
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+}
+
+#[test]
+fn fifo_as_audit_rules_in_auditctl_mode() {
+    let t = Target::new();
+    t.auditctl_mode();
+    make_fifo(&t.real("/etc/audit/audit.rules"));
+    let r = check(&t);
+    assert_eq!(r.code, Some(1), "{}", r.both());
+    assert!(r.stdout.contains("/etc/audit/audit.rules"), "{}", r.stdout);
+}
+
+fn make_fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
+#[test]
+fn missing_etc_audit_in_augenrules_mode_is_an_error() {
+    let t = Target::new();
+    fs::remove_dir_all(t.real("/etc/audit")).unwrap();
+    let r = check(&t);
+    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert!(r.stdout.contains("/etc/audit/rules.d"), "{}", r.stdout);
+    let text = run(&["check"], &t.root());
+    assert_eq!(text.code, Some(2));
+    assert!(
+        text.both().contains("/etc/audit/rules.d"),
+        "{}",
+        text.both()
+    );
+}
+
+#[test]
+fn missing_audit_rules_in_auditctl_mode_fails_naming_it() {
+    let t = Target::new();
+    t.auditctl_mode();
+    fs::remove_dir_all(t.real("/etc/audit")).unwrap();
+    let r = check(&t);
+    assert_eq!(r.code, Some(1), "{}", r.both());
+    assert!(
+        load_errors(&r.json()).contains("/etc/audit/audit.rules"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn symlink_loop_in_rules_d() {
+    let t = Target::new();
+    t.symlink("/etc/audit/rules.d/60-loop.rules", "60-loop.rules");
+    t.symlink("/etc/audit/rules.d/61-a.rules", "61-b.rules");
+    t.symlink("/etc/audit/rules.d/61-b.rules", "61-a.rules");
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    assert!(
+        r.both().contains("60-loop.rules"),
+        "check does not name the looping symlink:\n{}",
+        r.both()
+    );
+}
+
+#[test]
+fn symlink_loop_as_watched_tool() {
+    let t = Target::new();
+    fs::remove_file(t.real("/usr/sbin/insmod")).unwrap();
+    t.symlink("/usr/sbin/insmod", "insmod");
+    let r = check(&t);
+    assert!(matches!(r.code, Some(0 | 1)), "{}", r.both());
+}
+
+/// The rule that must NOT be used: it would shadow the module syscalls.
+const EVIL: &str = "-a never,exit -F arch=b64 -S init_module,delete_module\n";
+/// The rule inside the root at the same absolute path.
+const GOOD: &str =
+    "-a always,exit -F arch=b64 -S init_module,delete_module -F key=inside-the-root\n";
+
+#[test]
+fn relative_symlink_climbing_out_of_the_root_stays_inside() {
+    let t = Target::new();
+    // Outside: <tmp>/evil.rules. Inside the root, `..` stops at `/`: /evil.rules.
+    fs::write(t.dir.path().join("evil.rules"), EVIL).unwrap();
+    t.write("/evil.rules", GOOD.as_bytes());
+    t.symlink("/etc/audit/rules.d/10-link.rules", "../../../../evil.rules");
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    assert_eq!(
+        event_key(&r.json(), "b64 init_module").as_deref(),
+        Some("inside-the-root"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("never rule"), "{}", r.stdout);
+}
+
+#[test]
+fn absolute_symlink_resolves_inside_the_root() {
+    let t = Target::new();
+    // An absolute link whose target exists on this machine outside the root (with the
+    // shadowing rule) and inside the root (with the good one).
+    let outside = t.dir.path().join("outside/modules.rules");
+    fs::create_dir_all(outside.parent().unwrap()).unwrap();
+    fs::write(&outside, EVIL).unwrap();
+    let inside = outside.to_str().unwrap().to_string();
+    t.write(&inside, GOOD.as_bytes());
+    t.symlink("/etc/audit/rules.d/10-abs.rules", &outside);
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    assert_eq!(
+        event_key(&r.json(), "b64 init_module").as_deref(),
+        Some("inside-the-root"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn absolute_symlink_to_a_missing_target_inside_the_root() {
+    let t = Target::new();
+    // /etc/hostname exists on this machine, not in the root: the link dangles.
+    t.symlink("/etc/audit/rules.d/10-abs.rules", "/etc/hostname");
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+}
+
+#[test]
+fn symlinked_rules_d_directory_outside_the_root() {
+    let t = Target::new();
+    let outside = t.dir.path().join("rules.d");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("10-evil.rules"), EVIL).unwrap();
+    fs::remove_dir_all(t.real("/etc/audit/rules.d")).unwrap();
+    // The image's rules.d is an absolute link; inside the root it leads to /srv/rules.d.
+    t.write("/srv/rules.d/50-modules.rules", MODULE_RULES.as_bytes());
+    t.symlink("/etc/audit/rules.d", "/srv/rules.d");
+    let _ = outside;
+    let r = check(&t);
+    assert_eq!(r.code, Some(0), "{}", r.both());
+    assert!(!r.stdout.contains("never rule"), "{}", r.stdout);
+}
+
+#[test]
+fn root_that_is_not_a_directory() {
+    let t = Target::new();
+    let file = t.dir.path().join("plain-file");
+    fs::write(&file, b"x").unwrap();
+    let r = run(&["check"], &file);
+    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert!(r.stderr.contains("plain-file"), "{}", r.stderr);
+    let r = run(&["check"], &t.dir.path().join("does-not-exist"));
+    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert!(r.stderr.contains("does-not-exist"), "{}", r.stderr);
+}
+
+#[test]
+fn garbage_unit_file_and_login_defs() {
+    let t = Target::new();
+    t.write(
+        "/usr/lib/systemd/system/auditd.service",
+        b"\xff\xfe\0[Service]\nExecStartPost=-/sbin/augenrules --load\n\0\0",
+    );
+    t.write(
+        "/etc/login.defs",
+        b"UID_MIN \xff\xff\nUID_MIN 99999999999999999999\n",
+    );
+    t.write("/bin/sh", b"\x7fEL");
+    let r = run(
+        &["check", "--format", "json", "--arch", "x86_64"],
+        &t.root(),
+    );
+    assert!(matches!(r.code, Some(0..=2)), "{}", r.both());
+    let r = run(&["check"], &t.root());
+    assert!(matches!(r.code, Some(0..=2)), "{}", r.both());
+}
