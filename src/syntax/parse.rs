@@ -13,8 +13,9 @@
 //! (missing watch parent, duplicates, immutable mode) belong to `load`.
 //!
 //! Where auditctl runs side effects before failing later on the same line (`-e 1 -S nope`
-//! enables auditing, then fails; `-c -x` sets continue-on-error, then fails) only the error
-//! is reported.
+//! enables auditing, then fails; `-i foo` sets ignore-errors, then fails — and because
+//! ignore is already set, auditctl goes on with the next line) only the error is reported:
+//! [`LineKind::Error`] has no room for the commands carried out before the failure.
 
 use super::lex::{self, Lexed, Token};
 use super::options::{Arg, Code, Getopt, OptArg, Step};
@@ -37,8 +38,6 @@ const ALWAYS: i32 = 2;
 const NEVER: i32 = 0;
 /// `NAME_MAX`
 const NAME_MAX: usize = 255;
-/// `AUDIT_MAX_FIELD_COMPARE` (`AUDIT_COMPARE_SGID_TO_FSGID`).
-const MAX_FIELD_COMPARE: u32 = 25;
 /// `AUDIT_PERM_*` all four: the default of a watch.
 const PERM_ALL: u32 = 15;
 
@@ -884,7 +883,6 @@ fn kernel_accepts(rule: &Rule) -> bool {
             ValueKind::Gid => num != Some(u32::MAX),
             ValueKind::Msgtype => matches!(list, List::Exclude | List::User),
             ValueKind::Fstype => list == List::Filesystem,
-            ValueKind::Compare => num.is_some_and(|n| n <= MAX_FIELD_COMPARE),
             ValueKind::SaddrFam => num.is_some_and(|n| n < value::AF_MAX),
             _ => true,
         };
