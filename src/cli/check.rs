@@ -1,27 +1,15 @@
 //! `auditguard check`: evaluate controls against what the host's loader would load.
 
-use super::{open, use_color, Format, Target};
+use super::{open, resolve_controls, use_color, Format, Target};
+use crate::control;
 use crate::control::evaluate::{evaluate, Subject};
 use crate::control::finding::{Evidence, Verdict};
-use crate::control::{self, DEFAULT_CONTROL};
 use crate::load::configuration::{configure, ConfigError, Mode};
 use crate::report::{text, CheckReport, LoadErrorReport, LoaderReport, CHECK_SCHEMA};
-use anyhow::bail;
 use std::io::Write;
 
 pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Result<u8> {
-    let ids: Vec<String> = if ids.is_empty() {
-        vec![DEFAULT_CONTROL.to_string()]
-    } else {
-        ids.to_vec()
-    };
-    let mut controls = Vec::new();
-    for id in &ids {
-        match control::find(id) {
-            Some(c) => controls.push(c),
-            None => bail!("unknown control {id:?} (see `auditguard controls`)"),
-        }
-    }
+    let controls = resolve_controls(ids)?;
     let (host, machine) = open(target)?;
     let report = match configure(host.as_ref(), machine) {
         Ok(config) => {

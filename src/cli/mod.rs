@@ -3,6 +3,8 @@
 
 mod check;
 mod controls;
+#[cfg(any())] // enabled once fix::apply lands
+mod fix;
 mod merge;
 mod rules;
 
@@ -72,6 +74,29 @@ pub enum Cmd {
         #[command(flatten)]
         target: Target,
     },
+    /// Repair the configuration with the smallest safe edit, then check again. Exit 0:
+    /// compliant afterwards; 1: blocked or still failing (the blocker is named); 2: error.
+    Fix {
+        /// Target selection.
+        #[command(flatten)]
+        target: Target,
+        /// Control to fix (repeatable); default: kernel-module-loading.
+        #[arg(long = "control", value_name = "ID")]
+        controls: Vec<String>,
+        /// Show the edits as a unified diff and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also make the safe syntactic repairs of other lines that stop the load (tabs,
+        /// CR, trailing comments; comment out duplicates and unloadable lines with a note).
+        #[arg(long)]
+        repair: bool,
+        /// Keep each changed file's previous version beside it as NAME.bak.
+        #[arg(long)]
+        backup: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the controls auditguard knows.
     Controls,
 }
@@ -86,6 +111,24 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         } => check::run(target, controls, *format),
         Cmd::Rules { target } => rules::run(target),
         Cmd::Merge { target } => merge::run(target),
+        #[cfg(any())]
+        Cmd::Fix {
+            target,
+            controls,
+            dry_run,
+            repair,
+            backup,
+            format,
+        } => fix::run(fix::FixArgs {
+            target,
+            controls,
+            dry_run: *dry_run,
+            repair: *repair,
+            backup: *backup,
+            format: *format,
+        }),
+
+        Cmd::Fix { .. } => anyhow::bail!("fix is not available yet"),
         Cmd::Controls => controls::run(),
     }
 }
@@ -113,6 +156,20 @@ fn open(target: &Target) -> anyhow::Result<(Box<dyn Host>, Machine)> {
             .context("cannot tell the target's machine type; give --arch")?,
     };
     Ok((host, machine))
+}
+
+/// The named controls, or the default one.
+fn resolve_controls(ids: &[String]) -> anyhow::Result<Vec<crate::control::Control>> {
+    if ids.is_empty() {
+        return Ok(vec![crate::control::find(crate::control::DEFAULT_CONTROL)
+            .context("the default control is missing from the catalogue")?]);
+    }
+    ids.iter()
+        .map(|id| {
+            crate::control::find(id)
+                .with_context(|| format!("unknown control {id:?} (see `auditguard controls`)"))
+        })
+        .collect()
 }
 
 /// Whether to colour output: only on a terminal, and never with `NO_COLOR` set.

@@ -1,0 +1,192 @@
+//! `auditguard fix`: plan the smallest edits, show them as a diff, write them atomically,
+//! and check again.
+
+use super::{open, resolve_controls, Format, Target};
+use crate::control::evaluate::{evaluate, Subject};
+use crate::control::finding::Verdict;
+use crate::fix::apply::{self, ApplyOptions, FileWrite};
+use crate::fix::plan::{plan, Plan, PlanOptions};
+use crate::host::Host;
+use crate::load::configuration::configure;
+use crate::model::Machine;
+use serde::Serialize;
+use std::io::Write;
+
+/// Options of `fix`.
+pub(super) struct FixArgs<'a> {
+    pub target: &'a Target,
+    pub controls: &'a [String],
+    pub dry_run: bool,
+    pub repair: bool,
+    pub backup: bool,
+    pub format: Format,
+}
+
+/// The JSON document of `fix --format json`.
+#[derive(Serialize)]
+struct FixReport {
+    schema: &'static str,
+    target: String,
+    dry_run: bool,
+    changed: bool,
+    verdict: Verdict,
+    steps: Vec<StepReport>,
+    blockers: Vec<String>,
+    diff: String,
+}
+
+#[derive(Serialize)]
+struct StepReport {
+    file: String,
+    why: String,
+}
+
+pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
+    let controls = resolve_controls(args.controls)?;
+    let (host, machine) = open(args.target)?;
+    let target = match &args.target.root {
+        Some(dir) => apply::Target::root(dir),
+        None => apply::Target::live(),
+    };
+    // Plan under the lock, so a concurrent run sees this one's result and plans nothing.
+    let _lock = apply::lock(&target)?;
+    let plan = plan(
+        host.as_ref(),
+        machine,
+        &controls,
+        PlanOptions {
+            repair: args.repair,
+        },
+    )?;
+    let diff = render_diff(&plan);
+    let writes: Vec<FileWrite> = plan
+        .files
+        .iter()
+        .map(|(path, old, new)| FileWrite {
+            path: path.clone(),
+            contents: new.clone(),
+            expected: old.clone(),
+        })
+        .collect();
+    let changed = !writes.is_empty() && !args.dry_run;
+    if changed {
+        apply::apply(
+            &target,
+            &writes,
+            &ApplyOptions {
+                backup: args.backup,
+            },
+        )?;
+    }
+    let verdict = if args.dry_run || !plan.blockers.is_empty() {
+        if plan.blockers.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    } else {
+        recheck(host.as_ref(), machine, &controls)?
+    };
+    let report = FixReport {
+        schema: "auditguard/fix/1",
+        target: host.describe(),
+        dry_run: args.dry_run,
+        changed,
+        verdict,
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| StepReport {
+                file: s.file.display().to_string(),
+                why: s.why.clone(),
+            })
+            .collect(),
+        blockers: plan.blockers.clone(),
+        diff,
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Text => write_text(&mut out, &report)?,
+    }
+    Ok(match verdict {
+        Verdict::Pass | Verdict::NotApplicable => 0,
+        Verdict::Fail => 1,
+        Verdict::Error => 2,
+    })
+}
+
+/// Evaluate again from the files as now written.
+fn recheck(
+    host: &dyn Host,
+    machine: Machine,
+    controls: &[crate::control::Control],
+) -> anyhow::Result<Verdict> {
+    let config = configure(host, machine)?;
+    let subject = Subject {
+        outcome: &config.outcome,
+        unread: &config.unread,
+        loader: &config.loader_name(),
+        machine,
+        host,
+    };
+    Ok(controls
+        .iter()
+        .map(|c| evaluate(c, &subject).verdict)
+        .fold(Verdict::Pass, Verdict::worst))
+}
+
+fn write_text(out: &mut impl Write, r: &FixReport) -> std::io::Result<()> {
+    if r.steps.is_empty() && r.blockers.is_empty() {
+        writeln!(out, "nothing to fix: {} is compliant", r.target)?;
+        return Ok(());
+    }
+    for s in &r.steps {
+        writeln!(out, "{}: {}", s.file, s.why)?;
+    }
+    for b in &r.blockers {
+        writeln!(out, "blocked: {b}")?;
+    }
+    if !r.diff.is_empty() {
+        writeln!(out)?;
+        out.write_all(r.diff.as_bytes())?;
+    }
+    let state = match (r.dry_run, r.changed, r.blockers.is_empty()) {
+        (_, _, false) => "nothing written",
+        (true, _, true) => "dry run: nothing written",
+        (false, true, true) => "written",
+        (false, false, true) => "nothing to write",
+    };
+    writeln!(
+        out,
+        "{state}; result: {}",
+        r.verdict.as_str().to_uppercase()
+    )
+}
+
+/// The plan as a unified diff, file by file.
+fn render_diff(plan: &Plan) -> String {
+    let mut out = String::new();
+    for (path, old, new) in &plan.files {
+        let old_text = String::from_utf8_lossy(old.as_deref().unwrap_or_default()).into_owned();
+        let new_text = String::from_utf8_lossy(new).into_owned();
+        let name = path.display().to_string();
+        let old_name = if old.is_some() {
+            format!("a{name}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let diff = similar::TextDiff::from_lines(&old_text, &new_text);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&old_name, &format!("b{name}"))
+                .to_string(),
+        );
+    }
+    out
+}

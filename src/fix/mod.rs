@@ -1,0 +1,7 @@
+//! Repair: findings become an edit plan (data, printable as a diff), and the plan is applied
+//! with atomic, locked, confined writes.
+
+pub mod apply;
+pub mod lines;
+pub mod overlay;
+pub mod plan;

@@ -1,0 +1,117 @@
+//! A target with some files replaced in memory: how `fix` tries its edits before writing.
+//!
+//! The plan edits an [`Overlay`]; the whole pipeline (detect, merge, parse, simulate,
+//! evaluate) then runs on it unchanged, so "does the fixed configuration pass and load
+//! without new errors?" is answered by the same code that answers `check`.
+
+use crate::host::{DirEntry, FileKind, Host, Meta};
+use crate::model::Machine;
+use std::collections::BTreeMap;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// A host whose files at some paths have new contents (or exist only here).
+pub struct Overlay<'a> {
+    inner: &'a dyn Host,
+    files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl<'a> Overlay<'a> {
+    /// No changes yet.
+    pub fn new(inner: &'a dyn Host) -> Overlay<'a> {
+        Overlay {
+            inner,
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Set a file's contents.
+    pub fn put(&mut self, path: &Path, contents: Vec<u8>) {
+        self.files.insert(path.to_path_buf(), contents);
+    }
+
+    /// Changed files with their new contents, in path order.
+    pub fn changes(&self) -> impl Iterator<Item = (&Path, &[u8])> {
+        self.files.iter().map(|(p, c)| (p.as_path(), c.as_slice()))
+    }
+
+    /// The underlying target.
+    pub fn inner(&self) -> &dyn Host {
+        self.inner
+    }
+}
+
+impl Host for Overlay<'_> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self.files.get(path) {
+            Some(c) => Ok(c.clone()),
+            None => self.inner.read(path),
+        }
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
+        let mut entries = self.inner.read_dir(path)?;
+        for file in self.files.keys() {
+            if file.parent() != Some(path) {
+                continue;
+            }
+            let Some(name) = file.file_name() else {
+                continue;
+            };
+            let name = name.as_bytes().to_vec();
+            if !entries.iter().any(|e| e.name == name) {
+                entries.push(DirEntry {
+                    name,
+                    kind: FileKind::File,
+                });
+            }
+        }
+        Ok(entries)
+    }
+
+    fn stat(&self, path: &Path) -> io::Result<Meta> {
+        match (self.files.get(path), self.inner.stat(path)) {
+            (Some(c), Ok(m)) => Ok(Meta {
+                size: c.len() as u64,
+                ..m
+            }),
+            (Some(c), Err(_)) => Ok(new_file_meta(c)),
+            (None, r) => r,
+        }
+    }
+
+    fn lstat(&self, path: &Path) -> io::Result<Meta> {
+        match self.files.get(path) {
+            Some(c) => self.stat(path).or_else(|_| Ok(new_file_meta(c))),
+            None => self.inner.lstat(path),
+        }
+    }
+
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        self.inner.read_link(path)
+    }
+
+    fn machine(&self) -> Option<Machine> {
+        self.inner.machine()
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    fn real_path(&self, path: &Path) -> Option<PathBuf> {
+        self.inner.real_path(path)
+    }
+}
+
+/// What a file `fix` creates looks like: root's, mode 0600.
+fn new_file_meta(contents: &[u8]) -> Meta {
+    Meta {
+        kind: FileKind::File,
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+        size: contents.len() as u64,
+    }
+}
