@@ -321,7 +321,8 @@ fn list_name(list: List) -> &'static str {
 /// Rules no auditctl text can express print as closely as possible but do not round-trip:
 /// an unknown list, action, operator or arch; a string containing a newline or NUL, or an
 /// operator text that auditctl's operator search would find first (`-F path=/a>=b`); empty
-/// key pieces; an exit rule with an empty mask, or a mask on a list that takes no syscalls.
+/// key pieces; an exit rule with an empty mask; a user, exclude or filesystem rule whose mask
+/// is not every syscall, or a task rule with any syscall.
 ///
 /// ```
 /// use auditguard::model::{listing, Action, Field, FieldType, List, Machine, Mask, Op, Rule};
@@ -365,7 +366,16 @@ pub fn canonical_rule(rule: &Rule, machine: Machine) -> Vec<u8> {
 
 /// ` -S all` or ` -S a,b,...` (names from `table`, numbers where it has none); nothing for an
 /// empty mask. Class selector bits (2032–2047) are not part of the identity and are left out.
+/// Nothing on the lists where auditctl refuses `-S`: it gives user, exclude and filesystem
+/// rules every syscall by itself and task rules none (3.0.9 `setopt`, "add syscall any if not
+/// specified").
 fn canonical_syscalls(rule: &Rule, table: Option<Machine>, out: &mut Vec<u8>) {
+    if matches!(
+        rule.list,
+        List::User | List::Task | List::Exclude | List::Filesystem
+    ) {
+        return;
+    }
     let mask = &rule.mask.0;
     if mask[..MASK_WORDS - 1].iter().all(|w| *w == u32::MAX)
         && mask[MASK_WORDS - 1] & 0xFFFF == 0xFFFF
