@@ -195,8 +195,9 @@ fn judge(exp: &Expectation, s: &Subject) -> EventFinding {
     }
 }
 
-/// Walk the lists as the kernel does and say what happens to the event.
-fn decide(ev: &Event, rules: &[LoadedRule], host: &dyn Host) -> (Cause, String) {
+/// Walk the lists as the kernel does and say what happens to the event: its [`Cause`] and a
+/// sentence. `Cause` indices point into `rules`.
+pub fn decide(ev: &Event, rules: &[LoadedRule], host: &dyn Host) -> (Cause, String) {
     let on = |list: List| {
         rules
             .iter()
