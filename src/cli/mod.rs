@@ -67,6 +67,10 @@ pub enum Cmd {
         /// Target selection.
         #[command(flatten)]
         target: Target,
+        /// Simulate `auditctl -R FILE` on the target instead of its boot-time loader (with
+        /// --root, FILE is a path inside the root).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
     },
     /// Print what augenrules would write to /etc/audit/audit.rules.
     Merge {
@@ -109,7 +113,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             controls,
             format,
         } => check::run(target, controls, *format),
-        Cmd::Rules { target } => rules::run(target),
+        Cmd::Rules { target, file } => rules::run(target, file.as_deref()),
         Cmd::Merge { target } => merge::run(target),
         #[cfg(any())]
         Cmd::Fix {

@@ -2,13 +2,29 @@
 //! it; load errors on stderr, like auditctl's "There was an error in line N of FILE".
 
 use super::{open, Target};
-use crate::load::configuration::configure;
+use crate::load::configuration::{configure, load_as, Mode};
 use crate::model::listing::list_rules;
 use std::io::Write;
+use std::path::Path;
 
-pub(super) fn run(target: &Target) -> anyhow::Result<u8> {
+pub(super) fn run(target: &Target, file: Option<&Path>) -> anyhow::Result<u8> {
     let (host, machine) = open(target)?;
-    let config = configure(host.as_ref(), machine)?;
+    let config = match file {
+        Some(f) => {
+            let on_target = if target.root.is_some() {
+                f.to_path_buf()
+            } else {
+                std::path::absolute(f)?
+            };
+            load_as(
+                host.as_ref(),
+                machine,
+                Mode::Auditctl(on_target.clone()),
+                format!("--file: auditctl -R {}", on_target.display()),
+            )?
+        }
+        None => configure(host.as_ref(), machine)?,
+    };
     let mut err = std::io::stderr().lock();
     for w in &config.warnings {
         writeln!(err, "warning: {w}")?;

@@ -68,13 +68,24 @@ pub enum ConfigError {
 /// Load the target's configuration as its boot would.
 pub fn configure(host: &dyn Host, machine: Machine) -> Result<Configuration, ConfigError> {
     let detection = detect::detect(host);
-    let ctx = ParseContext { machine, host };
     let reason = describe(&detection);
     let mode = match &detection.loader {
         Loader::Augenrules => Mode::Augenrules,
         Loader::Auditctl { file } => Mode::Auditctl(file.clone()),
         Loader::Unknown { reason } => return Err(ConfigError::UnknownLoader(reason.clone())),
     };
+    load_as(host, machine, mode, reason)
+}
+
+/// Load the target's configuration with a given loader, skipping detection: `rules --file F`
+/// asks what `auditctl -R F` would leave in this target's kernel.
+pub fn load_as(
+    host: &dyn Host,
+    machine: Machine,
+    mode: Mode,
+    reason: String,
+) -> Result<Configuration, ConfigError> {
+    let ctx = ParseContext { machine, host };
     let mut warnings = Vec::new();
     let (text, origins, mut pre_errors) = match &mode {
         Mode::Augenrules => {
