@@ -18,5 +18,6 @@ pub mod load;
 pub mod model;
 pub mod cli;
 pub mod control;
+pub mod fix;
 pub mod report;
 pub mod syntax;
