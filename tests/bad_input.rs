@@ -291,8 +291,6 @@ fn assert_check_names(t: &Target, name: &str) {
 }
 
 #[test]
-#[ignore = "known bug (cli::check): merge diagnostics (Configuration::warnings) are dropped, \
-            the report has no field for them"]
 fn directory_named_rules_is_named_by_check() {
     let t = Target::new();
     fs::create_dir_all(t.real("/etc/audit/rules.d/40-dir.rules")).unwrap();
@@ -310,8 +308,6 @@ fn fifo_named_rules_is_skipped_without_blocking() {
 }
 
 #[test]
-#[ignore = "known bug (load::configuration::unread_rules): reads every non-directory \
-            rules.d entry augenrules skips, a FIFO included: check blocks forever"]
 fn fifo_named_conf_never_blocks_augenrules() {
     let t = Target::new();
     make_fifo(&t.real("/etc/audit/rules.d/41-fifo.conf"));
@@ -320,7 +316,6 @@ fn fifo_named_conf_never_blocks_augenrules() {
 }
 
 #[test]
-#[ignore = "known bug (cli::check): merge diagnostics are dropped"]
 fn fifo_named_rules_is_named_by_check() {
     let t = Target::new();
     make_fifo(&t.real("/etc/audit/rules.d/40-fifo.rules"));
@@ -328,8 +323,6 @@ fn fifo_named_rules_is_named_by_check() {
 }
 
 #[test]
-#[ignore = "known bug (load::configuration::unread_rules): in auditctl mode it reads every \
-            rules.d entry, a FIFO included: check blocks forever"]
 fn fifo_in_rules_d_never_blocks_auditctl_mode() {
     let t = Target::new();
     t.auditctl_mode();
@@ -404,7 +397,6 @@ fn symlink_loop_in_rules_d() {
 }
 
 #[test]
-#[ignore = "known bug (cli::check): merge diagnostics are dropped"]
 fn symlink_loop_in_rules_d_is_named_by_check() {
     let t = Target::new();
     t.symlink("/etc/audit/rules.d/60-loop.rules", "60-loop.rules");

@@ -47,6 +47,7 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
                         message: e.message.clone(),
                     })
                     .collect(),
+                warnings: config.warnings.clone(),
             }
         }
         Err(err @ ConfigError::UnknownLoader(_)) | Err(err @ ConfigError::Merge(_)) => {
@@ -90,5 +91,6 @@ fn unevaluated(
             })
             .collect(),
         load_errors: Vec::new(),
+        warnings: Vec::new(),
     }
 }

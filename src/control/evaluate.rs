@@ -53,6 +53,9 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlFinding {
         requirements.push(summarise(req.id.clone(), req.title.clone(), events));
         for p in &req.paths {
             if let Some(target) = event::is_symlink(subject.host, p.as_bytes()) {
+                if target_is_watched(&expectations, &req.id, &target, subject) {
+                    continue;
+                }
                 advice.push(Advice {
                     message: format!(
                         "{p} is a symlink to {} on the target: a watch on a symlink never fires \
@@ -87,6 +90,21 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlFinding {
         requirements,
         advice,
     }
+}
+
+/// Whether the file a symlinked path leads to is itself recorded on exec (then the symlink
+/// advice has nothing to add).
+fn target_is_watched(exps: &[Expectation], req: &str, target: &[u8], s: &Subject) -> bool {
+    exps.iter()
+        .filter(|e| e.requirement == req && e.event.exec_target.as_deref() == Some(target))
+        .all(|e| {
+            let mut only_target = e.event.clone();
+            only_target.exec_path = only_target.exec_target.clone();
+            matches!(
+                decide(&only_target, &s.outcome.rules, s.host).0,
+                Cause::Covered { .. }
+            )
+        })
 }
 
 fn summarise(id: String, title: String, events: Vec<EventFinding>) -> RequirementFinding {
@@ -343,10 +361,25 @@ fn partly_lost_reason(rules: &[LoadedRule], p: usize, ev: &Event, host: &dyn Hos
             .collect(),
     );
     format!(
-        "the {what} at {} catches some of these events first (those selected by {})",
+        "the {what} at {} catches some of these events first (those selected by {}){}",
         r.origin,
-        by.join(", ")
+        by.join(", "),
+        if covered_by_later(rules, p, ev, host) {
+            ""
+        } else {
+            "; no loaded rule audits the rest"
+        }
     )
+}
+
+/// Whether a keyed `always` rule after `p` records every event of the class.
+fn covered_by_later(rules: &[LoadedRule], p: usize, ev: &Event, host: &dyn Host) -> bool {
+    rules.iter().skip(p + 1).any(|r| {
+        r.rule.list == List::Exit
+            && r.rule.action == Action::Always
+            && r.rule.keys().iter().any(|k| !k.is_empty())
+            && matches(&r.rule, ev, host).tri == Tri::Always
+    })
 }
 
 fn dedup(mut v: Vec<String>) -> Vec<String> {
@@ -386,6 +419,15 @@ fn missed_rule(ev: &Event, s: &Subject) -> Option<(String, Evidence)> {
         return Some((
             format!(
                 "the rule at {} would audit it but is never loaded: the load stops at {stop} ({why})",
+                r.origin
+            ),
+            Evidence::new(&r.origin, &r.text),
+        ));
+    }
+    if let Some((r, by)) = s.outcome.deleted.iter().find(|(r, _)| would_cover(r)) {
+        return Some((
+            format!(
+                "the rule at {} would audit it but the -D at {by} deletes it again",
                 r.origin
             ),
             Evidence::new(&r.origin, &r.text),

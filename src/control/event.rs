@@ -37,6 +37,9 @@ pub struct Event {
     pub syscall_name: String,
     /// For exec events: the executed path as named (parent resolved on the target).
     pub exec_path: Option<Vec<u8>>,
+    /// For exec events: the file really executed (every symlink resolved). A watch on it
+    /// fires for an exec through a symlink; a watch on the symlink itself never does.
+    pub exec_target: Option<Vec<u8>>,
     /// Lowest login uid of a user action; the highest is 4294967294 (4294967295 is unset).
     pub auid_min: u32,
 }
@@ -80,7 +83,8 @@ pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<
     let mut out = Vec::new();
     for req in &control.requirements {
         for abi in native.abis() {
-            let mut push = |name: &str, exec_path: Option<Vec<u8>>, advice: bool| {
+            let mut push = |name: &str, exec: Option<(Vec<u8>, Vec<u8>)>, advice: bool| {
+                let (exec_path, exec_target) = exec.unzip();
                 // A syscall the ABI does not have (create_module on aarch64) cannot happen.
                 if let Some(nr) = syscalls::number(abi, name) {
                     out.push(Expectation {
@@ -90,6 +94,7 @@ pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<
                             syscall: nr,
                             syscall_name: name.to_string(),
                             exec_path,
+                            exec_target,
                             auid_min,
                         },
                         advice,
@@ -103,8 +108,9 @@ pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<
                 }
                 RequirementKind::Exec => {
                     for p in &req.paths {
-                        let path = resolve(host, p.as_bytes(), false);
-                        push("execve", Some(path), false);
+                        let named = resolve(host, p.as_bytes(), false);
+                        let target = resolve(host, p.as_bytes(), true);
+                        push("execve", Some((named, target)), false);
                     }
                 }
             }

@@ -107,16 +107,19 @@ fn field_matches(field: &Field, event: &Event, host: &dyn Host) -> Tri {
             Some(v) => range(field.op, v, AUDIT_SYSCALL, AUDIT_SYSCALL),
             None => Tri::Sometimes,
         },
-        FieldType::PATH => match (&event.exec_path, field.bytes()) {
-            (Some(target), Some(p)) => Tri::from_bool(resolve(host, p, false) == *target),
+        // A watch matches the file as named (what the control's text asks for; a symlink
+        // there earns advice) or the file really executed (what the kernel sees).
+        FieldType::PATH => match field.bytes() {
+            Some(p) if exec => {
+                let watched = resolve(host, p, false);
+                Tri::from_bool(exec_files(event).any(|f| *f == watched))
+            }
             _ => Tri::Never,
         },
-        FieldType::DIR => match (&event.exec_path, field.bytes()) {
-            (Some(target), Some(d)) => {
+        FieldType::DIR => match field.bytes() {
+            Some(d) if exec => {
                 let dir = resolve(host, d, true);
-                let under = target.starts_with(&dir)
-                    && (dir == b"/" || target.get(dir.len()) == Some(&b'/'));
-                Tri::from_bool(under)
+                Tri::from_bool(exec_files(event).any(|f| is_under(f, &dir)))
             }
             _ => Tri::Never,
         },
@@ -154,6 +157,16 @@ fn field_matches(field: &Field, event: &Event, host: &dyn Host) -> Tri {
             _ => Tri::Sometimes,
         },
     }
+}
+
+/// The executed file as named and as resolved.
+fn exec_files(event: &Event) -> impl Iterator<Item = &Vec<u8>> {
+    event.exec_path.iter().chain(event.exec_target.iter())
+}
+
+/// Whether `path` is `dir` or below it.
+fn is_under(path: &[u8], dir: &[u8]) -> bool {
+    path.starts_with(dir) && (dir == b"/" || path.get(dir.len()).is_none_or(|b| *b == b'/'))
 }
 
 /// How `x OP v` (unsigned 32-bit, as the kernel's `audit_comparator`) fares for every `x` in

@@ -52,6 +52,8 @@ pub struct LoadOutcome {
     pub stopped_at: Option<Origin>,
     /// Rules on lines after the stop that would have loaded: evidence for "never loaded".
     pub not_reached: Vec<LoadedRule>,
+    /// Rules a later `-D` deleted, with the `-D` line: evidence for "deleted again".
+    pub deleted: Vec<(LoadedRule, Origin)>,
     /// The last `-e` value set, with its line.
     pub enabled: Option<(u32, Origin)>,
     /// Where `-e 2` locked the rules, if it did.
@@ -261,10 +263,14 @@ fn apply(
                 ));
             }
             for (_, rules) in kernel.lists.iter_mut() {
-                rules.retain(|r| match key {
-                    None => false,
-                    Some(k) => !key_contains(&r.rule, k),
-                });
+                let (gone, kept): (Vec<LoadedRule>, Vec<LoadedRule>) =
+                    rules.drain(..).partition(|r| match key {
+                        None => true,
+                        Some(k) => key_contains(&r.rule, k),
+                    });
+                *rules = kept;
+                out.deleted
+                    .extend(gone.into_iter().map(|r| (r, origin.clone())));
             }
         }
         Command::SetEnabled(n) => {

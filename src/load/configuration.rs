@@ -200,6 +200,33 @@ fn read_rules_file(host: &dyn Host, file: &Path) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("Error opening {name} ({e})"))
 }
 
+/// How deep `rules.d` subdirectories are searched for stray rule files.
+const MAX_UNREAD_DEPTH: usize = 4;
+
+/// Files under `dir` the loader does not read: in augenrules mode, top-level names not ending
+/// `.rules` or starting with a dot, and everything in subdirectories; in auditctl mode, all.
+fn collect_unread(host: &dyn Host, dir: &Path, mode: &Mode, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = host.read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.into_iter().collect();
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    for e in entries {
+        let path = dir.join(OsStr::from_bytes(&e.name));
+        if e.kind == FileKind::Dir {
+            if depth < MAX_UNREAD_DEPTH {
+                collect_unread(host, &path, mode, depth + 1, out);
+            }
+            continue;
+        }
+        let read_by_augenrules =
+            depth == 0 && e.name.ends_with(b".rules") && !e.name.starts_with(b".");
+        if matches!(mode, Mode::Auditctl(_)) || !read_by_augenrules {
+            out.push(path);
+        }
+    }
+}
+
 /// Rules in files the loader does not read, parsed on their own: evidence for "your rule is in
 /// a file that is never loaded".
 fn unread_rules(
@@ -209,21 +236,7 @@ fn unread_rules(
     warnings: &mut Vec<String>,
 ) -> Vec<LoadedRule> {
     let mut files: Vec<PathBuf> = Vec::new();
-    let rules_d = Path::new(RULES_D);
-    if let Ok(entries) = host.read_dir(rules_d) {
-        let mut names: Vec<Vec<u8>> = entries
-            .into_iter()
-            .filter(|e| e.kind != FileKind::Dir)
-            .map(|e| e.name)
-            .collect();
-        names.sort();
-        for name in names {
-            let read_by_augenrules = name.ends_with(b".rules") && !name.starts_with(b".");
-            if matches!(mode, Mode::Auditctl(_)) || !read_by_augenrules {
-                files.push(rules_d.join(OsStr::from_bytes(&name)));
-            }
-        }
-    }
+    collect_unread(host, Path::new(RULES_D), mode, 0, &mut files);
     match mode {
         Mode::Augenrules => {
             // augenrules overwrites audit.rules; a hand edit there never survives a boot.
@@ -234,6 +247,10 @@ fn unread_rules(
     }
     let mut out = Vec::new();
     for file in files {
+        // Only regular files: reading a FIFO would block, a device would never end.
+        if !host.stat(&file).is_ok_and(|m| m.kind == FileKind::File) {
+            continue;
+        }
         let text = match host.read(&file) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

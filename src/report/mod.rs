@@ -28,6 +28,9 @@ pub struct CheckReport {
     pub controls: Vec<ControlFinding>,
     /// Lines the loader would fail on.
     pub load_errors: Vec<LoadErrorReport>,
+    /// Problems reading the configuration that did not stop it (a `rules.d` entry augenrules
+    /// cannot read, a file that joins the next one, ...), each naming the path.
+    pub warnings: Vec<String>,
 }
 
 /// The loader, as detected.

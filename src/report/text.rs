@@ -52,6 +52,9 @@ pub fn render(report: &CheckReport, style: Style) -> String {
             .unwrap_or_default()
     );
     let _ = writeln!(out, "  {}", report.loader.reason);
+    for w in &report.warnings {
+        let _ = writeln!(out, "  {} {w}", style.paint("33", "warning:"));
+    }
     for c in &report.controls {
         let _ = writeln!(out);
         let _ = writeln!(out, "{} {}: {}", style.verdict(c.verdict), c.id, c.title);
