@@ -304,8 +304,7 @@ fn rejected_for_machine_state(line: &[u8]) -> bool {
     let args: Vec<std::ffi::OsString> = line
         .split(|b| *b == b' ')
         .filter(|t| !t.is_empty())
-        .map(|t| std::os::unix::ffi::OsStrExt::from_bytes(t))
-        .map(|s: &std::ffi::OsStr| s.to_os_string())
+        .map(|t| <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(t).to_os_string())
         .collect();
     let _ = common::auditctl(&["-D"]);
     let out = Command::new("auditctl").args(&args).output().unwrap();
