@@ -36,9 +36,6 @@ pub(super) fn run(target: &Target, file: Option<&Path>) -> anyhow::Result<u8> {
     std::io::stdout()
         .lock()
         .write_all(&list_rules(&rules, machine))?;
-    Ok(if config.outcome.errors.is_empty() {
-        0
-    } else {
-        1
-    })
+    // The exit status `auditctl -R` would have: 1 when the load stopped or `-c` saw errors.
+    Ok(config.outcome.exit_status as u8)
 }

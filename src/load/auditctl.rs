@@ -149,9 +149,12 @@ pub fn simulate(
                 for cmd in cmds {
                     match cmd {
                         Command::IgnoreErrors => ignore = true,
+                        // auditctl 3.0.9 sets its flag to 1 on every `-c`, forgetting errors
+                        // seen before it (exit status 0 unless a later line fails).
                         Command::ContinueOnError => {
                             ignore = true;
                             continue_error = true;
+                            failed_with_continue = false;
                         }
                         _ => {}
                     }
