@@ -37,7 +37,7 @@ struct FixReport {
 
 #[derive(Serialize)]
 struct StepReport {
-    file: String,
+    files: Vec<String>,
     why: String,
 }
 
@@ -97,7 +97,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             .steps
             .iter()
             .map(|s| StepReport {
-                file: s.file.display().to_string(),
+                files: s.files.iter().map(|f| f.display().to_string()).collect(),
                 why: s.why.clone(),
             })
             .collect(),
@@ -145,7 +145,7 @@ fn write_text(out: &mut impl Write, r: &FixReport) -> std::io::Result<()> {
         return Ok(());
     }
     for s in &r.steps {
-        writeln!(out, "{}: {}", s.file, s.why)?;
+        writeln!(out, "{} ({})", s.why, s.files.join(", "))?;
     }
     for b in &r.blockers {
         writeln!(out, "blocked: {b}")?;
@@ -156,7 +156,7 @@ fn write_text(out: &mut impl Write, r: &FixReport) -> std::io::Result<()> {
     }
     let state = match (r.dry_run, r.changed, r.blockers.is_empty()) {
         (_, _, false) => "nothing written",
-        (true, _, true) => "dry run: nothing written",
+        (true, _, true) => "dry run: nothing written; after the fix",
         (false, true, true) => "written",
         (false, false, true) => "nothing to write",
     };

@@ -3,7 +3,6 @@
 
 mod check;
 mod controls;
-#[cfg(any())] // enabled once fix::apply lands
 mod fix;
 mod merge;
 mod rules;
@@ -115,7 +114,6 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         } => check::run(target, controls, *format),
         Cmd::Rules { target, file } => rules::run(target, file.as_deref()),
         Cmd::Merge { target } => merge::run(target),
-        #[cfg(any())]
         Cmd::Fix {
             target,
             controls,
@@ -131,8 +129,6 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             backup: *backup,
             format: *format,
         }),
-
-        Cmd::Fix { .. } => anyhow::bail!("fix is not available yet"),
         Cmd::Controls => controls::run(),
     }
 }

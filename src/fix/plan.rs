@@ -37,8 +37,8 @@ pub struct PlanOptions {
 /// One step of the plan, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// The file changed.
-    pub file: PathBuf,
+    /// The files changed (two when a line moves between files).
+    pub files: Vec<PathBuf>,
     /// Why the change is needed, in a sentence.
     pub why: String,
 }
@@ -84,13 +84,15 @@ pub fn plan(
         }
         match next_step(controls, &config, &failing, machine, &overlay, opts) {
             Next::Edit(files, why) => {
+                let mut changed = Vec::new();
                 for (file, contents) in files {
                     overlay.put(&file, contents);
-                    steps.push(Step {
-                        file,
-                        why: why.clone(),
-                    });
+                    changed.push(file);
                 }
+                steps.push(Step {
+                    files: changed,
+                    why,
+                });
             }
             Next::Blocked(why) => {
                 blockers.push(why);
@@ -510,9 +512,11 @@ fn target_file(control: &Control, config: &Configuration, host: &dyn Host) -> (P
     let key = control.remediation.key.as_bytes();
     match &config.mode {
         Mode::Augenrules => {
-            let holder = config.outcome.rules.iter().find(|r| {
-                r.origin.file.starts_with(RULES_D) && r.rule.keys().contains(&key)
-            });
+            let holder = config
+                .outcome
+                .rules
+                .iter()
+                .find(|r| r.origin.file.starts_with(RULES_D) && r.rule.keys().contains(&key));
             let file = holder
                 .map(|r| r.origin.file.clone())
                 .unwrap_or_else(|| Path::new(RULES_D).join(&control.remediation.file));
@@ -808,7 +812,7 @@ mod example_tests {
         let control = crate::control::find(crate::control::DEFAULT_CONTROL).unwrap();
         let p = plan(&host, Machine::X86_64, &[control], PlanOptions::default()).unwrap();
         for s in &p.steps {
-            eprintln!("{}: {}", s.file.display(), s.why);
+            eprintln!("{:?}: {}", s.files, s.why);
         }
         for (f, _, new) in &p.files {
             eprintln!("== {}\n{}", f.display(), String::from_utf8_lossy(new));

@@ -266,8 +266,8 @@ pub static FIELDS: &[FieldDef] = &[
     row(FieldType::DIR, "dir", V::Str, EqOnly, true),
     row(FieldType::FILETYPE, "filetype", V::Filetype, EqOnly, true),
     row(FieldType::FSTYPE, "fstype", V::Fstype, EqOnly, false),
-    row(FieldType::OBJ_UID, "obj_uid", V::Uid, NoBitOps, true),
-    row(FieldType::OBJ_GID, "obj_gid", V::Gid, NoBitOps, true),
+    row(FieldType::OBJ_UID, "obj_uid", V::Uid, NoBitOps, false),
+    row(FieldType::OBJ_GID, "obj_gid", V::Gid, NoBitOps, false),
     row(
         FieldType::FIELD_COMPARE,
         "field_compare",

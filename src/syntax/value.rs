@@ -212,15 +212,8 @@ pub fn fieldpair(
                 .to_string(),
         );
     }
-    // libaudit 3.0.9 checks the list for every exit-only field before reading its value,
-    // except obj_uid/obj_gid and field_compare, which it never checks (the kernel does not
-    // either) although the table marks them exit-only.
-    let libaudit_exit_only = def.exit_only
-        && !matches!(
-            def.value,
-            ValueKind::Uid | ValueKind::Gid | ValueKind::Compare
-        );
-    if libaudit_exit_only && flags != FILTER_EXIT {
+    // libaudit 3.0.9 checks the list for every exit-only field before reading its value.
+    if def.exit_only && flags != FILTER_EXIT {
         return Err(format!("{opt} can only be used with exit filter list"));
     }
     let equality = op == Op::Equal || op == Op::NotEqual;
