@@ -1,0 +1,478 @@
+//! One file on its way from the plan to the disk: resolved and checked, then its temporary
+//! file written with the old file's metadata and synced, then renamed into place (or put back).
+
+use super::walk::{walk, Node, WalkError};
+use super::{io_error, Applied, ApplyError, ApplyOptions, FileWrite};
+use rustix::fs::{
+    fchmod, fchown, fgetxattr, fgetxattr_query, flistxattr, flistxattr_query, fsetxattr, fstat,
+    fsync, linkat, openat, renameat, unlinkat, AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid,
+    XattrFlags,
+};
+use rustix::io::Errno;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The file being replaced: its open descriptor (for metadata and xattrs) and its bytes.
+#[derive(Debug)]
+struct Old {
+    file: File,
+    stat: Stat,
+}
+
+/// One write on its way: resolved, checked, then its temporary file, then committed.
+#[derive(Debug)]
+pub(super) struct Staged<'w> {
+    pub(super) write: &'w FileWrite,
+    /// The directory holding the file, opened for reading (fsync needs that).
+    dir: OwnedFd,
+    dir_path: PathBuf,
+    name: OsString,
+    old: Option<Old>,
+    /// The temporary file while it exists.
+    temp: Option<OsString>,
+    /// The temporary hard link that becomes `NAME.bak`.
+    backup_temp: Option<OsString>,
+    backup: Option<PathBuf>,
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        for name in [self.temp.take(), self.backup_temp.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = unlinkat(&self.dir, &name, AtFlags::empty());
+        }
+    }
+}
+
+impl<'w> Staged<'w> {
+    /// Steps 1 and 2.
+    pub(super) fn resolve(root: &OwnedFd, write: &'w FileWrite) -> Result<Staged<'w>, ApplyError> {
+        let path = write.path.clone();
+        let walked = walk(root, &write.path).map_err(|e| match e {
+            WalkError::Missing(dir) => ApplyError::MissingDirectory {
+                path: path.clone(),
+                dir,
+            },
+            WalkError::NotADirectory(component) => ApplyError::NotADirectory {
+                path: path.clone(),
+                component,
+            },
+            WalkError::Loop => ApplyError::SymlinkLoop { path: path.clone() },
+            WalkError::NotAbsolute => ApplyError::NotAbsolute { path: path.clone() },
+            WalkError::Io(at, source) => ApplyError::Io {
+                path: path.clone(),
+                what: format!("cannot resolve {}", at.display()),
+                source,
+            },
+        })?;
+        match walked.node {
+            Node::Dir(_) => return Err(ApplyError::IsADirectory { path }),
+            Node::Other => return Err(ApplyError::NotARegularFile { path }),
+            Node::Missing { via_symlink: true } => {
+                return Err(ApplyError::DanglingSymlink {
+                    target: walked.target_path(),
+                    path,
+                })
+            }
+            Node::Missing { .. } | Node::File => {}
+        }
+        let dir = openat(
+            &walked.parent,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            let what = format!("cannot open directory {}", walked.parent_path.display());
+            io_error(&path, what, e)
+        })?;
+        let mut staged = Staged {
+            write,
+            dir,
+            dir_path: walked.parent_path,
+            name: walked.name,
+            old: None,
+            temp: None,
+            backup_temp: None,
+            backup: None,
+        };
+        let (old, bytes) = staged.read_current()?;
+        staged.check(bytes.as_deref())?;
+        staged.old = old;
+        Ok(staged)
+    }
+
+    fn target_path(&self) -> PathBuf {
+        self.dir_path.join(&self.name)
+    }
+
+    pub(super) fn same_file(&self, other: &Staged<'_>) -> bool {
+        self.target_path() == other.target_path()
+    }
+
+    fn fail(&self, what: impl Into<String>, e: impl Into<io::Error>) -> ApplyError {
+        io_error(&self.write.path, what.into(), e)
+    }
+
+    /// The file as it is now: `None` if it does not exist.
+    fn read_current(&self) -> Result<(Option<Old>, Option<Vec<u8>>), ApplyError> {
+        let real = self.target_path();
+        // O_NOFOLLOW: the walk already followed the symlinks; one swapped in since is refused.
+        // O_NONBLOCK: a fifo swapped in must not hang us (it is then refused below).
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = match openat(&self.dir, &self.name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok((None, None)),
+            Err(e) => return Err(self.fail(format!("cannot open {}", real.display()), e)),
+        };
+        let stat =
+            fstat(&fd).map_err(|e| self.fail(format!("cannot stat {}", real.display()), e))?;
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+            return Err(ApplyError::NotARegularFile {
+                path: self.write.path.clone(),
+            });
+        }
+        let mut file = File::from(fd);
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| self.fail(format!("cannot read {}", real.display()), e))?;
+        Ok((Some(Old { file, stat }), Some(bytes)))
+    }
+
+    fn check(&self, current: Option<&[u8]>) -> Result<(), ApplyError> {
+        let how = match (self.write.expected.as_deref(), current) {
+            (None, None) => return Ok(()),
+            (Some(want), Some(have)) if want == have => return Ok(()),
+            (None, Some(_)) => "it exists now",
+            (Some(_), None) => "it no longer exists",
+            (Some(_), Some(_)) => "its contents differ",
+        };
+        Err(ApplyError::Changed {
+            path: self.write.path.clone(),
+            how,
+        })
+    }
+
+    /// Step 3, and the hard link for step 4.
+    pub(super) fn prepare(&mut self, opts: &ApplyOptions) -> Result<(), ApplyError> {
+        let temp = self.write_temp(&self.write.contents)?;
+        self.temp = Some(temp);
+        if opts.backup && self.old.is_some() {
+            self.prepare_backup()?;
+        }
+        Ok(())
+    }
+
+    /// Create a temporary file beside the target holding `contents`, with the old file's
+    /// metadata (or a new file's), synced.
+    fn write_temp(&self, contents: &[u8]) -> Result<OsString, ApplyError> {
+        let (fd, temp) = self.create_temp()?;
+        // From here on the temporary file is removed on any error.
+        let finish = || -> Result<(), ApplyError> {
+            let in_dir =
+                |verb: &str| format!("cannot {verb} {}", self.dir_path.join(&temp).display());
+            let file = File::from(fd);
+            file.write_all_at(contents, 0)
+                .map_err(|e| self.fail(in_dir("write"), e))?;
+            self.copy_metadata(&file, &temp)?;
+            fsync(&file).map_err(|e| self.fail(in_dir("fsync"), e))?;
+            Ok(())
+        };
+        match finish() {
+            Ok(()) => Ok(temp),
+            Err(e) => {
+                let _ = unlinkat(&self.dir, &temp, AtFlags::empty());
+                Err(e)
+            }
+        }
+    }
+
+    /// `O_CREAT | O_EXCL` a fresh temporary name, mode 0600.
+    fn create_temp(&self) -> Result<(OwnedFd, OsString), ApplyError> {
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut attempt = 0;
+        loop {
+            let temp = temp_name(&self.name, unique());
+            match openat(&self.dir, &temp, flags, Mode::from_raw_mode(0o600)) {
+                Ok(fd) => return Ok((fd, temp)),
+                Err(Errno::EXIST) if attempt < 100 => attempt += 1,
+                Err(e) => {
+                    let what = format!(
+                        "cannot create a temporary file in {}",
+                        self.dir_path.display()
+                    );
+                    return Err(self.fail(what, e));
+                }
+            }
+        }
+    }
+
+    /// Owner, group, extended attributes and mode of the old file onto `file`; for a new file
+    /// mode 0600 and, when root created it, group root.
+    fn copy_metadata(&self, file: &File, temp: &OsStr) -> Result<(), ApplyError> {
+        let temp_path = self.dir_path.join(temp);
+        let Some(old) = &self.old else {
+            let st = fstat(file)
+                .map_err(|e| self.fail(format!("cannot stat {}", temp_path.display()), e))?;
+            if st.st_uid == 0 && st.st_gid != 0 {
+                fchown(file, None, Some(Gid::ROOT)).map_err(|e| {
+                    self.fail(
+                        format!("cannot give {} to group root", temp_path.display()),
+                        e,
+                    )
+                })?;
+            }
+            return fchmod(file, Mode::from_raw_mode(0o600))
+                .map_err(|e| self.fail(format!("cannot chmod 0600 {}", temp_path.display()), e));
+        };
+        let st = &old.stat;
+        let new = fstat(file)
+            .map_err(|e| self.fail(format!("cannot stat {}", temp_path.display()), e))?;
+        if (new.st_uid, new.st_gid) != (st.st_uid, st.st_gid) {
+            let (uid, gid) = (Uid::from_raw(st.st_uid), Gid::from_raw(st.st_gid));
+            fchown(file, Some(uid), Some(gid)).map_err(|e| {
+                let what = format!(
+                    "cannot keep owner {}:{} of {} on {}",
+                    st.st_uid,
+                    st.st_gid,
+                    self.target_path().display(),
+                    temp_path.display()
+                );
+                self.fail(what, e)
+            })?;
+        }
+        for (name, value) in xattrs(&old.file).map_err(|e| {
+            self.fail(
+                format!(
+                    "cannot list extended attributes of {}",
+                    self.target_path().display()
+                ),
+                e,
+            )
+        })? {
+            fsetxattr(file, &name, &value, XattrFlags::empty()).map_err(|e| {
+                let what = format!(
+                    "cannot copy extended attribute {} to {}",
+                    name.to_string_lossy(),
+                    temp_path.display()
+                );
+                self.fail(what, e)
+            })?;
+        }
+        // After chown, which clears set-id bits.
+        fchmod(file, Mode::from_raw_mode(st.st_mode & 0o7777)).map_err(|e| {
+            self.fail(
+                format!(
+                    "cannot keep mode {:o} on {}",
+                    st.st_mode & 0o7777,
+                    temp_path.display()
+                ),
+                e,
+            )
+        })
+    }
+
+    /// Hard-link the old file to a temporary name that becomes `NAME.bak` at commit; where the
+    /// file system has no hard links, copy it (bytes and metadata) instead.
+    fn prepare_backup(&mut self) -> Result<(), ApplyError> {
+        let mut name = self.name.clone();
+        name.push(".bak");
+        let link = temp_name(&name, unique());
+        let linked = linkat(&self.dir, &self.name, &self.dir, &link, AtFlags::empty());
+        let link = match linked {
+            Ok(()) => link,
+            Err(Errno::PERM | Errno::OPNOTSUPP | Errno::MLINK) => {
+                let expected = self.write.expected.as_deref().unwrap_or_default();
+                self.write_temp(expected)?
+            }
+            Err(e) => {
+                let what = format!("cannot keep a backup in {}", self.dir_path.display());
+                return Err(self.fail(what, e));
+            }
+        };
+        self.backup_temp = Some(link);
+        self.backup = Some(self.dir_path.join(name));
+        Ok(())
+    }
+
+    /// Steps 4 and 5. On error, whether the file had been replaced already.
+    pub(super) fn commit(&mut self) -> Result<(), (ApplyError, bool)> {
+        // Under the lock nothing changed since `resolve`; without it, this narrows the window.
+        let (_, now) = self.read_current().map_err(|e| (e, false))?;
+        self.check(now.as_deref()).map_err(|e| (e, false))?;
+        if let (Some(link), Some(backup)) = (&self.backup_temp, &self.backup) {
+            let bak = backup.file_name().unwrap_or_default().to_os_string();
+            renameat(&self.dir, link, &self.dir, &bak).map_err(|e| {
+                (
+                    self.fail(format!("cannot keep a backup as {}", backup.display()), e),
+                    false,
+                )
+            })?;
+            self.backup_temp = None;
+        }
+        let temp = self.temp.clone().unwrap_or_default();
+        renameat(&self.dir, &temp, &self.dir, &self.name).map_err(|e| {
+            let what = format!(
+                "cannot rename {} over {}",
+                self.dir_path.join(&temp).display(),
+                self.target_path().display()
+            );
+            (self.fail(what, e), false)
+        })?;
+        self.temp = None;
+        fsync(&self.dir).map_err(|e| {
+            let what = format!("cannot fsync directory {}", self.dir_path.display());
+            (self.fail(what, e), true)
+        })
+    }
+
+    /// Undo a commit: the bytes the plan was made from, with the old metadata, or no file.
+    pub(super) fn restore(&self) -> Result<(), ApplyError> {
+        let Some(expected) = &self.write.expected else {
+            unlinkat(&self.dir, &self.name, AtFlags::empty()).map_err(|e| {
+                self.fail(format!("cannot remove {}", self.target_path().display()), e)
+            })?;
+            return fsync(&self.dir).map_err(|e| {
+                self.fail(
+                    format!("cannot fsync directory {}", self.dir_path.display()),
+                    e,
+                )
+            });
+        };
+        let temp = self.write_temp(expected)?;
+        if let Err(e) = renameat(&self.dir, &temp, &self.dir, &self.name) {
+            let _ = unlinkat(&self.dir, &temp, AtFlags::empty());
+            return Err(self.fail(
+                format!("cannot restore {}", self.target_path().display()),
+                e,
+            ));
+        }
+        fsync(&self.dir).map_err(|e| {
+            self.fail(
+                format!("cannot fsync directory {}", self.dir_path.display()),
+                e,
+            )
+        })
+    }
+
+    pub(super) fn applied(&self) -> Applied {
+        Applied {
+            path: self.write.path.clone(),
+            written: self.target_path(),
+            created: self.old.is_none(),
+            backup: self.backup.clone(),
+        }
+    }
+}
+
+/// Every extended attribute of `file` with its value.
+fn xattrs(file: &File) -> rustix::io::Result<Vec<(OsString, Vec<u8>)>> {
+    let names = loop {
+        let size = match flistxattr_query(file) {
+            Ok(size) => size,
+            // The file system has no extended attributes at all.
+            Err(Errno::OPNOTSUPP) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut buf = vec![0u8; size];
+        match flistxattr(file, &mut buf[..]) {
+            Ok(n) => {
+                buf.truncate(n);
+                break buf;
+            }
+            Err(Errno::RANGE) => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let mut out = Vec::new();
+    for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = OsStr::from_bytes(name);
+        let value = loop {
+            let size = match fgetxattr_query(file, name) {
+                Ok(size) => size,
+                // Removed since listed.
+                Err(Errno::NODATA) => break None,
+                Err(e) => return Err(e),
+            };
+            let mut buf = vec![0u8; size];
+            match fgetxattr(file, name, &mut buf[..]) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    break Some(buf);
+                }
+                Err(Errno::RANGE) => continue,
+                Err(Errno::NODATA) => break None,
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(value) = value {
+            out.push((name.to_os_string(), value));
+        }
+    }
+    Ok(out)
+}
+
+/// The marker every temporary name carries (`.NAME.auditguard-XXXXXXXX`).
+pub const TEMP_MARK: &str = ".auditguard-";
+
+/// Longest file name Linux file systems take (`NAME_MAX`).
+const NAME_MAX: usize = 255;
+
+/// `.NAME.auditguard-XXXXXXXX`: hidden, never ending in `.rules`, NAME shortened to fit
+/// `NAME_MAX`.
+fn temp_name(name: &OsStr, unique: u32) -> OsString {
+    let suffix = format!("{TEMP_MARK}{unique:08x}");
+    let keep = name.len().min(NAME_MAX - 1 - suffix.len());
+    let mut out = Vec::with_capacity(NAME_MAX);
+    out.push(b'.');
+    out.extend_from_slice(&name.as_bytes()[..keep]);
+    out.extend_from_slice(suffix.as_bytes());
+    OsString::from_vec(out)
+}
+
+/// A number unlikely to repeat across processes and calls (O_EXCL settles the rest).
+fn unique() -> u32 {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    (std::process::id().rotate_left(16) ^ nanos ^ n.wrapping_mul(0x9e37_79b9)).wrapping_add(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_are_hidden_and_never_rules_files() {
+        let t = temp_name(OsStr::new("modules.rules"), 0xab);
+        assert_eq!(t, OsStr::new(".modules.rules.auditguard-000000ab"));
+        assert!(t.as_bytes().starts_with(b"."));
+        assert!(!t.as_bytes().ends_with(b".rules"));
+    }
+
+    #[test]
+    fn temp_names_fit_name_max() {
+        let long = "x".repeat(255);
+        let t = temp_name(OsStr::new(&long), u32::MAX);
+        assert_eq!(t.len(), NAME_MAX);
+        assert!(t.as_bytes().ends_with(b".auditguard-ffffffff"));
+    }
+
+    #[test]
+    fn unique_numbers_differ_within_a_process() {
+        let a: std::collections::HashSet<u32> = (0..1000).map(|_| unique()).collect();
+        assert!(a.len() > 990);
+    }
+}
