@@ -243,15 +243,9 @@ impl RootHost {
                 break;
             }
             let real = self.join(&done);
-            let meta = match std::fs::symlink_metadata(&real) {
-                Ok(m) => m,
-                // A missing component: the rest cannot exist either, report from the caller.
-                Err(_) => {
-                    while let Some(rest) = todo.pop() {
-                        done.push(rest);
-                    }
-                    break;
-                }
+            // A missing component is not a symlink: keep walking, so a later `..` still clamps.
+            let Ok(meta) = std::fs::symlink_metadata(&real) else {
+                continue;
             };
             if !meta.file_type().is_symlink() {
                 continue;
@@ -362,6 +356,18 @@ mod tests {
                 .kind,
             FileKind::Symlink
         );
+    }
+
+    #[test]
+    fn dot_dot_after_a_missing_component_stays_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(dir.path().join("x"), b"outside").unwrap();
+        let host = RootHost::new(&root);
+        assert!(host.read(Path::new("/missing/../../x")).is_err());
+        std::fs::write(root.join("x"), b"inside").unwrap();
+        assert_eq!(host.read(Path::new("/missing/../../x")).unwrap(), b"inside");
     }
 
     #[test]
