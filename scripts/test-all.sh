@@ -8,16 +8,22 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-if ! command -v auditctl >/dev/null 2>&1 || ! command -v augenrules >/dev/null 2>&1; then
+need=""
+command -v auditctl >/dev/null 2>&1 && command -v augenrules >/dev/null 2>&1 || need="$need auditd"
+command -v strace >/dev/null 2>&1 || need="$need strace"      # fault injection (fix apply)
+command -v chattr >/dev/null 2>&1 || need="$need e2fsprogs"   # immutable-file faults
+command -v setfattr >/dev/null 2>&1 || need="$need attr"      # xattrs survive an edit
+if [ -n "$need" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing Debian's auditd package (for auditctl, augenrules, ausyscall)"
-        installed=1
+        echo "installing Debian packages:$need"
+        case "$need" in *auditd*) installed=1 ;; esac
         # Do not start the daemon: tests read events themselves and must leave no auditd behind.
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y --no-install-recommends auditd >/dev/null 2>&1 \
-            || { apt-get update >/dev/null && apt-get install -y --no-install-recommends auditd >/dev/null; }
+        # shellcheck disable=SC2086
+        apt-get install -y --no-install-recommends $need >/dev/null 2>&1 \
+            || { apt-get update >/dev/null && apt-get install -y --no-install-recommends $need >/dev/null; }
     else
-        echo "warning: auditd is not installed and cannot be installed here; conformance tests will skip" >&2
+        echo "warning:$need not installed and cannot be installed here; the tests that need them skip" >&2
     fi
 fi
 # The package's postinst may have started auditd; tests must run without one we started.
