@@ -61,7 +61,7 @@ use scenario::{build, load, parse_scenario, unescape, Scenario, Section};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Scenarios the suite must have, at least.
 const MIN_SCENARIOS: usize = 45;
