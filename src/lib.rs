@@ -19,5 +19,6 @@ pub mod model;
 pub mod cli;
 pub mod control;
 pub mod fix;
+pub mod kernel;
 pub mod report;
 pub mod syntax;
