@@ -111,8 +111,10 @@ impl AuditSocket {
 
     /// Send `payload` as a message of type `kind` with REQUEST|ACK and gather the answer:
     /// the data payloads (in arrival order) once the ack and the expected data are in. An
-    /// NLMSG_ERROR with a nonzero code ends the exchange with that errno. Messages from
-    /// anyone but the kernel, or for another sequence number, are skipped.
+    /// NLMSG_ERROR with a nonzero code ends the exchange with that errno. Datagrams from
+    /// anyone but the kernel (sender port 0), and messages for another sequence number, are
+    /// skipped. (The header's `nlmsg_pid` is no filter: the kernel's ack carries *our* port,
+    /// its data replies carry 0.)
     pub fn request(
         &mut self,
         kind: u16,
@@ -135,7 +137,7 @@ impl AuditSocket {
         while !(acked && complete) {
             let n = self.recv_datagram(deadline)?;
             for m in wire::split_messages(&self.buf[..n])? {
-                if m.header.seq != seq || m.header.pid != 0 {
+                if m.header.seq != seq {
                     continue;
                 }
                 match m.reply()? {
