@@ -83,9 +83,11 @@ fn kernel_refusal(what: &str, errno_text: &str) -> String {
     format!("Error sending {what} request ({errno_text})")
 }
 
-/// Simulation state: per-list rule vectors kept apart until the end.
+/// Simulation state: per-list rule vectors kept apart until the end, and a count of rules per
+/// identity hash so that "Rule exists" costs O(1) unless a duplicate is likely.
 struct Kernel {
     lists: Vec<(List, Vec<LoadedRule>)>,
+    identities: std::collections::HashMap<u64, u32>,
 }
 
 impl Kernel {
@@ -98,9 +100,22 @@ impl Kernel {
     }
 
     fn contains(&self, rule: &Rule) -> bool {
+        if !self.identities.contains_key(&rule.identity_hash()) {
+            return false;
+        }
         self.lists
             .iter()
             .any(|(l, rs)| *l == rule.list && rs.iter().any(|r| r.rule.same_identity(rule)))
+    }
+
+    fn forget(&mut self, rule: &Rule) {
+        let h = rule.identity_hash();
+        if let Some(n) = self.identities.get_mut(&h) {
+            *n -= 1;
+            if *n == 0 {
+                self.identities.remove(&h);
+            }
+        }
     }
 
     fn into_rules(mut self) -> Vec<LoadedRule> {
@@ -132,7 +147,10 @@ pub fn simulate(
     host: &dyn Host,
 ) -> LoadOutcome {
     let mut out = LoadOutcome::default();
-    let mut kernel = Kernel { lists: Vec::new() };
+    let mut kernel = Kernel {
+        lists: Vec::new(),
+        identities: std::collections::HashMap::new(),
+    };
     let mut ignore = false;
     let mut continue_error = false;
     let mut failed_with_continue = false;
@@ -233,6 +251,7 @@ fn apply(
                 origin: origin.clone(),
                 text: line_text.to_vec(),
             };
+            *kernel.identities.entry(rule.identity_hash()).or_default() += 1;
             let list = kernel.list_mut(rule.list);
             if rule.prepend {
                 list.insert(0, loaded);
@@ -246,6 +265,7 @@ fn apply(
             match list.iter().position(|r| r.rule.same_identity(rule)) {
                 Some(i) => {
                     list.remove(i);
+                    kernel.forget(rule);
                 }
                 None => {
                     return Err(kernel_refusal(
@@ -265,15 +285,19 @@ fn apply(
                     "Operation not permitted",
                 ));
             }
+            let mut gone = Vec::new();
             for (_, rules) in kernel.lists.iter_mut() {
-                let (gone, kept): (Vec<LoadedRule>, Vec<LoadedRule>) =
+                let (deleted, kept): (Vec<LoadedRule>, Vec<LoadedRule>) =
                     rules.drain(..).partition(|r| match key {
                         None => true,
                         Some(k) => key_contains(&r.rule, k),
                     });
                 *rules = kept;
-                out.deleted
-                    .extend(gone.into_iter().map(|r| (r, origin.clone())));
+                gone.extend(deleted);
+            }
+            for r in gone {
+                kernel.forget(&r.rule);
+                out.deleted.push((r, origin.clone()));
             }
         }
         Command::SetEnabled(n) => {

@@ -381,6 +381,18 @@ impl Rule {
             && self.identity_mask() == other.identity_mask()
     }
 
+    /// A hash of the rule's identity: equal for rules that are [`Rule::same_identity`], so
+    /// duplicate checks over many rules need not compare each pair.
+    pub fn identity_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.list.hash(&mut h);
+        self.action.hash(&mut h);
+        self.fields.hash(&mut h);
+        self.identity_mask().hash(&mut h);
+        h.finish()
+    }
+
     /// The mask as the kernel compares it: class selector bits cleared.
     fn identity_mask(&self) -> [u32; MASK_WORDS] {
         let mut words = self.mask.0;

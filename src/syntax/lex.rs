@@ -68,10 +68,18 @@ pub struct Line {
 /// assert_eq!(t[3].bytes, b"x\r");
 /// ```
 pub fn lex(file: &[u8]) -> Vec<Line> {
-    let mut out = Vec::new();
+    lines(file).collect()
+}
+
+/// Lex a file lazily, one `fgets` line at a time: a 100,000-line file never has more than one
+/// line's tokens alive.
+pub fn lines(file: &[u8]) -> impl Iterator<Item = Line> + '_ {
     let mut pos = 0;
     let mut number = 0u32;
-    while pos < file.len() {
+    std::iter::from_fn(move || {
+        if pos >= file.len() {
+            return None;
+        }
         let max = (file.len() - pos).min(LINE_SIZE - 1);
         let chunk = &file[pos..pos + max];
         let (len, text_end) = match chunk.iter().position(|b| *b == b'\n') {
@@ -80,14 +88,13 @@ pub fn lex(file: &[u8]) -> Vec<Line> {
         };
         number = number.saturating_add(1);
         let range = pos..pos + text_end;
-        out.push(Line {
+        pos += len;
+        Some(Line {
             number,
             range: range.clone(),
             lexed: lex_line(&file[range]),
-        });
-        pos += len;
-    }
-    out
+        })
+    })
 }
 
 /// Lex the text of one line (no `\n`).

@@ -43,8 +43,7 @@ const PERM_ALL: u32 = 15;
 
 /// Parse a whole file.
 pub fn parse_file(text: &[u8], ctx: &ParseContext) -> Vec<ParsedLine> {
-    lex::lex(text)
-        .into_iter()
+    lex::lines(text)
         .map(|line| {
             let span = Span {
                 line: line.number,
