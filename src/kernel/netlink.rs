@@ -164,14 +164,22 @@ impl AuditSocket {
             if left.is_zero() {
                 return Err(TransportError::Timeout);
             }
-            // SO_RCVTIMEO of zero would mean "forever"; `left` is never zero here.
-            rnet::sockopt::set_socket_timeout(&self.fd, rnet::sockopt::Timeout::Recv, Some(left))?;
-            let (n, _full, from) =
-                match rnet::recvfrom(&self.fd, &mut self.buf[..], RecvFlags::empty()) {
-                    Ok(r) => r,
-                    Err(Errno::INTR) => continue,
-                    Err(e) => return Err(e.into()),
-                };
+            // Try without waiting first: during a listing the next datagram is usually queued
+            // already, which saves a setsockopt per rule. Otherwise wait with SO_RCVTIMEO
+            // (zero would mean "forever"; `left` is never zero here).
+            let got = match rnet::recvfrom(&self.fd, &mut self.buf[..], RecvFlags::DONTWAIT) {
+                Err(Errno::AGAIN) => {
+                    let recv = rnet::sockopt::Timeout::Recv;
+                    rnet::sockopt::set_socket_timeout(&self.fd, recv, Some(left))?;
+                    rnet::recvfrom(&self.fd, &mut self.buf[..], RecvFlags::empty())
+                }
+                other => other,
+            };
+            let (n, _full, from) = match got {
+                Ok(r) => r,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            };
             let from_kernel = from
                 .and_then(|a| SocketAddrNetlink::try_from(a).ok())
                 .is_none_or(|a| a.pid() == 0);
