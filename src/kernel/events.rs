@@ -13,9 +13,10 @@
 //! different job (see `linux-audit-parser`).
 
 use crate::kernel::client::{KernelError, Result};
-use crate::kernel::netlink::{AuditSocket, AUDIT_NLGRP_READLOG};
+use crate::kernel::netlink::{AuditSocket, TransportError, AUDIT_NLGRP_READLOG};
 use crate::kernel::wire::{Header, NLMSG_HDRLEN};
 use crate::model::rule::KEY_SEPARATOR;
+use rustix::io::Errno;
 use std::time::{Duration, Instant};
 
 /// `AUDIT_SYSCALL`: the record that carries the rule's key.
@@ -135,6 +136,7 @@ fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
 #[derive(Debug)]
 pub struct EventListener {
     socket: AuditSocket,
+    overruns: u64,
 }
 
 impl EventListener {
@@ -143,7 +145,14 @@ impl EventListener {
     pub fn open() -> Result<EventListener> {
         Ok(EventListener {
             socket: AuditSocket::open_multicast(1 << (AUDIT_NLGRP_READLOG - 1))?,
+            overruns: 0,
         })
+    }
+
+    /// How often the receive queue overflowed (ENOBUFS) and records were lost, so that
+    /// "no record came" can be told apart from "records were dropped".
+    pub fn overruns(&self) -> u64 {
+        self.overruns
     }
 
     /// The next record, waiting at most `timeout`; `Ok(None)` if none came.
@@ -154,17 +163,16 @@ impl EventListener {
     /// The next record, waiting at most until `deadline`; `Ok(None)` if none came.
     pub fn recv_until(&mut self, deadline: Instant) -> Result<Option<Record>> {
         loop {
-            match self
-                .socket
-                .recv_until(deadline)
-                .map_err(KernelError::from)?
-            {
-                None => return Ok(None),
-                Some(d) => {
+            match self.socket.recv_until(deadline) {
+                Ok(None) => return Ok(None),
+                Ok(Some(d)) => {
                     if let Some(r) = Record::decode(d) {
                         return Ok(Some(r));
                     }
                 }
+                // The socket's queue overflowed: records were dropped, later ones still come.
+                Err(TransportError::Errno(Errno::NOBUFS)) => self.overruns += 1,
+                Err(e) => return Err(KernelError::from(e)),
             }
         }
     }
