@@ -4,6 +4,8 @@ use super::{open, resolve_controls, use_color, Format, Target};
 use crate::control;
 use crate::control::evaluate::{evaluate, Subject};
 use crate::control::finding::{Evidence, Verdict};
+use crate::control::kernel::{assess, unreadable};
+use crate::kernel::NetlinkKernel;
 use crate::load::configuration::{configure, ConfigError, Mode};
 use crate::report::{text, CheckReport, LoadErrorReport, LoaderReport, CHECK_SCHEMA};
 use std::io::Write;
@@ -11,7 +13,8 @@ use std::io::Write;
 pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Result<u8> {
     let controls = resolve_controls(ids)?;
     let (host, machine) = open(target)?;
-    let report = match configure(host.as_ref(), machine) {
+    let config = configure(host.as_ref(), machine);
+    let mut report = match &config {
         Ok(config) => {
             let subject = Subject {
                 outcome: &config.outcome,
@@ -48,12 +51,25 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
                     })
                     .collect(),
                 warnings: config.warnings.clone(),
+                kernel: None,
             }
         }
         Err(err @ ConfigError::UnknownLoader(_)) | Err(err @ ConfigError::Merge(_)) => {
             unevaluated(&controls, host.describe(), machine.name(), err.to_string())
         }
     };
+    // On the live host, the kernel is judged too: its rules, its status, its drift.
+    if target.root.is_none() {
+        let configured = config.as_ref().ok().map(|c| c.outcome.rules.as_slice());
+        let finding = match NetlinkKernel::open() {
+            Ok(mut k) => assess(&mut k, configured, &controls, machine, host.as_ref()),
+            Err(e) => unreadable(&e),
+        };
+        if finding.verdict != Verdict::NotApplicable {
+            report.verdict = report.verdict.worst(finding.verdict);
+        }
+        report.kernel = Some(finding);
+    }
     let rendered = match format {
         Format::Json => crate::report::json::render(&report),
         Format::Text => text::render(&report, text::Style { color: use_color() }),
@@ -92,5 +108,6 @@ fn unevaluated(
             .collect(),
         load_errors: Vec::new(),
         warnings: Vec::new(),
+        kernel: None,
     }
 }

@@ -10,6 +10,7 @@
 pub mod evaluate;
 pub mod event;
 pub mod finding;
+pub mod kernel;
 pub mod predicate;
 
 use serde::Deserialize;

@@ -15,6 +15,7 @@
 //! This module refuses to know rule text or controls.
 
 pub mod client;
+pub mod drift;
 pub mod events;
 pub mod netlink;
 pub mod wire;

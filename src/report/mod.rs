@@ -28,6 +28,9 @@ pub struct CheckReport {
     pub controls: Vec<ControlFinding>,
     /// Lines the loader would fail on.
     pub load_errors: Vec<LoadErrorReport>,
+    /// The running kernel judged too (live host only, not with `--root`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<crate::control::kernel::KernelFinding>,
     /// Problems reading the configuration that did not stop it (a `rules.d` entry augenrules
     /// cannot read, a file that joins the next one, ...), each naming the path.
     pub warnings: Vec<String>,

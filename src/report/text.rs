@@ -84,6 +84,37 @@ pub fn render(report: &CheckReport, style: Style) -> String {
             }
         }
     }
+    if let Some(k) = &report.kernel {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{} kernel: {}", style.verdict(k.verdict), k.reason);
+        if let Some(s) = &k.status {
+            let _ = writeln!(
+                out,
+                "  enabled {} failure {} pid {} backlog_limit {} lost {}",
+                s.enabled, s.failure, s.pid, s.backlog_limit, s.lost
+            );
+        }
+        if let Some(d) = &k.drift {
+            for e in &d.missing {
+                let _ = writeln!(out, "  not in the kernel: {}", cite(e));
+            }
+            for e in &d.extra {
+                let _ = writeln!(out, "  only in the kernel: {}", cite(e));
+            }
+        }
+        for c in &k.controls {
+            let _ = writeln!(
+                out,
+                "  {} {} (kernel rules): {}",
+                style.verdict(c.verdict),
+                c.id,
+                c.reason
+            );
+            for r in c.requirements.iter().filter(|r| r.verdict != Verdict::Pass) {
+                let _ = writeln!(out, "    {}: {}", r.id, r.reason);
+            }
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "result: {}", style.verdict(report.verdict));
     out
