@@ -6,6 +6,7 @@ mod controls;
 mod fix;
 mod merge;
 mod rules;
+mod status;
 
 use crate::host::{Host, LiveHost, RootHost};
 use crate::model::Machine;
@@ -68,8 +69,18 @@ pub enum Cmd {
         target: Target,
         /// Simulate `auditctl -R FILE` on the target instead of its boot-time loader (with
         /// --root, FILE is a path inside the root).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "kernel")]
         file: Option<PathBuf>,
+        /// Print the rules the running kernel holds instead (like `auditctl -l`).
+        #[arg(long, conflicts_with = "root")]
+        kernel: bool,
+    },
+    /// Print the kernel's audit status like `auditctl -s` (enabled, locked, daemon pid,
+    /// backlog, lost).
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Print what augenrules would write to /etc/audit/audit.rules.
     Merge {
@@ -112,7 +123,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             controls,
             format,
         } => check::run(target, controls, *format),
-        Cmd::Rules { target, file } => rules::run(target, file.as_deref()),
+        Cmd::Rules {
+            target,
+            file,
+            kernel,
+        } => rules::run(target, file.as_deref(), *kernel),
+        Cmd::Status { format } => status::run(*format),
         Cmd::Merge { target } => merge::run(target),
         Cmd::Fix {
             target,

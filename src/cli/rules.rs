@@ -2,13 +2,21 @@
 //! it; load errors on stderr, like auditctl's "There was an error in line N of FILE".
 
 use super::{open, Target};
+use crate::kernel::{AuditKernel, NetlinkKernel};
 use crate::load::configuration::{configure, load_as, Mode};
 use crate::model::listing::list_rules;
 use std::io::Write;
 use std::path::Path;
 
-pub(super) fn run(target: &Target, file: Option<&Path>) -> anyhow::Result<u8> {
+pub(super) fn run(target: &Target, file: Option<&Path>, kernel: bool) -> anyhow::Result<u8> {
     let (host, machine) = open(target)?;
+    if kernel {
+        let rules = NetlinkKernel::open()?.list_rules()?;
+        std::io::stdout()
+            .lock()
+            .write_all(&list_rules(&rules, machine))?;
+        return Ok(0);
+    }
     let config = match file {
         Some(f) => {
             let on_target = if target.root.is_some() {

@@ -10,7 +10,7 @@
 //! This module refuses to know rule text; rules arrive and leave as [`Rule`] values.
 
 use crate::kernel::netlink::{AuditSocket, Expect, TransportError};
-use crate::kernel::wire::{self, Status, WireError};
+use crate::kernel::wire::{self, Features, Status, WireError};
 use crate::model::Rule;
 use rustix::io::Errno;
 
@@ -97,6 +97,8 @@ pub type Result<T> = std::result::Result<T, KernelError>;
 pub trait AuditKernel {
     /// `struct audit_status` (AUDIT_GET).
     fn status(&mut self) -> Result<Status>;
+    /// `struct audit_features` (AUDIT_GET_FEATURE): the loginuid-immutable switch and lock.
+    fn features(&mut self) -> Result<Features>;
     /// Every rule, in the kernel's order: grouped by list number, each list in its own order
     /// (prepended rules first). The prepend flag is never set on listed rules.
     fn list_rules(&mut self) -> Result<Vec<Rule>>;
@@ -147,6 +149,14 @@ impl AuditKernel for NetlinkKernel {
         let replies = self.socket.request(wire::AUDIT_GET, &[], Expect::One)?;
         let first = replies.first().map(Vec::as_slice).unwrap_or_default();
         Ok(Status::decode(first)?)
+    }
+
+    fn features(&mut self) -> Result<Features> {
+        let replies = self
+            .socket
+            .request(wire::AUDIT_GET_FEATURE, &[], Expect::One)?;
+        let first = replies.first().map(Vec::as_slice).unwrap_or_default();
+        Ok(Features::decode(first)?)
     }
 
     fn list_rules(&mut self) -> Result<Vec<Rule>> {
@@ -227,6 +237,14 @@ impl FakeKernel {
 impl AuditKernel for FakeKernel {
     fn status(&mut self) -> Result<Status> {
         Ok(self.status)
+    }
+
+    fn features(&mut self) -> Result<Features> {
+        Ok(Features {
+            vers: 1,
+            mask: u32::MAX,
+            ..Features::default()
+        })
     }
 
     fn list_rules(&mut self) -> Result<Vec<Rule>> {

@@ -21,4 +21,4 @@ pub mod netlink;
 pub mod wire;
 
 pub use client::{AuditKernel, FakeKernel, KernelError, NetlinkKernel};
-pub use wire::Status;
+pub use wire::{Features, Status};

@@ -44,6 +44,8 @@ pub const AUDIT_ADD_RULE: u16 = 1011;
 pub const AUDIT_DEL_RULE: u16 = 1012;
 /// `AUDIT_LIST_RULES`: one reply per rule (NLM_F_MULTI), then NLMSG_DONE.
 pub const AUDIT_LIST_RULES: u16 = 1013;
+/// `AUDIT_GET_FEATURE`: read `struct audit_features`.
+pub const AUDIT_GET_FEATURE: u16 = 1019;
 
 // ----- struct audit_rule_data (linux/audit.h) -----
 
@@ -260,6 +262,42 @@ pub const STATUS_BACKLOG_WAIT_TIME_ACTUAL: u32 = 0x0080;
 pub const STATUS_LEN: usize = 44;
 /// The oldest layout still parsed: 8 × u32, before `version`/`feature_bitmap`.
 pub const STATUS_MIN_LEN: usize = 32;
+
+/// `struct audit_features` (AUDIT_GET_FEATURE reply): which features are on and locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Features {
+    /// Structure version (1).
+    pub vers: u32,
+    /// Features this kernel reports.
+    pub mask: u32,
+    /// Features switched on.
+    pub features: u32,
+    /// Features locked until reboot.
+    pub lock: u32,
+}
+
+impl Features {
+    /// `AUDIT_FEATURE_LOGINUID_IMMUTABLE` as a mask bit.
+    pub const LOGINUID_IMMUTABLE: u32 = 1 << 1;
+
+    /// Decode the 16-byte reply.
+    pub fn decode(data: &[u8]) -> Result<Features, WireError> {
+        if data.len() < 16 {
+            return Err(WireError::Truncated {
+                what: "audit_features",
+                need: 16,
+                have: data.len(),
+            });
+        }
+        let word = |i: usize| read_u32(data, 4 * i).unwrap_or(0);
+        Ok(Features {
+            vers: word(0),
+            mask: word(1),
+            features: word(2),
+            lock: word(3),
+        })
+    }
+}
 
 /// `struct audit_status`: the AUDIT_GET reply and the AUDIT_SET request.
 ///
