@@ -22,3 +22,4 @@ pub mod fix;
 pub mod kernel;
 pub mod report;
 pub mod syntax;
+pub mod verify;

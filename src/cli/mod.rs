@@ -7,6 +7,7 @@ mod fix;
 mod merge;
 mod rules;
 mod status;
+mod verify;
 
 use crate::host::{Host, LiveHost, RootHost};
 use crate::model::Machine;
@@ -111,6 +112,36 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Prove collection on this host: make harmless module syscalls (refused arguments) on
+    /// every ABI from a child with a user's login uid, and report which key came out. Exit 0:
+    /// every required event came out with a key; 1: some did not; 2: cannot verify.
+    Verify {
+        /// Control to verify (repeatable); default: kernel-module-loading.
+        #[arg(long = "control", value_name = "ID")]
+        controls: Vec<String>,
+        /// Also exec the watched tools (with --version) and check their events.
+        #[arg(long)]
+        exec: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// The probe child of `verify` (internal).
+    #[command(name = "__probe", hide = true)]
+    Probe {
+        /// Login uid to take.
+        #[arg(long)]
+        loginuid: u32,
+        /// ABI of the syscalls (machine name).
+        #[arg(long)]
+        abi: String,
+        /// Comma-separated module syscalls.
+        #[arg(long)]
+        syscalls: Option<String>,
+        /// Path to exec with --version afterwards.
+        #[arg(long)]
+        exec: Option<String>,
+    },
     /// List the controls auditguard knows.
     Controls,
 }
@@ -145,6 +176,17 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             backup: *backup,
             format: *format,
         }),
+        Cmd::Verify {
+            controls,
+            exec,
+            format,
+        } => verify::run(controls, *exec, *format),
+        Cmd::Probe {
+            loginuid,
+            abi,
+            syscalls,
+            exec,
+        } => verify::probe_child(*loginuid, abi, syscalls.as_deref(), exec.as_deref()),
         Cmd::Controls => controls::run(),
     }
 }

@@ -18,6 +18,7 @@ pub mod client;
 pub mod drift;
 pub mod events;
 pub mod netlink;
+pub mod probe;
 pub mod wire;
 
 pub use client::{AuditKernel, FakeKernel, KernelError, NetlinkKernel};
