@@ -147,9 +147,10 @@ pub fn verify(
     // Gather records until every probed event has its SYSCALL record, or the settle time ends
     // (kauditd delivers asynchronously, so records may trail the probes a little).
     let mut records: Vec<Record> = Vec::new();
+    let probed = &pending;
     let mut open: Vec<(u32, &Expectation)> = children
         .iter()
-        .flat_map(|(pid, idx, _)| idx.iter().map(move |i| (*pid, &pending[*i].2)))
+        .flat_map(|(pid, idx, _)| idx.iter().map(move |i| (*pid, &probed[*i].2)))
         .collect();
     if !open.is_empty() {
         let deadline = Instant::now() + opts.settle;

@@ -52,6 +52,7 @@ fn child_role() {
             path: PathBuf::from(String::from_utf8(path).unwrap()),
             contents: std::fs::read(spec.join(format!("{n}.new"))).unwrap(),
             expected: std::fs::read(spec.join(format!("{n}.expected"))).ok(),
+            mode: None,
         });
     }
     let report = match std::fs::read_to_string(spec.join("locked")) {
@@ -445,6 +446,7 @@ fn full_tmpfs_changes_nothing() {
         path: RULES.into(),
         contents: big,
         expected: Some(OLD.to_vec()),
+        mode: None,
     };
     let err = apply(&image.target(), &[write], &ApplyOptions::default()).unwrap_err();
     assert_names(&err.to_string(), "No space left on device");
@@ -465,6 +467,7 @@ fn read_only_file_system_changes_nothing() {
         path: RULES.into(),
         contents: NEW.to_vec(),
         expected: Some(OLD.to_vec()),
+        mode: None,
     };
     let err = apply(&image.target(), &[write], &ApplyOptions::default()).unwrap_err();
     assert_names(&err.to_string(), "Read-only file system");
@@ -531,6 +534,7 @@ fn immutable_file_changes_nothing() {
         path: RULES.into(),
         contents: NEW.to_vec(),
         expected: Some(OLD.to_vec()),
+        mode: None,
     };
     let err = apply(&image.target(), &[write], &ApplyOptions::default()).unwrap_err();
     assert_names(&err.to_string(), "Operation not permitted");
@@ -549,6 +553,7 @@ fn directory_where_the_file_should_be() {
         path: "/etc/audit/rules.d/dir.rules".into(),
         contents: NEW.to_vec(),
         expected: None,
+        mode: None,
     };
     let err = apply(&image.target(), &[write], &ApplyOptions::default()).unwrap_err();
     assert!(matches!(err, ApplyError::IsADirectory { .. }), "{err}");
@@ -574,6 +579,7 @@ fn symlinks_never_lead_out_of_the_root() {
         path: path.into(),
         contents: NEW.to_vec(),
         expected: Some(OLD.to_vec()),
+        mode: None,
     };
     let target = image.target();
     let opts = ApplyOptions::default();
@@ -623,6 +629,7 @@ fn symlink_loop_is_refused() {
         path: "/etc/audit/rules.d/a.rules".into(),
         contents: NEW.to_vec(),
         expected: None,
+        mode: None,
     };
     let err = apply(&image.target(), &[write], &ApplyOptions::default()).unwrap_err();
     assert_eq!(
@@ -676,6 +683,7 @@ fn owner_mode_and_extended_attributes_survive() {
         path: RULES.into(),
         contents: NEW.to_vec(),
         expected: Some(OLD.to_vec()),
+        mode: None,
     };
     let done = apply(&image.target(), &[write], &ApplyOptions { backup: true }).unwrap();
     assert_eq!(std::fs::read(&file).unwrap(), NEW);
@@ -704,6 +712,7 @@ fn new_file_is_0600_and_owned_by_root() {
         path: "/etc/audit/rules.d/new.rules".into(),
         contents: NEW.to_vec(),
         expected: None,
+        mode: None,
     };
     let done = apply(&image.target(), &[write], &ApplyOptions { backup: true }).unwrap();
     assert!(done[0].created);
@@ -730,11 +739,13 @@ fn a_changed_file_stops_the_whole_plan_before_any_write() {
             path: "/etc/audit/rules.d/new.rules".into(),
             contents: NEW.to_vec(),
             expected: None,
+            mode: None,
         },
         FileWrite {
             path: "/etc/audit/rules.d/other.rules".into(),
             contents: NEW.to_vec(),
             expected: Some(b"what the plan saw\n".to_vec()),
+            mode: None,
         },
     ];
     let err = apply(&image.target(), &writes, &ApplyOptions::default()).unwrap_err();

@@ -19,6 +19,7 @@ pub(super) struct FixArgs<'a> {
     pub dry_run: bool,
     pub repair: bool,
     pub backup: bool,
+    pub load: bool,
     pub format: Format,
 }
 
@@ -33,6 +34,8 @@ struct FixReport {
     steps: Vec<StepReport>,
     blockers: Vec<String>,
     diff: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    load: Option<crate::fix::load::LoadReport>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +69,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             path: path.clone(),
             contents: new.clone(),
             expected: old.clone(),
+            mode: None,
         })
         .collect();
     let changed = !writes.is_empty() && !args.dry_run;
@@ -87,6 +91,30 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
     } else {
         recheck(host.as_ref(), machine, &controls)?
     };
+    // --load: write audit.rules as augenrules would, then put the rules into the kernel.
+    let mut load_report = None;
+    let mut verdict = verdict;
+    if args.load && !args.dry_run && plan.blockers.is_empty() {
+        let config = configure(host.as_ref(), machine)?;
+        let writes = crate::fix::load::audit_rules_writes(host.as_ref(), &config);
+        if !writes.is_empty() {
+            apply::apply(&target, &writes, &ApplyOptions { backup: false })?;
+        }
+        let mut kernel = crate::kernel::NetlinkKernel::open()?;
+        match crate::fix::load::load(&mut kernel, &config) {
+            Ok(r) => {
+                if !r.errors.is_empty() {
+                    verdict = verdict.worst(Verdict::Fail);
+                }
+                load_report = Some(r);
+            }
+            Err(e @ crate::kernel::KernelError::Immutable) => {
+                eprintln!("auditguard: not loaded: {e}");
+                verdict = verdict.worst(Verdict::Fail);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let report = FixReport {
         schema: "auditguard/fix/1",
         target: host.describe(),
@@ -103,6 +131,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             .collect(),
         blockers: plan.blockers.clone(),
         diff,
+        load: load_report,
     };
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -140,7 +169,7 @@ fn recheck(
 }
 
 fn write_text(out: &mut impl Write, r: &FixReport) -> std::io::Result<()> {
-    if r.steps.is_empty() && r.blockers.is_empty() {
+    if r.steps.is_empty() && r.blockers.is_empty() && r.load.is_none() {
         writeln!(out, "nothing to fix: {} is compliant", r.target)?;
         return Ok(());
     }

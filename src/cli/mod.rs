@@ -108,6 +108,12 @@ pub enum Cmd {
         /// Keep each changed file's previous version beside it as NAME.bak.
         #[arg(long)]
         backup: bool,
+        /// Then load the configuration into the running kernel as the loader would
+        /// (augenrules mode: write audit.rules first). Appends when the kernel's rules are a
+        /// prefix of the wanted ones, else replaces them. Never locks (-e 2 is only warned
+        /// about); refuses on a locked kernel.
+        #[arg(long)]
+        load: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -167,6 +173,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             dry_run,
             repair,
             backup,
+            load,
             format,
         } => fix::run(fix::FixArgs {
             target,
@@ -174,6 +181,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             dry_run: *dry_run,
             repair: *repair,
             backup: *backup,
+            load: *load,
             format: *format,
         }),
         Cmd::Verify {

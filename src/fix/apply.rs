@@ -50,6 +50,9 @@ pub struct FileWrite {
     pub contents: Vec<u8>,
     /// The bytes the plan was made from; `None`: the file must not exist yet.
     pub expected: Option<Vec<u8>>,
+    /// The mode to give the file; `None` keeps an existing file's mode (new files: 0600).
+    /// `audit.rules` written like augenrules gets 0640.
+    pub mode: Option<u32>,
 }
 
 /// How to apply.
@@ -404,6 +407,7 @@ mod tests {
             path: PathBuf::from("/etc/audit/rules.d/modules.rules"),
             contents: b"-w /usr/sbin/insmod -p x -k modules\n".to_vec(),
             expected: None,
+            mode: None,
         };
         let done = apply(
             &target,

@@ -3,5 +3,6 @@
 
 pub mod apply;
 pub mod lines;
+pub mod load;
 pub mod overlay;
 pub mod plan;

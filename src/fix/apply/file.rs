@@ -232,8 +232,10 @@ impl<'w> Staged<'w> {
                     )
                 })?;
             }
-            return fchmod(file, Mode::from_raw_mode(0o600))
-                .map_err(|e| self.fail(format!("cannot chmod 0600 {}", temp_path.display()), e));
+            let mode = self.write.mode.unwrap_or(0o600);
+            return fchmod(file, Mode::from_raw_mode(mode)).map_err(|e| {
+                self.fail(format!("cannot chmod {mode:o} {}", temp_path.display()), e)
+            });
         };
         let st = &old.stat;
         let new = fstat(file)
@@ -270,13 +272,10 @@ impl<'w> Staged<'w> {
             })?;
         }
         // After chown, which clears set-id bits.
-        fchmod(file, Mode::from_raw_mode(st.st_mode & 0o7777)).map_err(|e| {
+        let mode = self.write.mode.unwrap_or(st.st_mode & 0o7777);
+        fchmod(file, Mode::from_raw_mode(mode)).map_err(|e| {
             self.fail(
-                format!(
-                    "cannot keep mode {:o} on {}",
-                    st.st_mode & 0o7777,
-                    temp_path.display()
-                ),
+                format!("cannot set mode {mode:o} on {}", temp_path.display()),
                 e,
             )
         })

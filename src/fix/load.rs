@@ -1,0 +1,194 @@
+//! `fix --load`: put the fixed configuration into the running kernel the way the host's
+//! loader would, without a moment with no rules when that can be avoided.
+//!
+//! augenrules mode first writes `audit.rules` byte-identical to augenrules' output (keeping
+//! `audit.rules.prev`, mode 0640, as augenrules does). Then the kernel: when its list is a
+//! prefix of the wanted list (by kernel identity) only the missing rules are appended;
+//! otherwise every rule is deleted and the wanted list added, as augenrules' leading `-D` does.
+//! `-e 2` is never sent: auditguard does not lock the kernel (the loader will at next boot).
+
+use crate::fix::apply::FileWrite;
+use crate::host::Host;
+use crate::kernel::{AuditKernel, KernelError};
+use crate::load::augenrules::AUDIT_RULES;
+use crate::load::configuration::{Configuration, Mode};
+use crate::model::Rule;
+use crate::syntax::{Command, LineKind};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What loading did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadReport {
+    /// `unchanged`, `appended` or `replaced`.
+    pub how: &'static str,
+    /// Rules added.
+    pub added: usize,
+    /// Rules deleted.
+    pub deleted: usize,
+    /// Rules the kernel refused (with why).
+    pub errors: Vec<String>,
+    /// Things said along the way (the `-e 2` warning, settings not applied).
+    pub warnings: Vec<String>,
+}
+
+/// The files augenrules would write for `config` (augenrules mode): `audit.rules` with the
+/// merged text, mode 0640, and `audit.rules.prev` with the previous contents. Nothing when
+/// the file already holds the merged text.
+pub fn audit_rules_writes(host: &dyn Host, config: &Configuration) -> Vec<FileWrite> {
+    if config.mode != Mode::Augenrules {
+        return Vec::new();
+    }
+    let path = PathBuf::from(AUDIT_RULES);
+    let old = host.read(&path).ok();
+    if old.as_deref() == Some(config.text.as_slice()) {
+        return Vec::new();
+    }
+    let mut writes = Vec::new();
+    if let Some(old) = &old {
+        let prev = Path::new(AUDIT_RULES).with_extension("rules.prev");
+        writes.push(FileWrite {
+            expected: host.read(&prev).ok(),
+            path: prev,
+            contents: old.clone(),
+            mode: Some(0o640),
+        });
+    }
+    writes.push(FileWrite {
+        path,
+        contents: config.text.clone(),
+        expected: old,
+        mode: Some(0o640),
+    });
+    writes
+}
+
+/// Load `config`'s rules into `kernel`.
+pub fn load(
+    kernel: &mut dyn AuditKernel,
+    config: &Configuration,
+) -> Result<LoadReport, KernelError> {
+    let status = kernel.status()?;
+    if status.is_locked() {
+        return Err(KernelError::Immutable);
+    }
+    let wanted: Vec<&Rule> = config.outcome.rules.iter().map(|r| &r.rule).collect();
+    let current = kernel.list_rules()?;
+    let mut report = LoadReport::default();
+    let prefix = current.len() <= wanted.len()
+        && current.iter().zip(&wanted).all(|(c, w)| c.same_identity(w));
+    let start = if prefix {
+        report.how = if current.len() == wanted.len() {
+            "unchanged"
+        } else {
+            "appended"
+        };
+        current.len()
+    } else {
+        report.how = "replaced";
+        for r in &current {
+            kernel.delete_rule(r)?;
+            report.deleted += 1;
+        }
+        0
+    };
+    for r in &wanted[start..] {
+        let mut rule = (*r).clone();
+        rule.prepend = false;
+        match kernel.add_rule(&rule) {
+            Ok(()) => report.added += 1,
+            Err(KernelError::Immutable) => return Err(KernelError::Immutable),
+            Err(e) => report.errors.push(format!(
+                "{}: {e}",
+                config
+                    .outcome
+                    .rules
+                    .iter()
+                    .find(|l| std::ptr::eq(&l.rule, *r))
+                    .map(|l| l.origin.to_string())
+                    .unwrap_or_default()
+            )),
+        }
+    }
+    // The loader's -e: 1 is applied; 2 only warned about (auditguard never locks).
+    if let Some((n, origin)) = &config.outcome.enabled {
+        match n {
+            2 => {
+                report.warnings.push(format!(
+                    "the configuration locks the rules with -e 2 at {origin}: auditguard does \
+                     not lock them; the loader will at the next boot (then only a reboot can \
+                     change them). Audit is enabled (1) now."
+                ));
+                kernel.set_enabled(1)?;
+            }
+            n => kernel.set_enabled(*n)?,
+        }
+    }
+    let settings: Vec<String> = config
+        .lines
+        .iter()
+        .filter_map(|l| match &l.kind {
+            LineKind::Commands(c) => c.iter().find_map(|c| match c {
+                Command::SetBacklogLimit(_)
+                | Command::SetFailure(_)
+                | Command::SetRateLimit(_)
+                | Command::SetBacklogWaitTime(_) => Some(
+                    String::from_utf8_lossy(config.text.get(l.range.clone()).unwrap_or_default())
+                        .into_owned(),
+                ),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .collect();
+    if !settings.is_empty() {
+        report.warnings.push(format!(
+            "settings not applied by auditguard (the loader applies them): {}",
+            settings.join("; ")
+        ));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::RootHost;
+    use crate::kernel::FakeKernel;
+    use crate::load::configuration::configure;
+    use crate::model::Machine;
+
+    fn config() -> Configuration {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/compliant");
+        configure(&RootHost::new(root), Machine::X86_64).unwrap()
+    }
+
+    #[test]
+    fn appends_to_a_prefix_and_replaces_otherwise() {
+        let c = config();
+        let mut k = FakeKernel::new();
+        let r = load(&mut k, &c).unwrap();
+        assert_eq!(
+            (r.how, r.added, r.deleted),
+            ("appended", c.outcome.rules.len(), 0)
+        );
+        assert!(r.warnings.iter().any(|w| w.contains("-e 2")));
+        let again = load(&mut k, &c).unwrap();
+        assert_eq!((again.how, again.added), ("unchanged", 0));
+        // A foreign rule first: replace.
+        let mut k = FakeKernel::new();
+        let mut foreign = Rule::new(crate::model::List::Exit, crate::model::Action::Never);
+        foreign.mask.set(1);
+        k.add_rule(&foreign).unwrap();
+        let r = load(&mut k, &c).unwrap();
+        assert_eq!((r.how, r.deleted), ("replaced", 1));
+        assert_eq!(k.list_rules().unwrap().len(), c.outcome.rules.len());
+    }
+
+    #[test]
+    fn locked_kernel_is_refused() {
+        let c = config();
+        let mut k = FakeKernel::locked(Vec::new());
+        assert_eq!(load(&mut k, &c).unwrap_err(), KernelError::Immutable);
+    }
+}
