@@ -305,11 +305,7 @@ fn a_symlink_out_of_the_root_is_never_read_or_written() {
     // fails and goes on), so the fix writes elsewhere — and still nothing outside.
     fs::remove_file(&inside).unwrap();
     let out = auditguard(&root, &["fix"]);
-    assert!(
-        matches!(out.status.code(), Some(0..=2)),
-        "{}",
-        text(&out)
-    );
+    assert!(matches!(out.status.code(), Some(0..=2)), "{}", text(&out));
     assert_eq!(fs::read(&outside).unwrap(), outside_bytes);
     assert_eq!(fs::read_dir(outside.parent().unwrap()).unwrap().count(), 1);
     assert!(!inside.exists(), "the dangling target was created");
