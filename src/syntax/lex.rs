@@ -14,8 +14,12 @@
 //!   tokens are kept (auditctl's `nf = strlen/3 + 3` argv slots), the rest silently dropped.
 //! - **Comments**: the first token starts with `#`. There are no trailing comments.
 //!
+//! Tokens borrow from the file unless the line holds a backslash or a raw marker byte: only
+//! then are escapes processed into owned bytes, so a plain line costs one `Vec` of slices.
+//!
 //! This module knows nothing of options: that is [`super::parse`].
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// `LINE_SIZE` in auditctl.c: the `fgets` buffer, terminating NUL included.
@@ -28,33 +32,34 @@ const MARK_BACKSLASH: u8 = 0x04;
 
 /// One token of a line: its bytes after escape processing and where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    /// The bytes auditctl passes as this argv element.
-    pub bytes: Vec<u8>,
+pub struct Token<'a> {
+    /// The bytes auditctl passes as this argv element: borrowed from the file, or owned when
+    /// escape processing changed them.
+    pub bytes: Cow<'a, [u8]>,
     /// 1-based byte column of the token's first byte in the line.
     pub column: u32,
 }
 
 /// What a line is, before option handling.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lexed {
+pub enum Lexed<'a> {
     /// Empty or spaces only.
     Blank,
     /// First token starts with `#`.
     Comment,
     /// The argv auditctl builds (without `argv[0]`).
-    Tokens(Vec<Token>),
+    Tokens(Vec<Token<'a>>),
 }
 
 /// One line as `fgets` returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub struct Line<'a> {
     /// 1-based line number as auditctl counts (every `fgets` chunk is a line).
     pub number: u32,
     /// Byte range of the chunk in the file, without its `\n`.
     pub range: Range<usize>,
     /// What the line holds.
-    pub lexed: Lexed,
+    pub lexed: Lexed<'a>,
 }
 
 /// Cut a file into lines and tokens.
@@ -64,16 +69,16 @@ pub struct Line {
 /// let lines = lex(b"# c\n-w /etc/a\\ b -k x\r\n");
 /// assert_eq!(lines[0].lexed, Lexed::Comment);
 /// let Lexed::Tokens(t) = &lines[1].lexed else { panic!() };
-/// assert_eq!(t[1].bytes, b"/etc/a b");
-/// assert_eq!(t[3].bytes, b"x\r");
+/// assert_eq!(&*t[1].bytes, b"/etc/a b");
+/// assert_eq!(&*t[3].bytes, b"x\r");
 /// ```
-pub fn lex(file: &[u8]) -> Vec<Line> {
+pub fn lex(file: &[u8]) -> Vec<Line<'_>> {
     lines(file).collect()
 }
 
 /// Lex a file lazily, one `fgets` line at a time: a 100,000-line file never has more than one
 /// line's tokens alive.
-pub fn lines(file: &[u8]) -> impl Iterator<Item = Line> + '_ {
+pub fn lines(file: &[u8]) -> impl Iterator<Item = Line<'_>> + '_ {
     let mut pos = 0;
     let mut number = 0u32;
     std::iter::from_fn(move || {
@@ -98,7 +103,7 @@ pub fn lines(file: &[u8]) -> impl Iterator<Item = Line> + '_ {
 }
 
 /// Lex the text of one line (no `\n`).
-pub fn lex_line(chunk: &[u8]) -> Lexed {
+pub fn lex_line(chunk: &[u8]) -> Lexed<'_> {
     // The C string ends at the first NUL.
     let text = match chunk.iter().position(|b| *b == 0) {
         Some(n) => &chunk[..n],
@@ -107,9 +112,34 @@ pub fn lex_line(chunk: &[u8]) -> Lexed {
     if text.iter().all(|b| *b == b' ') {
         return Lexed::Blank;
     }
-    let nf = text.len() / 3 + 3;
+    // Without a backslash or a raw marker byte, `preprocess` and `postprocess` change
+    // nothing: the tokens are slices of the line.
+    if !text
+        .iter()
+        .any(|b| matches!(*b, b'\\' | MARK_SPACE | MARK_BACKSLASH))
+    {
+        return split(text, |_, raw| Cow::Borrowed(raw));
+    }
     let marked = preprocess(text);
-    let mut tokens = Vec::new();
+    split(&marked, |first, raw| {
+        // auditctl 3.0.9 does not postprocess argv[1].
+        Cow::Owned(if first {
+            raw.to_vec()
+        } else {
+            postprocess(raw)
+        })
+    })
+}
+
+/// Split marked text into tokens (`make` turns each raw token into its argv bytes, `first`
+/// telling argv[1] apart), stopping at a comment or at auditctl's argv limit.
+fn split<'m, 'a>(
+    marked: &'m [u8],
+    mut make: impl FnMut(bool, &'m [u8]) -> Cow<'a, [u8]>,
+) -> Lexed<'a> {
+    // Markers keep the length, so this is `strlen` of the line.
+    let nf = marked.len() / 3 + 3;
+    let mut tokens = Vec::with_capacity(nf.min(16));
     let mut i = 0;
     while i < marked.len() {
         if marked[i] == b' ' {
@@ -122,25 +152,18 @@ pub fn lex_line(chunk: &[u8]) -> Lexed {
         }
         let raw = &marked[start..i];
         let column = u32::try_from(start + 1).unwrap_or(u32::MAX);
-        if tokens.is_empty() {
-            if raw[0] == b'#' {
-                return Lexed::Comment;
-            }
-            // auditctl 3.0.9 does not postprocess argv[1].
-            tokens.push(Token {
-                bytes: raw.to_vec(),
-                column,
-            });
-        } else {
-            // argv holds auditctl + tokens + NULL in `nf` slots.
-            if tokens.len() + 1 >= nf - 1 {
-                break;
-            }
-            tokens.push(Token {
-                bytes: postprocess(raw),
-                column,
-            });
+        let first = tokens.is_empty();
+        if first && raw[0] == b'#' {
+            return Lexed::Comment;
         }
+        // argv holds auditctl + tokens + NULL in `nf` slots.
+        if !first && tokens.len() + 1 >= nf - 1 {
+            break;
+        }
+        tokens.push(Token {
+            bytes: make(first, raw),
+            column,
+        });
     }
     Lexed::Tokens(tokens)
 }
@@ -197,7 +220,7 @@ mod tests {
 
     fn toks(line: &[u8]) -> Vec<Vec<u8>> {
         match lex_line(line) {
-            Lexed::Tokens(t) => t.into_iter().map(|t| t.bytes).collect(),
+            Lexed::Tokens(t) => t.into_iter().map(|t| t.bytes.into_owned()).collect(),
             other => panic!("{other:?}"),
         }
     }
@@ -222,7 +245,7 @@ mod tests {
         };
         assert_eq!(t.len(), 3);
         assert_eq!((t[0].column, t[1].column, t[2].column), (3, 7, 14));
-        assert_eq!(t[2].bytes, b"-k\tk");
+        assert_eq!(&*t[2].bytes, b"-k\tk");
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! attached (`-Sopen`) or detached arguments; long options take `--name=value` or
 //! `--name value` and may be abbreviated to any unambiguous prefix.
 //!
+//! argv elements and option arguments are slices of the line's tokens: permuting argv moves
+//! slices, never bytes.
+//!
 //! This module knows the option letters but not what they mean: that is [`super::parse`].
 
 /// auditctl 3.0.9's option string.
@@ -72,32 +75,32 @@ pub const LONG_OPTS: [LongOpt; 5] = [
 ];
 
 /// One argv element: bytes and the column of the token it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arg {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg<'a> {
     /// The element's bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
     /// 1-based column in the line (0 for the synthetic `argv[0]`).
     pub column: u32,
 }
 
 /// An option argument: its bytes and the column where they start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OptArg {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptArg<'a> {
     /// The argument's bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
     /// 1-based column of the argument's first byte.
     pub column: u32,
 }
 
 /// One step of the scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub enum Step<'a> {
     /// A recognised option, with its argument if it takes one.
     Opt {
         /// Which option.
         code: Code,
         /// Its argument.
-        arg: Option<OptArg>,
+        arg: Option<OptArg<'a>>,
         /// Column of the option itself.
         column: u32,
     },
@@ -112,9 +115,9 @@ pub enum Step {
 
 /// The scanner: glibc's `struct _getopt_data` plus the argv it permutes.
 #[derive(Debug, Clone)]
-pub struct Getopt {
+pub struct Getopt<'a> {
     /// The argv, permuted in place as glibc does (`argv[0]` is `auditctl`).
-    pub argv: Vec<Arg>,
+    pub argv: Vec<Arg<'a>>,
     /// glibc's `optind`.
     pub optind: usize,
     /// Position inside a short-option cluster: (element, byte offset).
@@ -123,13 +126,14 @@ pub struct Getopt {
     last_nonopt: usize,
 }
 
-impl Getopt {
+impl<'a> Getopt<'a> {
     /// A fresh scan (auditctl sets `optind = 0`, which re-initialises getopt).
-    pub fn new(args: Vec<Arg>) -> Getopt {
-        let mut argv = vec![Arg {
-            bytes: b"auditctl".to_vec(),
+    pub fn new(args: impl ExactSizeIterator<Item = Arg<'a>>) -> Getopt<'a> {
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        argv.push(Arg {
+            bytes: b"auditctl",
             column: 0,
-        }];
+        });
         argv.extend(args);
         Getopt {
             argv,
@@ -141,7 +145,7 @@ impl Getopt {
     }
 
     /// `vars[i]`, or `None` for the terminating NULL / beyond.
-    pub fn var(&self, i: usize) -> Option<&Arg> {
+    pub fn var(&self, i: usize) -> Option<&Arg<'a>> {
         self.argv.get(i)
     }
 
@@ -161,7 +165,7 @@ impl Getopt {
     }
 
     /// `getopt_long(argc, argv, OPTSTRING, LONG_OPTS, ..)`.
-    pub fn next(&mut self, argc: usize) -> Step {
+    pub fn next(&mut self, argc: usize) -> Step<'a> {
         let argc = argc.min(self.argv.len());
         let at_end = match self.next {
             None => true,
@@ -208,9 +212,9 @@ impl Getopt {
         self.short_option(argc)
     }
 
-    fn short_option(&mut self, argc: usize) -> Step {
+    fn short_option(&mut self, argc: usize) -> Step<'a> {
         let (e, p) = self.next.expect("inside a cluster");
-        let elem = &self.argv[e];
+        let elem = self.argv[e];
         let column = elem.column;
         let c = elem.bytes[p];
         let rest = elem.bytes.len() - (p + 1);
@@ -233,16 +237,16 @@ impl Getopt {
         let arg = if rest > 0 {
             self.optind += 1;
             OptArg {
-                bytes: elem.bytes[p + 1..].to_vec(),
+                bytes: &elem.bytes[p + 1..],
                 column: column.saturating_add(p as u32 + 1),
             }
         } else if self.optind >= argc {
             return Step::Bad { column };
         } else {
-            let a = &self.argv[self.optind];
+            let a = self.argv[self.optind];
             self.optind += 1;
             OptArg {
-                bytes: a.bytes.clone(),
+                bytes: a.bytes,
                 column: a.column,
             }
         };
@@ -254,8 +258,8 @@ impl Getopt {
     }
 
     /// glibc `process_long_option` (not `getopt_long_only`).
-    fn long_option(&mut self, argc: usize) -> Step {
-        let elem = self.argv[self.optind].clone();
+    fn long_option(&mut self, argc: usize) -> Step<'a> {
+        let elem = self.argv[self.optind];
         let body = &elem.bytes[2..];
         let name_len = body.iter().position(|b| *b == b'=').unwrap_or(body.len());
         let name = &body[..name_len];
@@ -290,7 +294,7 @@ impl Getopt {
                 };
             }
             Some(OptArg {
-                bytes: body[name_len + 1..].to_vec(),
+                bytes: &body[name_len + 1..],
                 column: elem.column.saturating_add(name_len as u32 + 3),
             })
         } else if opt.has_arg {
@@ -299,10 +303,10 @@ impl Getopt {
                     column: elem.column,
                 };
             }
-            let a = &self.argv[self.optind];
+            let a = self.argv[self.optind];
             self.optind += 1;
             Some(OptArg {
-                bytes: a.bytes.clone(),
+                bytes: a.bytes,
                 column: a.column,
             })
         } else {
@@ -320,15 +324,11 @@ impl Getopt {
 mod tests {
     use super::*;
 
-    fn scan(words: &[&str]) -> (Vec<String>, Getopt) {
-        let args = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| Arg {
-                bytes: w.as_bytes().to_vec(),
-                column: i as u32 + 1,
-            })
-            .collect();
+    fn scan<'a>(words: &[&'a str]) -> (Vec<String>, Getopt<'a>) {
+        let args = words.iter().enumerate().map(|(i, w)| Arg {
+            bytes: w.as_bytes(),
+            column: i as u32 + 1,
+        });
         let mut g = Getopt::new(args);
         let argc = g.argv.len();
         let mut out = Vec::new();
@@ -337,7 +337,7 @@ mod tests {
                 Step::End => break,
                 Step::Bad { column } => out.push(format!("?{column}")),
                 Step::Opt { code, arg, .. } => {
-                    let a = arg.map(|a| String::from_utf8(a.bytes).unwrap());
+                    let a = arg.map(|a| String::from_utf8(a.bytes.to_vec()).unwrap());
                     out.push(format!("{code:?}={a:?}"));
                 }
             }
@@ -348,7 +348,7 @@ mod tests {
     fn order(g: &Getopt) -> Vec<String> {
         g.argv[1..]
             .iter()
-            .map(|a| String::from_utf8(a.bytes.clone()).unwrap())
+            .map(|a| String::from_utf8(a.bytes.to_vec()).unwrap())
             .collect()
     }
 

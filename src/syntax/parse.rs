@@ -52,7 +52,7 @@ pub fn parse_file(text: &[u8], ctx: &ParseContext) -> Vec<ParsedLine> {
             let (kind, warnings) = match line.lexed {
                 Lexed::Blank => (LineKind::Blank, Vec::new()),
                 Lexed::Comment => (LineKind::Comment, Vec::new()),
-                Lexed::Tokens(tokens) => parse_tokens(tokens, line.number, ctx),
+                Lexed::Tokens(tokens) => parse_tokens(&tokens, line.number, ctx),
             };
             ParsedLine {
                 span,
@@ -66,7 +66,7 @@ pub fn parse_file(text: &[u8], ctx: &ParseContext) -> Vec<ParsedLine> {
 
 /// Parse one line's tokens as auditctl line `lineno`.
 pub fn parse_tokens(
-    tokens: Vec<Token>,
+    tokens: &[Token<'_>],
     lineno: u32,
     ctx: &ParseContext,
 ) -> (LineKind, Vec<Diagnostic>) {
@@ -142,14 +142,11 @@ impl<'a> Setopt<'a> {
     }
 
     /// `setopt` followed by `handle_request`.
-    fn run(&mut self, tokens: Vec<Token>) -> Result<LineKind, Fail> {
-        let args = tokens
-            .into_iter()
-            .map(|t| Arg {
-                bytes: t.bytes,
-                column: t.column,
-            })
-            .collect();
+    fn run(&mut self, tokens: &[Token<'_>]) -> Result<LineKind, Fail> {
+        let args = tokens.iter().map(|t| Arg {
+            bytes: &t.bytes,
+            column: t.column,
+        });
         let mut g = Getopt::new(args);
         let mut count = g.argv.len();
         let mut retval = 0;
@@ -160,7 +157,7 @@ impl<'a> Setopt<'a> {
                     let (bad, column) = match g.optind {
                         i if i >= 2 => {
                             let a = g.var(i - 1).expect("optind within argv");
-                            (show(&a.bytes), a.column)
+                            (show(a.bytes), a.column)
                         }
                         _ => (" ".to_string(), 1),
                     };
@@ -256,16 +253,13 @@ impl<'a> Setopt<'a> {
     fn option(
         &mut self,
         code: Code,
-        arg: Option<OptArg>,
+        arg: Option<OptArg<'_>>,
         column: u32,
-        g: &mut Getopt,
+        g: &mut Getopt<'_>,
         count: &mut usize,
     ) -> Result<Act, Fail> {
-        let arg = arg.unwrap_or(OptArg {
-            bytes: Vec::new(),
-            column,
-        });
-        let (a, acol) = (arg.bytes.as_slice(), arg.column);
+        let arg = arg.unwrap_or(OptArg { bytes: b"", column });
+        let (a, acol) = (arg.bytes, arg.column);
         let c = match code {
             Code::Short(c) => c,
             Code::LoginuidImmutable => {
@@ -351,17 +345,17 @@ impl<'a> Setopt<'a> {
                 if *count > 4 {
                     return Err(self.fail(column, "Wrong number of options for list request"));
                 }
-                let next = g.var(g.optind).map(|v| v.bytes.clone());
+                let next = g.var(g.optind).map(|v| v.bytes);
                 if *count == 3 {
                     match next {
                         None => return Err(self.crash(column)),
-                        Some(v) if v == b"-i" => *count -= 1,
+                        Some(b"-i") => *count -= 1,
                         Some(_) => {
                             return Err(self.fail(column, "Only -k or -i options are allowed"))
                         }
                     }
                 } else if *count == 4 {
-                    if next.as_deref() == Some(b"-k") {
+                    if next == Some(b"-k") {
                         *count -= 2;
                     } else {
                         return Err(self.fail(column, "Only -k or -i options are allowed"));
@@ -404,8 +398,8 @@ impl<'a> Setopt<'a> {
                         None => return Err(self.crash(column)),
                         Some(v) if v.bytes == b"-k" => {
                             // auditctl takes the literal vars[3], after permutation.
-                            let k = g.var(3).map(|v| v.bytes.clone()).unwrap_or_default();
-                            key = Some(k.into_iter().take(MAX_KEY_LEN).collect());
+                            let k = g.var(3).map_or(&b""[..], |v| v.bytes);
+                            key = Some(k[..k.len().min(MAX_KEY_LEN)].to_vec());
                             *count -= 2;
                         }
                         Some(_) => return Err(self.fail(column, "Only the -k option is allowed")),
@@ -670,7 +664,7 @@ impl<'a> Setopt<'a> {
     }
 
     /// `-F`.
-    fn field(&mut self, a: &[u8], col: u32, g: &Getopt, count: usize) -> Result<(), Fail> {
+    fn field(&mut self, a: &[u8], col: u32, g: &Getopt<'_>, count: usize) -> Result<(), Fail> {
         let flags = match self.flags() {
             Some(f) => f,
             None => {

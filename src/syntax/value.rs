@@ -146,6 +146,16 @@ pub fn show(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// [`show`] deferred: formats as the lossy text only when a message is really built, so a
+/// line that parses cleanly builds no `String`.
+struct Shown<'a>(&'a [u8]);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.0))
+    }
+}
+
 fn is_digit(b: &[u8]) -> bool {
     b.first().is_some_and(u8::is_ascii_digit)
 }
@@ -166,7 +176,11 @@ fn folded(b: &[u8], upper: bool) -> Option<String> {
 
 /// The field for a name as `audit_name_to_field` finds it (case-insensitive).
 pub fn field_by_name(name: &[u8]) -> Option<&'static FieldDef> {
-    FieldType::from_name(&name.to_ascii_lowercase())?.def()
+    if name.iter().any(u8::is_ascii_uppercase) {
+        FieldType::from_name(&name.to_ascii_lowercase())?.def()
+    } else {
+        FieldType::from_name(name)?.def()
+    }
 }
 
 /// Find the operator as libaudit does: the first of `!=`, `>=`, `<=`, `&=`, `=`, `>`, `<`,
@@ -195,7 +209,7 @@ pub fn fieldpair(
     };
     let (name, v) = (&pair[..pos], &pair[pos + len..]);
     // From here libaudit prints the pair cut at the operator: the name.
-    let opt = show(name);
+    let opt = Shown(name);
     if name.is_empty() {
         return Err("-F missing field name before operator for ".to_string());
     }
@@ -457,7 +471,7 @@ pub fn compare(draft: &mut Draft, pair: &[u8], flags: i32) -> Result<(), String>
         return Err(format!("{} only takes = or != operators", show(pair)));
     };
     let (left, right) = (&pair[..pos], &pair[pos + len..]);
-    let opt = show(left);
+    let opt = Shown(left);
     if left.is_empty() {
         return Err("-C missing field name before operator for ".to_string());
     }
