@@ -273,7 +273,7 @@ pub static FIELDS: &[FieldDef] = &[
         "field_compare",
         V::Compare,
         EqOnly,
-        true,
+        false,
     ),
     row(FieldType::A0, "a0", V::Arg, All, false),
     row(FieldType::A1, "a1", V::Arg, All, false),
