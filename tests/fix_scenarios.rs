@@ -64,9 +64,7 @@ use std::time::Duration;
 const EXISTING: &[(&str, &str)] = &[
     (
         "auditctl-world-writable-rules-file",
-        "fix: blocked\nfix.blocker: world writable\n\
-         known-bug: the only blocker is the generic \"no safe edit makes every event recorded\"; \
-         it should name the world-writable /etc/audit/audit.rules that auditctl refuses",
+        "fix: blocked\nfix.blocker: world writable",
     ),
     ("crlf-perm-last-fails", STOPPED),
     ("duplicate-k-vs-key-augenrules", STOPPED_DUPLICATE),
@@ -76,11 +74,7 @@ const EXISTING: &[(&str, &str)] = &[
         "join-no-trailing-newline",
         "fix: blocked\nfix.blocker: 10-identity.rules:1\nrepair: fixed\n\
          repair.line /etc/audit/rules.d/10-identity.rules: -w /etc/passwd -p wa -k identity\n\
-         repair.not-diff: +-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F key=modules\n\
-         known-bug: --repair comments out the line joined across two files, which disables the \
-         /etc/passwd watch and hides 50-modules.rules:1 inside the comment; the plan then adds \
-         a duplicate of that hidden b64 rule (a \"Rule exists\" stop as soon as someone adds \
-         the missing newline). Expected: terminate 10-identity.rules' last line instead",
+         repair.not-diff: +-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F key=modules",
     ),
     ("load-stop-tab-before", STOPPED),
     ("load-stop-trailing-comment-before", STOPPED),

@@ -230,7 +230,17 @@ fn next_step(
             ));
         }
     }
-    // 2. The load stops before our rules.
+    // 2. auditctl refuses the rules file itself (missing, not root's, world-writable): a
+    // permission problem on a file someone else keeps is theirs to judge (it may be tampering).
+    if let Some(e) = config.outcome.errors.iter().find(|e| e.origin.line == 0) {
+        return Next::Blocked(format!(
+            "auditctl refuses {} before reading a line: {}; make it a regular root-owned file \
+             that is not world writable (e.g. chown root: and chmod o-w), then run fix again",
+            e.origin.file.display(),
+            e.message
+        ));
+    }
+    // 3. The load stops before our rules.
     if let Some(stop) = &config.outcome.stopped_at {
         if let (Mode::Auditctl(file), Some(lock)) = (&config.mode, &config.outcome.locked_at) {
             if let Some(next) = move_line_to_end(host, file, lock.line as usize) {
@@ -256,10 +266,10 @@ fn next_step(
         return Next::Blocked(format!(
             "the load stops at {stop} ({message}), so no rule after it is loaded; \
              --repair would {}",
-            repair_preview(host, stop)
+            repair_preview(host, stop, &message)
         ));
     }
-    // 3. auditctl mode: a bare -D after rules that would have covered us wipes them.
+    // 4. auditctl mode: a bare -D after rules that would have covered us wipes them.
     if let Mode::Auditctl(file) = &config.mode {
         if let Some(n) = misplaced_delete_all(config) {
             if let Some(next) = move_line_to_top(host, file, n) {
@@ -274,7 +284,7 @@ fn next_step(
             }
         }
     }
-    // 4. The first rule that catches the events has no key: add the control's key to it.
+    // 5. The first rule that catches the events has no key: add the control's key to it.
     for f in failing {
         let rule = match &f.cause {
             Cause::Keyless { rule } => Some(*rule),
@@ -298,7 +308,7 @@ fn next_step(
             }
         }
     }
-    // 5. A never rule (appended) catches them first: put our rules before it — moving a
+    // 6. A never rule (appended) catches them first: put our rules before it — moving a
     // later rule that already records them when there is one, else adding canonical rules.
     let never_of = |f: &Failing| match &f.cause {
         Cause::Shadowed { rule } => Some(*rule),
@@ -332,7 +342,7 @@ fn next_step(
             );
         }
     }
-    // 6. Nothing records them: extend a matching keyed rule, else add canonical rules.
+    // 7. Nothing records them: extend a matching keyed rule, else add canonical rules.
     let missing: Vec<&Failing> = failing
         .iter()
         .filter(|f| matches!(f.cause, Cause::Missing | Cause::Narrowed { .. }))
@@ -715,6 +725,13 @@ fn repair_line(host: &dyn Host, at: &Origin, message: &str) -> Option<(Vec<u8>, 
     let text = host.read(&at.file).ok()?;
     let mut lines = Lines::parse(&text);
     let n = at.line as usize;
+    // A last line without `\n`: augenrules' `cat` glued the next file's first line to it.
+    // The repair is the missing newline, not the (innocent) line.
+    if n == lines.len() && !text.ends_with(b"\n") && !text.is_empty() {
+        let mut fixed = text.clone();
+        fixed.push(b'\n');
+        return Some((fixed, format!("repair {at}: {JOINED}")));
+    }
     let line = lines.get(n)?.to_vec();
     let (new, above, what) = repaired(&line, message);
     lines.replace(n, &new);
@@ -724,14 +741,22 @@ fn repair_line(host: &dyn Host, at: &Origin, message: &str) -> Option<(Vec<u8>, 
     Some((lines.to_bytes(), format!("repair {at}: {what}")))
 }
 
+/// What the missing-final-newline repair does.
+const JOINED: &str = "end the file with a newline (augenrules joined its last line with the \
+                      next file's first line)";
+
 /// What `--repair` would do to a line, in words.
-fn repair_preview(host: &dyn Host, at: &Origin) -> String {
-    let line = host
-        .read(&at.file)
-        .ok()
-        .and_then(|t| Lines::parse(&t).get(at.line as usize).map(<[u8]>::to_vec))
+fn repair_preview(host: &dyn Host, at: &Origin, message: &str) -> String {
+    let text = host.read(&at.file).ok().unwrap_or_default();
+    let lines = Lines::parse(&text);
+    if at.line as usize == lines.len() && !text.ends_with(b"\n") && !text.is_empty() {
+        return JOINED.to_string();
+    }
+    let line = lines
+        .get(at.line as usize)
+        .map(<[u8]>::to_vec)
         .unwrap_or_default();
-    repaired(&line, "").2
+    repaired(&line, message).2
 }
 
 /// The repaired line, a line to insert above it, and what was done.
