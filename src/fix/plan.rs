@@ -232,7 +232,13 @@ fn next_step(
     }
     // 2. auditctl refuses the rules file itself (missing, not root's, world-writable): a
     // permission problem on a file someone else keeps is theirs to judge (it may be tampering).
-    if let Some(e) = config.outcome.errors.iter().find(|e| e.origin.line == 0) {
+    // A missing file is not refused: fix creates it.
+    if let Some(e) = config
+        .outcome
+        .errors
+        .iter()
+        .find(|e| e.origin.line == 0 && host.exists(&e.origin.file))
+    {
         return Next::Blocked(format!(
             "auditctl refuses {} before reading a line: {}; make it a regular root-owned file \
              that is not world writable (e.g. chown root: and chmod o-w), then run fix again",
