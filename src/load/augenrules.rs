@@ -86,6 +86,35 @@ impl Flavor {
         awk: Awk::Mawk,
         release: Release::V3_0_9,
     };
+
+    /// The flavor the target itself would run: mawk when its `awk` leads to mawk (Debian's
+    /// default through `/etc/alternatives`), else the intended gawk semantics. An image with no
+    /// awk at all gets the intended semantics.
+    pub fn for_target(host: &dyn Host) -> Flavor {
+        let mut path = PathBuf::from("/usr/bin/awk");
+        for _ in 0..8 {
+            let is_link = host
+                .lstat(&path)
+                .is_ok_and(|m| m.kind == crate::host::FileKind::Symlink);
+            if !is_link {
+                break;
+            }
+            let Ok(target) = host.read_link(&path) else {
+                break;
+            };
+            path = match path.parent() {
+                Some(dir) if target.is_relative() => dir.join(target),
+                _ => target,
+            };
+        }
+        let mawk = path
+            .file_name()
+            .is_some_and(|n| n.as_encoded_bytes().starts_with(b"mawk"));
+        Flavor {
+            awk: if mawk { Awk::Mawk } else { Awk::Gawk },
+            release: Release::V3_0_9,
+        }
+    }
 }
 
 /// A control line augenrules moves (the last of each kind wins).
@@ -321,9 +350,9 @@ impl Merged {
     }
 }
 
-/// [`merge_with`] in the intended semantics ([`Flavor::INTENDED`]).
+/// [`merge_with`] in the flavor the target runs ([`Flavor::for_target`]: mawk on Debian).
 pub fn merge(host: &dyn Host, rules_d: &Path) -> Result<Merged, MergeError> {
-    merge_with(host, rules_d, Flavor::INTENDED)
+    merge_with(host, rules_d, Flavor::for_target(host))
 }
 
 /// Merge `rules_d` on `host` exactly as the augenrules `flavor` would into `audit.rules`.
