@@ -13,7 +13,7 @@ use crate::kernel::{AuditKernel, KernelError};
 use crate::load::augenrules::AUDIT_RULES;
 use crate::load::configuration::{Configuration, Mode};
 use crate::model::Rule;
-use crate::syntax::{Command, LineKind};
+use crate::syntax::Command;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -41,7 +41,7 @@ pub fn audit_rules_writes(host: &dyn Host, config: &Configuration) -> Vec<FileWr
     }
     let path = PathBuf::from(AUDIT_RULES);
     let old = host.read(&path).ok();
-    if old.as_deref() == Some(config.text.as_slice()) {
+    if old.as_deref() == Some(&config.text[..]) {
         return Vec::new();
     }
     let mut writes = Vec::new();
@@ -56,7 +56,7 @@ pub fn audit_rules_writes(host: &dyn Host, config: &Configuration) -> Vec<FileWr
     }
     writes.push(FileWrite {
         path,
-        contents: config.text.clone(),
+        contents: config.text.to_vec(),
         expected: old,
         mode: Some(0o640),
     });
@@ -125,10 +125,10 @@ pub fn load(
         }
     }
     let settings: Vec<String> = config
-        .lines
+        .setting_lines
         .iter()
-        .filter_map(|l| match &l.kind {
-            LineKind::Commands(c) => c.iter().find_map(|c| match c {
+        .filter_map(|l| {
+            l.commands.iter().find_map(|c| match c {
                 Command::SetBacklogLimit(_)
                 | Command::SetFailure(_)
                 | Command::SetRateLimit(_)
@@ -137,8 +137,7 @@ pub fn load(
                         .into_owned(),
                 ),
                 _ => None,
-            }),
-            _ => None,
+            })
         })
         .collect();
     if !settings.is_empty() {

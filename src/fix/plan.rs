@@ -23,7 +23,7 @@ use crate::load::augenrules::RULES_D;
 use crate::load::configuration::{configure, ConfigError, Configuration, Mode};
 use crate::load::Origin;
 use crate::model::{syscalls, Action, FieldType, List, Machine};
-use crate::syntax::{Command, LineKind};
+use crate::syntax::Command;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -110,13 +110,13 @@ pub fn plan(
         .outcome
         .errors
         .iter()
-        .map(|e| (e.text.clone(), e.message.clone()))
+        .map(|e| (e.text.to_vec(), e.message.clone()))
         .collect();
     if let Some(new_error) = config
         .outcome
         .errors
         .iter()
-        .find(|e| !before.contains(&(e.text.clone(), e.message.clone())))
+        .find(|e| !before.contains(&(e.text.to_vec(), e.message.clone())))
     {
         blockers.push(format!(
             "the edited configuration would not load cleanly: {}: {}",
@@ -266,7 +266,7 @@ fn next_step(
             .unwrap_or_default();
         if opts.repair {
             if let Some((contents, why)) = repair_line(host, stop, &message) {
-                return Next::edit(stop.file.clone(), contents, why);
+                return Next::edit(stop.file.to_path_buf(), contents, why);
             }
         }
         return Next::Blocked(format!(
@@ -303,7 +303,7 @@ fn next_step(
             let key = &controls[f.control].remediation.key;
             if let Some(next) = add_key(host, &rules[i], key) {
                 return Next::edit(
-                    rules[i].origin.file.clone(),
+                    rules[i].origin.file.to_path_buf(),
                     next,
                     format!(
                         "add key {key:?} to the rule at {}: it catches {} first and records no key",
@@ -338,7 +338,7 @@ fn next_step(
         let origin = &rules[i].origin;
         if let Some(next) = insert_lines(host, &origin.file, origin.line as usize, &lines) {
             return Next::edit(
-                origin.file.clone(),
+                origin.file.to_path_buf(),
                 next,
                 format!(
                     "add {} rule(s) before the never rule at {origin}, which catches {} first",
@@ -420,12 +420,12 @@ fn move_before(
             target.line
         };
         source.insert(at as usize, &line);
-        edits.push((from.file.clone(), source.to_bytes()));
+        edits.push((from.file.to_path_buf(), source.to_bytes()));
     } else {
         let mut dest = Lines::parse(&host.read(&target.file).ok()?);
         dest.insert(target.line as usize, &line);
-        edits.push((from.file.clone(), source.to_bytes()));
-        edits.push((target.file.clone(), dest.to_bytes()));
+        edits.push((from.file.to_path_buf(), source.to_bytes()));
+        edits.push((target.file.to_path_buf(), dest.to_bytes()));
     }
     Some(Next::Edit(
         edits,
@@ -534,7 +534,7 @@ fn target_file(control: &Control, config: &Configuration, host: &dyn Host) -> (P
                 .iter()
                 .find(|r| r.origin.file.starts_with(RULES_D) && r.rule.keys().contains(&key));
             let file = holder
-                .map(|r| r.origin.file.clone())
+                .map(|r| r.origin.file.to_path_buf())
                 .unwrap_or_else(|| Path::new(RULES_D).join(&control.remediation.file));
             let len = host
                 .read(&file)
@@ -635,7 +635,7 @@ fn extend_syscalls(
             let new = append_to_last_syscall_list(&line, &names)?;
             lines.replace(r.origin.line as usize, &new);
             return Some(Next::edit(
-                r.origin.file.clone(),
+                r.origin.file.to_path_buf(),
                 lines.to_bytes(),
                 format!(
                     "add {} to the syscall list of the rule at {}, which already records {} with a key",
@@ -708,21 +708,18 @@ fn move_line_to_top(host: &dyn Host, file: &Path, n: usize) -> Option<Vec<u8>> {
 
 /// In auditctl mode, the line number of a bare `-D` that comes after a rule line.
 fn misplaced_delete_all(config: &Configuration) -> Option<usize> {
-    let mut seen_rule = false;
-    for l in &config.lines {
-        if let LineKind::Commands(cmds) = &l.kind {
-            for c in cmds {
-                match c {
-                    Command::AddRule(_) => seen_rule = true,
-                    Command::DeleteAll { key: None } if seen_rule => {
-                        return Some(l.span.line as usize)
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    None
+    let first_rule = config.first_rule_line?;
+    // A line's rule comes after its other commands, so a `-D` must be on a later line.
+    config
+        .setting_lines
+        .iter()
+        .filter(|l| l.span.line > first_rule)
+        .find(|l| {
+            l.commands
+                .iter()
+                .any(|c| matches!(c, Command::DeleteAll { key: None }))
+        })
+        .map(|l| l.span.line as usize)
 }
 
 /// The `--repair` of a line that stops the load: tabs → spaces, strip CR, move a trailing

@@ -81,9 +81,9 @@ pub fn kernel_outcome(rules: Vec<Rule>, machine: Machine) -> LoadOutcome {
         .into_iter()
         .enumerate()
         .map(|(i, rule)| LoadedRule {
-            text: list_rule(&rule, machine),
+            text: list_rule(&rule, machine).into(),
             origin: Origin {
-                file: file.as_ref().into(),
+                file: Arc::clone(&file),
                 line: i as u32 + 1,
             },
             rule,

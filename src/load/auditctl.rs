@@ -9,14 +9,19 @@
 //!
 //! The result is the ordered kernel list, each rule with the file:line it came from. This
 //! module never reads files itself except through the [`Host`] for the kernel's own checks.
+//!
+//! [`simulate`] consumes the parsed lines one at a time and moves their rules into the
+//! outcome: a 100,000-line load never holds its parse and its kernel lists side by side.
 
 use crate::host::{FileKind, Host};
-use crate::load::Origin;
+use crate::load::{LineText, Origin};
 use crate::model::{FieldType, List, Rule};
 use crate::syntax::{Command, LineKind, ParsedLine};
+use rustc_hash::FxHashMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A rule in the simulated kernel, with where it came from.
 #[derive(Debug, Clone)]
@@ -26,7 +31,7 @@ pub struct LoadedRule {
     /// The file and line that added it.
     pub origin: Origin,
     /// The text of that line (for evidence).
-    pub text: Vec<u8>,
+    pub text: LineText,
 }
 
 /// A line that failed to load.
@@ -37,7 +42,7 @@ pub struct LoadError {
     /// What went wrong, in auditctl's words.
     pub message: String,
     /// The text of the line.
-    pub text: Vec<u8>,
+    pub text: LineText,
 }
 
 /// Everything the load did.
@@ -87,7 +92,7 @@ fn kernel_refusal(what: &str, errno_text: &str) -> String {
 /// identity hash so that "Rule exists" costs O(1) unless a duplicate is likely.
 struct Kernel {
     lists: Vec<(List, Vec<LoadedRule>)>,
-    identities: std::collections::HashMap<u64, u32>,
+    identities: FxHashMap<u64, u32>,
 }
 
 impl Kernel {
@@ -99,8 +104,10 @@ impl Kernel {
         &mut self.lists.last_mut().expect("just pushed").1
     }
 
-    fn contains(&self, rule: &Rule) -> bool {
-        if !self.identities.contains_key(&rule.identity_hash()) {
+    /// Whether a rule identical to `rule` (whose [`Rule::identity_hash`] is `identity`) is
+    /// loaded.
+    fn contains(&self, rule: &Rule, identity: u64) -> bool {
+        if !self.identities.contains_key(&identity) {
             return false;
         }
         self.lists
@@ -137,31 +144,38 @@ pub fn listing_rank(list: List) -> (u32, u32) {
     }
 }
 
-/// Simulate `auditctl -R` over parsed lines. `origin_of` maps a parsed line to where it
+/// Simulate `auditctl -R` over parsed lines, consuming them. `text` is what they were parsed
+/// from (lines keep ranges of it as evidence), `origin_of` maps a parsed line to where it
 /// really came from (for augenrules output: the `rules.d` file and line), `host` answers the
 /// kernel's filesystem checks for watches.
 pub fn simulate(
-    lines: &[ParsedLine],
-    text: &[u8],
+    lines: impl IntoIterator<Item = ParsedLine>,
+    text: &Arc<[u8]>,
     origin_of: &dyn Fn(&ParsedLine) -> Origin,
     host: &dyn Host,
 ) -> LoadOutcome {
     let mut out = LoadOutcome::default();
     let mut kernel = Kernel {
         lists: Vec::new(),
-        identities: std::collections::HashMap::new(),
+        identities: FxHashMap::default(),
     };
     let mut ignore = false;
     let mut continue_error = false;
     let mut failed_with_continue = false;
     let mut locked = false;
 
-    for (index, line) in lines.iter().enumerate() {
-        let line_text = text.get(line.range.clone()).unwrap_or_default();
-        let origin = origin_of(line);
-        let result = match &line.kind {
+    let mut lines = lines.into_iter();
+    let mut stopped = false;
+    for line in lines.by_ref() {
+        if matches!(line.kind, LineKind::Blank | LineKind::Comment) {
+            continue;
+        }
+        let origin = origin_of(&line);
+        let line_text = LineText::new(text, line.range);
+        let parsed = !matches!(line.kind, LineKind::Error(_));
+        let result = match line.kind {
             LineKind::Blank | LineKind::Comment => Ok(()),
-            LineKind::Error(d) => Err(d.message.clone()),
+            LineKind::Error(d) => Err(d.message),
             LineKind::Commands(cmds) => {
                 let mut r = Ok(());
                 for cmd in cmds {
@@ -182,7 +196,7 @@ pub fn simulate(
                         &mut out,
                         &mut locked,
                         &origin,
-                        line_text,
+                        &line_text,
                         host,
                     );
                     if r.is_err() {
@@ -193,24 +207,27 @@ pub fn simulate(
             }
         };
         if let Err(message) = result {
-            if locked && !matches!(line.kind, LineKind::Error(_)) {
+            if locked && parsed {
                 out.after_lock.push(origin.clone());
             }
             out.errors.push(LoadError {
                 origin: origin.clone(),
                 message,
-                text: line_text.to_vec(),
+                text: line_text,
             });
             if !ignore {
                 out.stopped_at = Some(origin);
                 out.exit_status = 1;
-                out.not_reached = not_reached(&lines[index + 1..], text, origin_of);
+                stopped = true;
                 break;
             }
             if continue_error {
                 failed_with_continue = true;
             }
         }
+    }
+    if stopped {
+        out.not_reached = not_reached(lines, text, origin_of);
     }
     if failed_with_continue {
         out.exit_status = 1;
@@ -221,12 +238,12 @@ pub fn simulate(
 
 /// Carry out one command against the simulated kernel.
 fn apply(
-    cmd: &Command,
+    cmd: Command,
     kernel: &mut Kernel,
     out: &mut LoadOutcome,
     locked: &mut bool,
     origin: &Origin,
-    line_text: &[u8],
+    line_text: &LineText,
     host: &dyn Host,
 ) -> Result<(), String> {
     let refuse_if_locked = |what: &str| {
@@ -239,21 +256,23 @@ fn apply(
     match cmd {
         Command::AddRule(rule) => {
             refuse_if_locked("add rule data")?;
-            check_watch_targets(rule, host)?;
-            if kernel.contains(rule) {
+            check_watch_targets(&rule, host)?;
+            let identity = rule.identity_hash();
+            if kernel.contains(&rule, identity) {
                 return Err(kernel_refusal("add rule data", "Rule exists"));
             }
+            *kernel.identities.entry(identity).or_default() += 1;
+            let list = kernel.list_mut(rule.list);
+            let prepend = rule.prepend;
             let loaded = LoadedRule {
                 rule: Rule {
                     prepend: false,
-                    ..rule.clone()
+                    ..rule
                 },
                 origin: origin.clone(),
-                text: line_text.to_vec(),
+                text: line_text.clone(),
             };
-            *kernel.identities.entry(rule.identity_hash()).or_default() += 1;
-            let list = kernel.list_mut(rule.list);
-            if rule.prepend {
+            if prepend {
                 list.insert(0, loaded);
             } else {
                 list.push(loaded);
@@ -262,10 +281,10 @@ fn apply(
         Command::DeleteRule(rule) => {
             refuse_if_locked("delete rule data")?;
             let list = kernel.list_mut(rule.list);
-            match list.iter().position(|r| r.rule.same_identity(rule)) {
+            match list.iter().position(|r| r.rule.same_identity(&rule)) {
                 Some(i) => {
                     list.remove(i);
-                    kernel.forget(rule);
+                    kernel.forget(&rule);
                 }
                 None => {
                     return Err(kernel_refusal(
@@ -288,7 +307,7 @@ fn apply(
             let mut gone = Vec::new();
             for (_, rules) in kernel.lists.iter_mut() {
                 let (deleted, kept): (Vec<LoadedRule>, Vec<LoadedRule>) =
-                    rules.drain(..).partition(|r| match key {
+                    rules.drain(..).partition(|r| match &key {
                         None => true,
                         Some(k) => key_contains(&r.rule, k),
                     });
@@ -302,15 +321,15 @@ fn apply(
         }
         Command::SetEnabled(n) => {
             refuse_if_locked("enable")?;
-            out.enabled = Some((*n, origin.clone()));
-            if *n == 2 {
+            out.enabled = Some((n, origin.clone()));
+            if n == 2 {
                 *locked = true;
                 out.locked_at = Some(origin.clone());
             }
         }
         Command::SetFailure(n) => {
             refuse_if_locked("failure")?;
-            if *n == 2 {
+            if n == 2 {
                 out.panic_on_failure = Some(origin.clone());
             }
         }
@@ -356,21 +375,23 @@ fn check_watch_targets(rule: &Rule, host: &dyn Host) -> Result<(), String> {
 /// Rules the lines after a stop would have added (ignoring their interactions): the evidence
 /// for "your rule is never loaded because the load stopped at X".
 fn not_reached(
-    rest: &[ParsedLine],
-    text: &[u8],
+    rest: impl Iterator<Item = ParsedLine>,
+    text: &Arc<[u8]>,
     origin_of: &dyn Fn(&ParsedLine) -> Origin,
 ) -> Vec<LoadedRule> {
-    rest.iter()
-        .filter_map(|line| match &line.kind {
-            LineKind::Commands(cmds) => cmds.iter().find_map(|c| match c {
-                Command::AddRule(rule) => Some(LoadedRule {
-                    rule: rule.clone(),
-                    origin: origin_of(line),
-                    text: text.get(line.range.clone()).unwrap_or_default().to_vec(),
-                }),
-                _ => None,
+    rest.filter_map(|line| {
+        let origin = origin_of(&line);
+        let LineKind::Commands(cmds) = line.kind else {
+            return None;
+        };
+        cmds.into_iter().find_map(|c| match c {
+            Command::AddRule(rule) => Some(LoadedRule {
+                rule,
+                origin: origin.clone(),
+                text: LineText::new(text, line.range.clone()),
             }),
             _ => None,
         })
-        .collect()
+    })
+    .collect()
 }

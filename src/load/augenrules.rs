@@ -331,7 +331,7 @@ impl Merged {
     /// An output line's origin as the shared [`crate::load::Origin`] (a copy of the path).
     pub fn origin(&self, line: &MergedLine) -> Option<crate::load::Origin> {
         line.origin.map(|o| crate::load::Origin {
-            file: self.sources[o.source].clone(),
+            file: self.sources[o.source].as_path().into(),
             line: u32::try_from(o.line).unwrap_or(u32::MAX),
         })
     }

@@ -6,12 +6,13 @@ use crate::host::{FileKind, Host};
 use crate::load::auditctl::{simulate, LoadError, LoadOutcome, LoadedRule};
 use crate::load::augenrules::{self, AUDIT_RULES, RULES_D};
 use crate::load::detect::{self, Detection, Loader};
-use crate::load::Origin;
+use crate::load::{LineText, Origin};
 use crate::model::Machine;
-use crate::syntax::{self, Command, LineKind, ParseContext, ParsedLine};
+use crate::syntax::{self, Command, LineKind, ParseContext, ParsedLine, Span};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How the target loads its rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +30,13 @@ pub struct Configuration {
     pub mode: Mode,
     /// What decided the loader (unit file and line).
     pub mode_reason: String,
-    /// The bytes `auditctl -R` reads.
-    pub text: Vec<u8>,
-    /// Their parse.
-    pub lines: Vec<ParsedLine>,
+    /// The bytes `auditctl -R` reads (shared with the [`LineText`]s of the outcome). Their
+    /// parse is not kept: [`simulate`] consumes it; [`syntax::parse_file`] gives it again.
+    pub text: Arc<[u8]>,
+    /// The lines of `text` with commands other than adding or deleting a rule, in order.
+    pub setting_lines: Vec<SettingLine>,
+    /// The first line of `text` that adds a rule (whether or not it loaded).
+    pub first_rule_line: Option<u32>,
     /// Where each line of `text` came from (for augenrules: the `rules.d` file and line).
     pub origins: Vec<Origin>,
     /// What the load leaves in the kernel.
@@ -42,6 +46,19 @@ pub struct Configuration {
     pub unread: Vec<LoadedRule>,
     /// Problems reading the configuration that did not stop it (unreadable files, ...).
     pub warnings: Vec<String>,
+}
+
+/// A line with commands other than a rule to add or delete (`-D`, `-e`, `-f`, `-b`, `-c`,
+/// ...): what `fix` needs of the parse, kept small because the rules themselves moved into
+/// the outcome.
+#[derive(Debug, Clone)]
+pub struct SettingLine {
+    /// Where the line is in `text`.
+    pub span: Span,
+    /// Byte range of the line in `text` (without its `\n`).
+    pub range: std::ops::Range<usize>,
+    /// The line's commands, in order, without its rule.
+    pub commands: Vec<Command>,
 }
 
 impl Configuration {
@@ -92,58 +109,88 @@ pub fn load_as(
             let merged = augenrules::merge(host, Path::new(RULES_D))
                 .map_err(|e| ConfigError::Merge(e.to_string()))?;
             warnings.extend(merged.diagnostics().iter().map(|d| d.to_string()));
+            // One shared path per file read, and one for the lines augenrules writes itself.
+            let files: Vec<Arc<Path>> = merged
+                .sources()
+                .iter()
+                .map(|p| Arc::from(p.as_path()))
+                .collect();
+            let audit_rules: Arc<Path> = Arc::from(Path::new(AUDIT_RULES));
             let origins = merged
+                .lines()
                 .iter()
                 .enumerate()
-                .map(|(i, (_, from))| match from {
-                    Some((file, line)) => Origin {
-                        file: file.to_path_buf(),
-                        line: line as u32,
+                .map(|(i, l)| match l.origin {
+                    Some(o) => Origin {
+                        file: Arc::clone(&files[o.source]),
+                        line: o.line as u32,
                     },
                     None => Origin {
-                        file: PathBuf::from(AUDIT_RULES),
+                        file: Arc::clone(&audit_rules),
                         line: i as u32 + 1,
                     },
                 })
                 .collect();
             (merged.into_text(), origins, Vec::new())
         }
-        Mode::Auditctl(file) => match read_rules_file(host, file) {
-            Ok(text) => {
-                let n = text.split(|b| *b == b'\n').count() as u32;
-                let origins = (1..=n)
-                    .map(|line| Origin {
-                        file: file.clone(),
-                        line,
-                    })
-                    .collect();
-                (text, origins, Vec::new())
+        Mode::Auditctl(file) => {
+            let shared: Arc<Path> = Arc::from(file.as_path());
+            match read_rules_file(host, file) {
+                Ok(text) => {
+                    let n = text.split(|b| *b == b'\n').count() as u32;
+                    let origins = (1..=n)
+                        .map(|line| Origin {
+                            file: Arc::clone(&shared),
+                            line,
+                        })
+                        .collect();
+                    (text, origins, Vec::new())
+                }
+                Err(message) => (
+                    Vec::new(),
+                    Vec::new(),
+                    vec![LoadError {
+                        origin: Origin {
+                            file: shared,
+                            line: 0,
+                        },
+                        message,
+                        text: LineText::default(),
+                    }],
+                ),
             }
-            Err(message) => (
-                Vec::new(),
-                Vec::new(),
-                vec![LoadError {
-                    origin: Origin {
-                        file: file.clone(),
-                        line: 0,
-                    },
-                    message,
-                    text: Vec::new(),
-                }],
-            ),
-        },
+        }
     };
-    let lines = syntax::parse_file(&text, &ctx);
+    let text: Arc<[u8]> = text.into();
+    let audit_rules: Arc<Path> = Arc::from(Path::new(AUDIT_RULES));
     let origin_of = |l: &ParsedLine| {
         origins
             .get(l.span.line.saturating_sub(1) as usize)
             .cloned()
-            .unwrap_or(Origin {
-                file: PathBuf::from(AUDIT_RULES),
+            .unwrap_or_else(|| Origin {
+                file: Arc::clone(&audit_rules),
                 line: l.span.line,
             })
     };
-    let mut outcome = simulate(&lines, &text, &origin_of, host);
+    let mut setting_lines = Vec::new();
+    let mut first_rule_line = None;
+    let lines = syntax::parse_lines(&text, &ctx).inspect(|l| {
+        let LineKind::Commands(cmds) = &l.kind else {
+            return;
+        };
+        let is_rule = |c: &Command| matches!(c, Command::AddRule(_) | Command::DeleteRule(_));
+        if cmds.iter().any(|c| matches!(c, Command::AddRule(_))) {
+            first_rule_line.get_or_insert(l.span.line);
+        }
+        if cmds.iter().any(|c| !is_rule(c)) {
+            setting_lines.push(SettingLine {
+                span: l.span,
+                range: l.range.clone(),
+                commands: cmds.iter().filter(|c| !is_rule(c)).cloned().collect(),
+            });
+        }
+    });
+    let mut outcome = simulate(lines, &text, &origin_of, host);
     if !pre_errors.is_empty() {
         outcome.exit_status = 1;
         pre_errors.append(&mut outcome.errors);
@@ -154,7 +201,8 @@ pub fn load_as(
         mode,
         mode_reason: reason,
         text,
-        lines,
+        setting_lines,
+        first_rule_line,
         origins,
         outcome,
         unread,
@@ -251,25 +299,26 @@ fn unread_rules(
         if !host.stat(&file).is_ok_and(|m| m.kind == FileKind::File) {
             continue;
         }
-        let text = match host.read(&file) {
-            Ok(t) => t,
+        let text: Arc<[u8]> = match host.read(&file) {
+            Ok(t) => t.into(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 warnings.push(format!("{}: {e}", file.display()));
                 continue;
             }
         };
-        for line in syntax::parse_file(&text, ctx) {
-            if let LineKind::Commands(cmds) = &line.kind {
+        let file: Arc<Path> = file.into();
+        for line in syntax::parse_lines(&text, ctx) {
+            if let LineKind::Commands(cmds) = line.kind {
                 for c in cmds {
                     if let Command::AddRule(rule) = c {
                         out.push(LoadedRule {
-                            rule: rule.clone(),
+                            rule,
                             origin: Origin {
-                                file: file.clone(),
+                                file: Arc::clone(&file),
                                 line: line.span.line,
                             },
-                            text: text.get(line.range.clone()).unwrap_or_default().to_vec(),
+                            text: LineText::new(&text, line.range.clone()),
                         });
                     }
                 }

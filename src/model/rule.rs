@@ -385,7 +385,8 @@ impl Rule {
     /// duplicate checks over many rules need not compare each pair.
     pub fn identity_hash(&self) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // Not DoS-resistant, and need not be: a collision only costs a full comparison.
+        let mut h = rustc_hash::FxHasher::default();
         self.list.hash(&mut h);
         self.action.hash(&mut h);
         self.fields.hash(&mut h);

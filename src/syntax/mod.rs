@@ -126,5 +126,14 @@ impl std::fmt::Display for Diagnostic {
 
 /// Parse a whole rules file as `auditctl -R` would read it.
 pub fn parse_file(text: &[u8], ctx: &ParseContext) -> Vec<ParsedLine> {
-    parse::parse_file(text, ctx)
+    parse_lines(text, ctx).collect()
+}
+
+/// [`parse_file`] one line at a time: only the line being parsed is alive, so a consumer
+/// that moves each line's rules away never holds the whole parse.
+pub fn parse_lines<'a>(
+    text: &'a [u8],
+    ctx: &'a ParseContext<'a>,
+) -> impl Iterator<Item = ParsedLine> + 'a {
+    parse::parse_lines(text, ctx)
 }

@@ -43,25 +43,31 @@ const PERM_ALL: u32 = 15;
 
 /// Parse a whole file.
 pub fn parse_file(text: &[u8], ctx: &ParseContext) -> Vec<ParsedLine> {
-    lex::lines(text)
-        .map(|line| {
-            let span = Span {
-                line: line.number,
-                column: 1,
-            };
-            let (kind, warnings) = match line.lexed {
-                Lexed::Blank => (LineKind::Blank, Vec::new()),
-                Lexed::Comment => (LineKind::Comment, Vec::new()),
-                Lexed::Tokens(tokens) => parse_tokens(&tokens, line.number, ctx),
-            };
-            ParsedLine {
-                span,
-                range: line.range,
-                kind,
-                warnings,
-            }
-        })
-        .collect()
+    parse_lines(text, ctx).collect()
+}
+
+/// Parse a file lazily, line by line.
+pub fn parse_lines<'a>(
+    text: &'a [u8],
+    ctx: &'a ParseContext<'a>,
+) -> impl Iterator<Item = ParsedLine> + 'a {
+    lex::lines(text).map(move |line| {
+        let span = Span {
+            line: line.number,
+            column: 1,
+        };
+        let (kind, warnings) = match line.lexed {
+            Lexed::Blank => (LineKind::Blank, Vec::new()),
+            Lexed::Comment => (LineKind::Comment, Vec::new()),
+            Lexed::Tokens(tokens) => parse_tokens(&tokens, line.number, ctx),
+        };
+        ParsedLine {
+            span,
+            range: line.range,
+            kind,
+            warnings,
+        }
+    })
 }
 
 /// Parse one line's tokens as auditctl line `lineno`.
