@@ -51,21 +51,35 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlFinding {
             events.push(finding);
         }
         requirements.push(summarise(req.id.clone(), req.title.clone(), events));
+        // Symlinked tools, grouped by the file they lead to: one advice per target.
+        let mut links: Vec<(Vec<u8>, Vec<&str>)> = Vec::new();
         for p in &req.paths {
-            if let Some(target) = event::is_symlink(subject.host, p.as_bytes()) {
-                if target_is_watched(&expectations, &req.id, &target, subject) {
-                    continue;
-                }
-                advice.push(Advice {
-                    message: format!(
-                        "{p} is a symlink to {} on the target: a watch on a symlink never fires \
-                         on exec; watch {} instead, or rely on the module syscall rules",
-                        String::from_utf8_lossy(&target),
-                        String::from_utf8_lossy(&target)
-                    ),
-                    evidence: None,
-                });
+            let Some(target) = event::is_symlink(subject.host, p.as_bytes()) else {
+                continue;
+            };
+            if target_is_watched(&expectations, &req.id, &target, subject) {
+                continue;
             }
+            match links.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, names)) => names.push(p),
+                None => links.push((target, vec![p])),
+            }
+        }
+        for (target, names) in links {
+            let target = String::from_utf8_lossy(&target);
+            advice.push(Advice {
+                message: format!(
+                    "{} {} to {target} on the target: a watch on a symlink never fires on \
+                     exec; watch {target} instead, or rely on the module syscall rules",
+                    names.join(", "),
+                    if names.len() == 1 {
+                        "is a symlink"
+                    } else {
+                        "are symlinks"
+                    },
+                ),
+                evidence: None,
+            });
         }
     }
     advice.extend(load_advice(subject.outcome));
