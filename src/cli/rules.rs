@@ -40,10 +40,10 @@ pub(super) fn run(target: &Target, file: Option<&Path>, kernel: bool) -> anyhow:
     for e in &config.outcome.errors {
         writeln!(err, "{}: {}", e.origin, e.message)?;
     }
-    let rules = config.outcome.kernel_rules();
+    let rules = config.outcome.rules.iter().map(|r| &r.rule);
     std::io::stdout()
         .lock()
-        .write_all(&list_rules(&rules, machine))?;
+        .write_all(&list_rules(rules, machine))?;
     // The exit status `auditctl -R` would have: 1 when the load stopped or `-c` saw errors.
     Ok(config.outcome.exit_status as u8)
 }

@@ -125,9 +125,24 @@ impl Kernel {
         }
     }
 
+    /// The lists joined in listing order. The biggest list (usually `exit`, holding nearly
+    /// every rule) is reused, not copied: the others are put around it.
     fn into_rules(mut self) -> Vec<LoadedRule> {
         self.lists.sort_by_key(|(l, _)| listing_rank(*l));
-        self.lists.into_iter().flat_map(|(_, rs)| rs).collect()
+        let mut lists: Vec<Vec<LoadedRule>> = self.lists.into_iter().map(|(_, rs)| rs).collect();
+        let Some(biggest) = (0..lists.len()).max_by_key(|i| lists[*i].len()) else {
+            return Vec::new();
+        };
+        let mut all = std::mem::take(&mut lists[biggest]);
+        let before: Vec<LoadedRule> = lists[..biggest]
+            .iter_mut()
+            .flat_map(std::mem::take)
+            .collect();
+        all.splice(0..0, before);
+        for rest in &mut lists[biggest + 1..] {
+            all.append(rest);
+        }
+        all
     }
 }
 

@@ -59,13 +59,13 @@ pub fn list_rule(rule: &Rule, machine: Machine) -> Vec<u8> {
 /// the front, as the load simulation and a netlink read give them). Rules are grouped by list
 /// number, ascending, as the kernel returns them (`audit_list_rules` walks its lists in index
 /// order: user 0, task 1, exit 4, exclude 5, filesystem 6, io_uring 7).
-pub fn list_rules(rules: &[Rule], machine: Machine) -> Vec<u8> {
+pub fn list_rules<'r>(rules: impl IntoIterator<Item = &'r Rule>, machine: Machine) -> Vec<u8> {
     let mut out = Vec::new();
-    if rules.is_empty() {
+    let mut ordered: Vec<&Rule> = rules.into_iter().collect();
+    if ordered.is_empty() {
         out.extend_from_slice(b"No rules\n");
         return out;
     }
-    let mut ordered: Vec<&Rule> = rules.iter().collect();
     ordered.sort_by_key(|r| r.list.number());
     let mut listing = Listing {
         host: machine,
@@ -138,8 +138,7 @@ impl Listing {
             Some(self.host)
         };
         // Every bit, class selectors included (the kernel clears those, a parsed rule may not).
-        let set = (0..(MASK_WORDS as u32 * 32)).filter(|nr| r.mask.has(*nr));
-        for (i, nr) in set.enumerate() {
+        for (i, nr) in r.mask.bits().enumerate() {
             out.extend_from_slice(if i == 0 { b" -S " } else { b"," });
             match machine.and_then(|m| syscalls::name(m, nr)) {
                 Some(name) => out.extend_from_slice(name.as_bytes()),
