@@ -168,9 +168,9 @@ fn compare(what: &str, listed: &[Rule], expected: &[Rule], problems: &mut Vec<St
         ));
     }
     for (i, (got, want)) in listed.iter().zip(expected).enumerate() {
-        let mut want_mask = want.mask.0;
+        let mut want_mask = want.mask.words();
         want_mask[63] &= 0x0000_FFFF; // the kernel clears class selector bits when it expands them
-        let mut got_mask = got.mask.0;
+        let mut got_mask = got.mask.words();
         got_mask[63] &= 0x0000_FFFF;
         if got != want || got.fields != want.fields || got_mask != want_mask || got.prepend {
             problems.push(format!(

@@ -75,6 +75,9 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
         Format::Text => text::render(&report, text::Style { color: use_color() }),
     };
     std::io::stdout().lock().write_all(rendered.as_bytes())?;
+    // The process ends right after: freeing a 100,000-rule configuration rule by rule would
+    // only cost time (3% of `check` on such a root). The memory goes back with the process.
+    std::mem::forget(config);
     Ok(report.exit_code())
 }
 

@@ -4,7 +4,7 @@
 use super::{open, Target};
 use crate::kernel::{AuditKernel, NetlinkKernel};
 use crate::load::configuration::{configure, load_as, Mode};
-use crate::model::listing::list_rules;
+use crate::model::listing::{list_rules, write_rules};
 use std::io::Write;
 use std::path::Path;
 
@@ -41,9 +41,13 @@ pub(super) fn run(target: &Target, file: Option<&Path>, kernel: bool) -> anyhow:
         writeln!(err, "{}: {}", e.origin, e.message)?;
     }
     let rules = config.outcome.rules.iter().map(|r| &r.rule);
-    std::io::stdout()
-        .lock()
-        .write_all(&list_rules(rules, machine))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write_rules(rules, machine, &mut out)?;
+    out.flush()?;
+    // The process ends right after: freeing a 100,000-rule configuration rule by rule would
+    // only cost time. The memory goes back with the process.
     // The exit status `auditctl -R` would have: 1 when the load stopped or `-c` saw errors.
-    Ok(config.outcome.exit_status as u8)
+    let status = config.outcome.exit_status as u8;
+    std::mem::forget(config);
+    Ok(status)
 }

@@ -150,7 +150,7 @@ pub fn encode_rule(rule: &Rule) -> Result<Vec<u8>, WireError> {
     put_u32(&mut out, OFF_FLAGS, flags);
     put_u32(&mut out, OFF_ACTION, rule.action.number());
     put_u32(&mut out, OFF_FIELD_COUNT, rule.fields.len() as u32);
-    for (i, word) in rule.mask.0.iter().enumerate() {
+    for (i, word) in rule.mask.words().iter().enumerate() {
         put_u32(&mut out, OFF_MASK + 4 * i, *word);
     }
     for (i, f) in rule.fields.iter().enumerate() {
@@ -203,10 +203,7 @@ pub fn decode_rule(data: &[u8]) -> Result<Rule, WireError> {
             need: RULE_DATA_LEN.saturating_add(buflen),
             have: data.len(),
         })?;
-    let mut mask = Mask::EMPTY;
-    for (i, w) in mask.0.iter_mut().enumerate() {
-        *w = word(OFF_MASK + 4 * i);
-    }
+    let mask = Mask::from_words(std::array::from_fn(|i| word(OFF_MASK + 4 * i)));
     let mut rule = Rule::new(
         List::from_number(flags & !AUDIT_FILTER_PREPEND),
         Action::from_number(word(OFF_ACTION)),

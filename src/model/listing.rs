@@ -61,21 +61,33 @@ pub fn list_rule(rule: &Rule, machine: Machine) -> Vec<u8> {
 /// order: user 0, task 1, exit 4, exclude 5, filesystem 6, io_uring 7).
 pub fn list_rules<'r>(rules: impl IntoIterator<Item = &'r Rule>, machine: Machine) -> Vec<u8> {
     let mut out = Vec::new();
+    write_rules(rules, machine, &mut out).expect("writing to a Vec never fails");
+    out
+}
+
+/// [`list_rules`] into a sink, one line at a time: 100,000 rules are never one buffer.
+pub fn write_rules<'r>(
+    rules: impl IntoIterator<Item = &'r Rule>,
+    machine: Machine,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let mut ordered: Vec<&Rule> = rules.into_iter().collect();
     if ordered.is_empty() {
-        out.extend_from_slice(b"No rules\n");
-        return out;
+        return out.write_all(b"No rules\n");
     }
     ordered.sort_by_key(|r| r.list.number());
     let mut listing = Listing {
         host: machine,
         elf: 0,
     };
+    let mut line = Vec::new();
     for r in ordered {
-        listing.rule(r, &mut out);
-        out.push(b'\n');
+        line.clear();
+        listing.rule(r, &mut line);
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
-    out
+    Ok(())
 }
 
 /// The state `print_rule` shares across one listing: the host machine and `_audit_elf`.
@@ -375,7 +387,7 @@ fn canonical_syscalls(rule: &Rule, table: Option<Machine>, out: &mut Vec<u8>) {
     ) {
         return;
     }
-    let mask = &rule.mask.0;
+    let mask = rule.mask.words();
     if mask[..MASK_WORDS - 1].iter().all(|w| *w == u32::MAX)
         && mask[MASK_WORDS - 1] & 0xFFFF == 0xFFFF
     {

@@ -253,30 +253,116 @@ pub const MASK_WORDS: usize = 64;
 /// The first syscall-class selector bit: bits 2032..=2047 select classes, not syscalls.
 pub const CLASS_BITS_START: u32 = 2032;
 
+/// How many syscall numbers a [`Mask`] keeps as a list before it stores the 64 words.
+const SPARSE: usize = 11;
+
 /// The 64×u32 syscall bitmask: syscall `n` is bit `n % 32` of word `n / 32`.
+///
+/// Stored compactly (24 bytes instead of 256, which mattered for 100,000 loaded rules) in the
+/// shapes real rules have: a few syscall numbers, or `-S all` (words 0–62 all ones), or, for
+/// anything else, the boxed 64 words. The representation is canonical, so equality and
+/// hashing are those of the 64 words; [`Mask::words`] and [`Mask::from_words`] convert to and
+/// from the kernel's array.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Mask(pub [u32; MASK_WORDS]);
+pub struct Mask(Repr);
+
+/// The canonical shapes of a [`Mask`]: `All` whenever words 0–62 are all ones, else `Sparse`
+/// whenever at most [`SPARSE`] bits are set, else `Words`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    /// The set bits, ascending, in `nrs[..len]`; the other slots are 0.
+    Sparse { len: u8, nrs: [u16; SPARSE] },
+    /// Words 0–62 all ones; word 63 as given (class selector bits in its high half).
+    All { last: u32 },
+    /// Any other words.
+    Words(Box<[u32; MASK_WORDS]>),
+}
 
 impl Mask {
     /// No syscall selected (task, user, exclude and filesystem rules).
-    pub const EMPTY: Mask = Mask([0; MASK_WORDS]);
+    pub const EMPTY: Mask = Mask(Repr::Sparse {
+        len: 0,
+        nrs: [0; SPARSE],
+    });
 
     /// Every syscall, as the kernel stores `-S all` (and a syscall rule with no `-S`): words
     /// 0–62 all ones, word 63 with the class selector bits cleared (reference §1.4).
     pub fn all() -> Mask {
-        let mut words = [u32::MAX; MASK_WORDS];
-        words[MASK_WORDS - 1] = 0x0000_FFFF;
-        Mask(words)
+        Mask(Repr::All { last: 0x0000_FFFF })
+    }
+
+    /// The mask with these 64 words (as `audit_rule_data.mask` carries them).
+    ///
+    /// ```
+    /// use auditguard::model::Mask;
+    /// let mut words = [0; 64];
+    /// words[5] = 1 << 15; // syscall 175
+    /// words[63] = 1 << 31;
+    /// let m = Mask::from_words(words);
+    /// assert!(m.has(175) && m.has(2047));
+    /// assert_eq!(m.words(), words);
+    /// ```
+    pub fn from_words(words: [u32; MASK_WORDS]) -> Mask {
+        if words[..MASK_WORDS - 1].iter().all(|w| *w == u32::MAX) {
+            return Mask(Repr::All {
+                last: words[MASK_WORDS - 1],
+            });
+        }
+        let count: u32 = words.iter().map(|w| w.count_ones()).sum();
+        if count as usize > SPARSE {
+            return Mask(Repr::Words(Box::new(words)));
+        }
+        let mut nrs = [0; SPARSE];
+        for (slot, nr) in nrs.iter_mut().zip(word_bits(words)) {
+            *slot = nr as u16;
+        }
+        Mask(Repr::Sparse {
+            len: count as u8,
+            nrs,
+        })
+    }
+
+    /// The 64 words, as `audit_rule_data.mask` carries them.
+    pub fn words(&self) -> [u32; MASK_WORDS] {
+        match &self.0 {
+            Repr::Sparse { len, nrs } => {
+                let mut words = [0; MASK_WORDS];
+                for nr in &nrs[..*len as usize] {
+                    words[usize::from(*nr) / 32] |= 1 << (nr % 32);
+                }
+                words
+            }
+            Repr::All { last } => {
+                let mut words = [u32::MAX; MASK_WORDS];
+                words[MASK_WORDS - 1] = *last;
+                words
+            }
+            Repr::Words(words) => **words,
+        }
+    }
+
+    /// Word `i` (0 beyond the mask).
+    pub fn word(&self, i: usize) -> u32 {
+        match &self.0 {
+            _ if i >= MASK_WORDS => 0,
+            Repr::Sparse { len, nrs } => nrs[..*len as usize]
+                .iter()
+                .filter(|nr| usize::from(**nr) / 32 == i)
+                .fold(0, |w, nr| w | 1 << (nr % 32)),
+            Repr::All { last } if i == MASK_WORDS - 1 => *last,
+            Repr::All { .. } => u32::MAX,
+            Repr::Words(words) => words[i],
+        }
     }
 
     /// Whether auditctl would print this mask as `-S all`: it looks at words 0–62 only.
     pub fn is_all(&self) -> bool {
-        self.0[..MASK_WORDS - 1].iter().all(|w| *w == u32::MAX)
+        matches!(self.0, Repr::All { .. })
     }
 
     /// Whether no bit is set.
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|w| *w == 0)
+        matches!(self.0, Repr::Sparse { len: 0, .. })
     }
 
     /// Set the bit for syscall number `nr`. Returns false if `nr` is outside the mask.
@@ -285,14 +371,30 @@ impl Mask {
         if word >= MASK_WORDS {
             return false;
         }
-        self.0[word] |= 1 << (nr % 32);
+        match &mut self.0 {
+            Repr::Sparse { len, nrs } if (*len as usize) < SPARSE => {
+                let n = *len as usize;
+                let at = nrs[..n].partition_point(|x| u32::from(*x) < nr);
+                if nrs[..n].get(at).map(|x| u32::from(*x)) != Some(nr) {
+                    nrs.copy_within(at..n, at + 1);
+                    nrs[at] = nr as u16;
+                    *len += 1;
+                }
+            }
+            Repr::All { last } if word == MASK_WORDS - 1 => *last |= 1 << (nr % 32),
+            Repr::All { .. } => {}
+            _ => {
+                let mut words = self.words();
+                words[word] |= 1 << (nr % 32);
+                *self = Mask::from_words(words);
+            }
+        }
         true
     }
 
     /// Whether syscall number `nr` is selected.
     pub fn has(&self, nr: u32) -> bool {
-        let word = (nr / 32) as usize;
-        word < MASK_WORDS && self.0[word] & (1 << (nr % 32)) != 0
+        self.word((nr / 32) as usize) & (1 << (nr % 32)) != 0
     }
 
     /// Set every bit (auditctl's `-S all` before the kernel clears the class bits).
@@ -305,8 +407,8 @@ impl Mask {
         self.bits().take_while(|nr| *nr < CLASS_BITS_START)
     }
 
-    /// Every set bit in ascending order, class selector bits included. Scans words, not bits:
-    /// a listing of 100,000 rules must not test 2048 bits each.
+    /// Every set bit in ascending order, class selector bits included. Scans words or the
+    /// list, not bits: a listing of 100,000 rules must not test 2048 bits each.
     ///
     /// ```
     /// use auditguard::model::Mask;
@@ -316,18 +418,28 @@ impl Mask {
     /// assert_eq!(m.bits().collect::<Vec<_>>(), vec![2, 2047]);
     /// ```
     pub fn bits(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().enumerate().flat_map(|(i, word)| {
-            let mut rest = *word;
-            std::iter::from_fn(move || {
-                if rest == 0 {
-                    return None;
-                }
-                let bit = rest.trailing_zeros();
-                rest &= rest - 1;
-                Some(i as u32 * 32 + bit)
-            })
-        })
+        let (listed, words) = match &self.0 {
+            Repr::Sparse { len, nrs } => (&nrs[..*len as usize], None),
+            _ => (&[][..], Some(self.words())),
+        };
+        let listed = listed.iter().map(|nr| u32::from(*nr));
+        listed.chain(words.into_iter().flat_map(word_bits))
     }
+}
+
+/// The set bits of `words`, ascending.
+fn word_bits(words: [u32; MASK_WORDS]) -> impl Iterator<Item = u32> {
+    words.into_iter().enumerate().flat_map(|(i, word)| {
+        let mut rest = word;
+        std::iter::from_fn(move || {
+            if rest == 0 {
+                return None;
+            }
+            let bit = rest.trailing_zeros();
+            rest &= rest - 1;
+            Some(i as u32 * 32 + bit)
+        })
+    })
 }
 
 impl std::fmt::Debug for Mask {
@@ -420,7 +532,7 @@ impl Rule {
 
     /// The mask as the kernel compares it: class selector bits cleared.
     fn identity_mask(&self) -> [u32; MASK_WORDS] {
-        let mut words = self.mask.0;
+        let mut words = self.mask.words();
         words[MASK_WORDS - 1] &= 0x0000_FFFF;
         words
     }
@@ -442,7 +554,7 @@ mod tests {
     fn mask_all_matches_the_kernel_listing() {
         let all = Mask::all();
         assert!(all.is_all());
-        assert_eq!(all.0[63], 0x0000_FFFF);
+        assert_eq!(all.word(63), 0x0000_FFFF);
         assert!(all.has(0) && all.has(2031) && !all.has(2032));
     }
 
@@ -455,12 +567,42 @@ mod tests {
     }
 
     #[test]
+    fn compact_mask_is_canonical() {
+        // The same words reached through different shapes compare and hash alike.
+        let mut a = Mask::EMPTY;
+        assert!(a.set(600) && a.set(1));
+        let mut words = [0; MASK_WORDS];
+        words[0] = 2;
+        words[600 / 32] = 1 << (600 % 32);
+        assert_eq!(a, Mask::from_words(words));
+        assert_eq!(a.words(), words);
+        let mut all = Mask::EMPTY;
+        for nr in 0..CLASS_BITS_START {
+            all.set(nr);
+        }
+        assert_eq!(all, Mask::all());
+        assert!(all.is_all() && !all.is_empty() && Mask::EMPTY.is_empty());
+        let hash = |m: &Mask| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            m.hash(&mut h);
+            h.finish()
+        };
+        assert_eq!(hash(&all), hash(&Mask::all()));
+        assert_eq!(std::mem::size_of::<Mask>(), 24);
+    }
+
+    #[test]
     fn identity_ignores_prepend_and_class_bits() {
         let mut a = Rule::new(List::Exit, Action::Always);
         a.mask = Mask::all();
         let mut b = a.clone();
         b.prepend = true;
-        b.mask.0[63] = u32::MAX;
+        b.mask = Mask::from_words({
+            let mut w = b.mask.words();
+            w[63] = u32::MAX;
+            w
+        });
         assert_eq!(a, b);
         b.fields
             .push(Field::str(FieldType::KEY, Op::Equal, b"k".to_vec()));

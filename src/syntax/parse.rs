@@ -660,7 +660,7 @@ impl<'a> Setopt<'a> {
         for piece in a.split(|b| *b == b',').filter(|p| !p.is_empty()) {
             let _ = add_syscall(&mut tmp, compat, piece);
         }
-        if tmp.0[..16] != self.draft.mask.0[..16] {
+        if tmp.words()[..16] != self.draft.mask.words()[..16] {
             let msg = format!(
                 "WARNING - 32/64 bit syscall mismatch in line {}, you should specify an arch",
                 self.lineno
@@ -802,12 +802,12 @@ fn add_syscalls<'s>(mask: &mut Mask, machine: Machine, a: &'s [u8]) -> Result<()
 /// `audit_rule_syscallbyname_data`.
 fn add_syscall(mask: &mut Mask, machine: Machine, name: &[u8]) -> Result<(), ()> {
     if name == b"all" {
-        mask.0 = [u32::MAX; crate::model::rule::MASK_WORDS];
+        *mask = Mask::from_words([u32::MAX; crate::model::rule::MASK_WORDS]);
         return Ok(());
     }
-    let by_name = std::str::from_utf8(name)
+    let by_name = std::str::from_utf8(&value::lowered(name))
         .ok()
-        .and_then(|n| syscalls::number(machine, &n.to_ascii_lowercase()));
+        .and_then(|n| syscalls::number(machine, n));
     let nr: i32 = match by_name {
         Some(n) => n as i32,
         // `nr = strtol(..)` into an int.

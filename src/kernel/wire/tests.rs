@@ -115,7 +115,7 @@ fn hand_built_rules_round_trip() {
         let back = decode_rule(&bytes).unwrap();
         assert_eq!(back, rule, "{what}");
         assert_eq!(back.fields, rule.fields, "{what}");
-        assert_eq!(back.mask.0, rule.mask.0, "{what}");
+        assert_eq!(back.mask.words(), rule.mask.words(), "{what}");
         assert_eq!(back.prepend, rule.prepend, "{what}");
         // Padding after buf (as netlink delivers it) changes nothing.
         let mut padded = bytes.clone();
