@@ -2,7 +2,9 @@
 //! with atomic, locked, confined writes.
 
 pub mod apply;
+pub mod edits;
 pub mod lines;
 pub mod load;
 pub mod overlay;
 pub mod plan;
+pub mod repair;

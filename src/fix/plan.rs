@@ -15,13 +15,16 @@ use crate::control::evaluate::decide;
 use crate::control::event::{abi_label, expectations, Expectation};
 use crate::control::finding::Cause;
 use crate::control::{Control, RequirementKind};
+use crate::fix::edits::{
+    add_key, append_to_last_syscall_list, insert_lines, move_line_to_end, move_line_to_top,
+};
 use crate::fix::lines::{first_token, Lines};
 use crate::fix::overlay::Overlay;
+use crate::fix::repair::{repair_line, repair_preview};
 use crate::host::Host;
 use crate::load::auditctl::LoadedRule;
 use crate::load::augenrules::RULES_D;
 use crate::load::configuration::{configure, ConfigError, Configuration, Mode};
-use crate::load::Origin;
 use crate::model::{syscalls, Action, FieldType, List, Machine};
 use crate::syntax::Command;
 use std::collections::BTreeSet;
@@ -555,43 +558,6 @@ fn target_file(control: &Control, config: &Configuration, host: &dyn Host) -> (P
     }
 }
 
-/// Insert `new` before line `at` of `file` (creating it when missing).
-fn insert_lines(host: &dyn Host, file: &Path, at: usize, new: &[Vec<u8>]) -> Option<Vec<u8>> {
-    if new.is_empty() {
-        return None;
-    }
-    let text = match host.read(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(_) => return None,
-    };
-    let mut lines = Lines::parse(&text);
-    for (i, l) in new.iter().enumerate() {
-        lines.insert(at + i, l);
-    }
-    Some(lines.to_bytes())
-}
-
-/// The line of `origin` with ` -F key=KEY` (` -k KEY` for a watch) added before any CR.
-fn add_key(host: &dyn Host, rule: &LoadedRule, key: &str) -> Option<Vec<u8>> {
-    let text = host.read(&rule.origin.file).ok()?;
-    let mut lines = Lines::parse(&text);
-    let line = lines.get(rule.origin.line as usize)?.to_vec();
-    let (body, cr) = match line.strip_suffix(b"\r") {
-        Some(b) => (b.to_vec(), true),
-        None => (line.clone(), false),
-    };
-    let mut new = body.clone();
-    let is_watch = first_token(&body) == Some(b"-w");
-    new.extend_from_slice(if is_watch { b" -k " } else { b" -F key=" });
-    new.extend_from_slice(key.as_bytes());
-    if cr {
-        new.push(b'\r');
-    }
-    lines.replace(rule.origin.line as usize, &new);
-    Some(lines.to_bytes())
-}
-
 /// Extend the `-S` list of a keyed `always` rule for the event's ABI that would record the
 /// missing syscalls if its mask had them.
 fn extend_syscalls(
@@ -649,63 +615,6 @@ fn extend_syscalls(
     None
 }
 
-/// `-S a,b` → `-S a,b,c,d`: append names to the argument of the last `-S` token.
-fn append_to_last_syscall_list(line: &[u8], names: &[&str]) -> Option<Vec<u8>> {
-    if names.is_empty() {
-        return None;
-    }
-    // Token boundaries on spaces, as auditctl splits.
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i < line.len() {
-        if line[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < line.len() && line[i] != b' ' {
-            i += 1;
-        }
-        spans.push((start, i));
-    }
-    let pos = spans.iter().rposition(|(s, e)| &line[*s..*e] == b"-S")?;
-    let (_, arg_end) = *spans.get(pos + 1)?;
-    // A CR glued to the argument stays after our names.
-    let end = if line[..arg_end].ends_with(b"\r") {
-        arg_end - 1
-    } else {
-        arg_end
-    };
-    let mut out = line[..end].to_vec();
-    for n in names {
-        out.push(b',');
-        out.extend_from_slice(n.as_bytes());
-    }
-    out.extend_from_slice(&line[end..]);
-    Some(out)
-}
-
-fn move_line_to_end(host: &dyn Host, file: &Path, n: usize) -> Option<Vec<u8>> {
-    let mut lines = Lines::parse(&host.read(file).ok()?);
-    if n >= lines.len() {
-        return None;
-    }
-    let l = lines.remove(n)?;
-    let end = lines.len() + 1;
-    lines.insert(end, &l);
-    Some(lines.to_bytes())
-}
-
-fn move_line_to_top(host: &dyn Host, file: &Path, n: usize) -> Option<Vec<u8>> {
-    let mut lines = Lines::parse(&host.read(file).ok()?);
-    if n <= 1 {
-        return None;
-    }
-    let l = lines.remove(n)?;
-    lines.insert(1, &l);
-    Some(lines.to_bytes())
-}
-
 /// In auditctl mode, the line number of a bare `-D` that comes after a rule line.
 fn misplaced_delete_all(config: &Configuration) -> Option<usize> {
     let first_rule = config.first_rule_line?;
@@ -720,112 +629,6 @@ fn misplaced_delete_all(config: &Configuration) -> Option<usize> {
                 .any(|c| matches!(c, Command::DeleteAll { key: None }))
         })
         .map(|l| l.span.line as usize)
-}
-
-/// The `--repair` of a line that stops the load: tabs → spaces, strip CR, move a trailing
-/// comment to its own line, else comment the line out with a note.
-fn repair_line(host: &dyn Host, at: &Origin, message: &str) -> Option<(Vec<u8>, String)> {
-    let text = host.read(&at.file).ok()?;
-    let mut lines = Lines::parse(&text);
-    let n = at.line as usize;
-    // A last line without `\n`: augenrules' `cat` glued the next file's first line to it.
-    // The repair is the missing newline, not the (innocent) line.
-    if n == lines.len() && !text.ends_with(b"\n") && !text.is_empty() {
-        let mut fixed = text.clone();
-        fixed.push(b'\n');
-        return Some((fixed, format!("repair {at}: {JOINED}")));
-    }
-    let line = lines.get(n)?.to_vec();
-    let (new, above, what) = repaired(&line, message);
-    lines.replace(n, &new);
-    if let Some(comment) = above {
-        lines.insert(n, &comment);
-    }
-    Some((lines.to_bytes(), format!("repair {at}: {what}")))
-}
-
-/// What the missing-final-newline repair does.
-const JOINED: &str = "end the file with a newline (augenrules joined its last line with the \
-                      next file's first line)";
-
-/// What `--repair` would do to a line, in words.
-fn repair_preview(host: &dyn Host, at: &Origin, message: &str) -> String {
-    let text = host.read(&at.file).ok().unwrap_or_default();
-    let lines = Lines::parse(&text);
-    if at.line as usize == lines.len() && !text.ends_with(b"\n") && !text.is_empty() {
-        return JOINED.to_string();
-    }
-    let line = lines
-        .get(at.line as usize)
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default();
-    repaired(&line, message).2
-}
-
-/// The repaired line, a line to insert above it, and what was done.
-fn repaired(line: &[u8], message: &str) -> (Vec<u8>, Option<Vec<u8>>, String) {
-    if line.contains(&b'\t') {
-        let new = line
-            .iter()
-            .map(|b| if *b == b'\t' { b' ' } else { *b })
-            .collect();
-        return (new, None, "replace tabs with spaces".into());
-    }
-    if let Some(body) = line.strip_suffix(b"\r") {
-        return (
-            body.to_vec(),
-            None,
-            "strip the CR at the end of the line".into(),
-        );
-    }
-    let comment_at = line
-        .windows(2)
-        .position(|w| w == b" #")
-        .filter(|_| first_token(line).is_some_and(|t| !t.starts_with(b"#")));
-    if let Some(i) = comment_at {
-        let body = line[..i].to_vec();
-        let comment = line[i + 1..].to_vec();
-        return (
-            body,
-            Some(comment),
-            "move the trailing comment to its own line above".into(),
-        );
-    }
-    let what = if message.contains("Rule exists") {
-        "duplicate"
-    } else {
-        "disabled"
-    };
-    let mut new = format!("# auditguard: {what}, auditctl refuses it ({message}): ").into_bytes();
-    new.extend_from_slice(line);
-    (new, None, format!("comment the line out ({what})"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn syscall_list_extension_keeps_the_rest() {
-        let line = b"-a always,exit -F arch=b64 -S init_module -S delete_module -k modules\r";
-        let out = append_to_last_syscall_list(line, &["finit_module"]).unwrap();
-        assert_eq!(
-            out,
-            b"-a always,exit -F arch=b64 -S init_module -S delete_module,finit_module -k modules\r"
-        );
-        assert_eq!(append_to_last_syscall_list(b"-w /x -p x", &["a"]), None);
-    }
-
-    #[test]
-    fn repairs() {
-        assert_eq!(repaired(b"-w /x\t-p x", "").0, b"-w /x -p x");
-        assert_eq!(repaired(b"-w /x -p x\r", "").0, b"-w /x -p x");
-        let (body, above, _) = repaired(b"-w /x -p x # note", "");
-        assert_eq!(body, b"-w /x -p x");
-        assert_eq!(above.unwrap(), b"# note");
-        let (c, _, _) = repaired(b"-a always,exit -S bogus", "Syscall name unknown: bogus");
-        assert!(c.starts_with(b"# auditguard: disabled"));
-    }
 }
 
 #[cfg(test)]
