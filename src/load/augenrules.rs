@@ -645,10 +645,8 @@ fn records<'a>(
             line = 1;
         }
         let origin = SourceRef { source: file, line };
-        let end = stream[pos..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(stream.len(), |i| pos + i);
+        let end =
+            crate::syntax::lex::find_byte(&stream[pos..], b'\n').map_or(stream.len(), |i| pos + i);
         let mut end_file = file;
         // The newline (or the last byte) lies in the file whose end is past it.
         let last = if end < stream.len() { end } else { end - 1 };

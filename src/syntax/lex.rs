@@ -15,7 +15,8 @@
 //! - **Comments**: the first token starts with `#`. There are no trailing comments.
 //!
 //! Tokens borrow from the file unless the line holds a backslash or a raw marker byte: only
-//! then are escapes processed into owned bytes, so a plain line costs one `Vec` of slices.
+//! then are escapes processed into owned bytes; [`lex_line_into`] fills a buffer the caller
+//! reuses from line to line.
 //!
 //! This module knows nothing of options: that is [`super::parse`].
 
@@ -82,18 +83,8 @@ pub fn lines(file: &[u8]) -> impl Iterator<Item = Line<'_>> + '_ {
     let mut pos = 0;
     let mut number = 0u32;
     std::iter::from_fn(move || {
-        if pos >= file.len() {
-            return None;
-        }
-        let max = (file.len() - pos).min(LINE_SIZE - 1);
-        let chunk = &file[pos..pos + max];
-        let (len, text_end) = match chunk.iter().position(|b| *b == b'\n') {
-            Some(nl) => (nl + 1, nl),
-            None => (max, max),
-        };
+        let range = next_line(file, &mut pos)?;
         number = number.saturating_add(1);
-        let range = pos..pos + text_end;
-        pos += len;
         Some(Line {
             number,
             range: range.clone(),
@@ -102,17 +93,93 @@ pub fn lines(file: &[u8]) -> impl Iterator<Item = Line<'_>> + '_ {
     })
 }
 
+/// The next `fgets` chunk of `file` at `*pos`: its byte range without the `\n`, moving `*pos`
+/// past it. `None` at the end of the file.
+pub fn next_line(file: &[u8], pos: &mut usize) -> Option<Range<usize>> {
+    let start = *pos;
+    if start >= file.len() {
+        return None;
+    }
+    let max = (file.len() - start).min(LINE_SIZE - 1);
+    let chunk = &file[start..start + max];
+    let (len, text_end) = match find_byte(chunk, b'\n') {
+        Some(nl) => (nl + 1, nl),
+        None => (max, max),
+    };
+    *pos = start + len;
+    Some(start..start + text_end)
+}
+
+/// Bytes looked at together by the scans below: a block is tested without a branch per byte,
+/// which the compiler turns into vector code.
+const BLOCK: usize = 32;
+
+/// Position of the first `byte` in `haystack` (a newline scan over whole files).
+pub fn find_byte(haystack: &[u8], byte: u8) -> Option<usize> {
+    let mut base = 0;
+    for block in haystack.chunks(BLOCK) {
+        if block.iter().fold(false, |seen, b| seen | (*b == byte)) {
+            return block.iter().position(|b| *b == byte).map(|p| base + p);
+        }
+        base += block.len();
+    }
+    None
+}
+
+/// Whether `text` holds a NUL, a backslash or a raw marker byte (0x07, 0x04): the bytes that
+/// make lexing more than splitting on spaces.
+fn has_special(text: &[u8]) -> bool {
+    for block in text.chunks(BLOCK) {
+        let special = block.iter().fold(0u8, |seen, b| {
+            seen | u8::from(*b < 8) | u8::from(*b == b'\\')
+        });
+        if special != 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// What a line is, its tokens left in the caller's buffer (see [`lex_line_into`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Empty or spaces only.
+    Blank,
+    /// First token starts with `#`.
+    Comment,
+    /// The tokens are in the buffer.
+    Tokens,
+}
+
 /// Lex the text of one line (no `\n`).
 pub fn lex_line(chunk: &[u8]) -> Lexed<'_> {
-    // The C string ends at the first NUL. (`contains` on bytes is a fast memchr; lines
-    // rarely hold a NUL, a backslash or a marker.)
+    let mut tokens = Vec::new();
+    match lex_line_into(chunk, &mut tokens) {
+        Class::Blank => Lexed::Blank,
+        Class::Comment => Lexed::Comment,
+        Class::Tokens => Lexed::Tokens(tokens),
+    }
+}
+
+/// [`lex_line`] into a reusable buffer: `tokens` is cleared, then holds the line's tokens when
+/// the line is [`Class::Tokens`].
+pub fn lex_line_into<'a>(chunk: &'a [u8], tokens: &mut Vec<Token<'a>>) -> Class {
+    tokens.clear();
+    // Lines rarely hold a NUL, a backslash or a marker: then the tokens are slices of the line.
+    if !has_special(chunk) {
+        if chunk.iter().all(|b| *b == b' ') {
+            return Class::Blank;
+        }
+        return split(chunk, tokens, |_, raw| Cow::Borrowed(raw));
+    }
+    // The C string ends at the first NUL.
     let text = if chunk.contains(&0) {
         &chunk[..chunk.iter().position(|b| *b == 0).unwrap_or(chunk.len())]
     } else {
         chunk
     };
     if text.iter().all(|b| *b == b' ') {
-        return Lexed::Blank;
+        return Class::Blank;
     }
     // Without a backslash or a raw marker byte, `preprocess` and `postprocess` change
     // nothing: the tokens are slices of the line.
@@ -120,10 +187,10 @@ pub fn lex_line(chunk: &[u8]) -> Lexed<'_> {
         .iter()
         .any(|special| text.contains(special))
     {
-        return split(text, |_, raw| Cow::Borrowed(raw));
+        return split(text, tokens, |_, raw| Cow::Borrowed(raw));
     }
     let marked = preprocess(text);
-    split(&marked, |first, raw| {
+    split(&marked, tokens, |first, raw| {
         // auditctl 3.0.9 does not postprocess argv[1].
         Cow::Owned(if first {
             raw.to_vec()
@@ -133,15 +200,15 @@ pub fn lex_line(chunk: &[u8]) -> Lexed<'_> {
     })
 }
 
-/// Split marked text into tokens (`make` turns each raw token into its argv bytes, `first`
+/// Split marked text into `tokens` (`make` turns each raw token into its argv bytes, `first`
 /// telling argv[1] apart), stopping at a comment or at auditctl's argv limit.
 fn split<'m, 'a>(
     marked: &'m [u8],
+    tokens: &mut Vec<Token<'a>>,
     mut make: impl FnMut(bool, &'m [u8]) -> Cow<'a, [u8]>,
-) -> Lexed<'a> {
+) -> Class {
     // Markers keep the length, so this is `strlen` of the line.
     let nf = marked.len() / 3 + 3;
-    let mut tokens = Vec::with_capacity(nf.min(16));
     let mut i = 0;
     while let Some(skip) = marked[i..].iter().position(|b| *b != b' ') {
         let start = i + skip;
@@ -153,7 +220,7 @@ fn split<'m, 'a>(
         let column = u32::try_from(start + 1).unwrap_or(u32::MAX);
         let first = tokens.is_empty();
         if first && raw[0] == b'#' {
-            return Lexed::Comment;
+            return Class::Comment;
         }
         // argv holds auditctl + tokens + NULL in `nf` slots.
         if !first && tokens.len() + 1 >= nf - 1 {
@@ -164,7 +231,7 @@ fn split<'m, 'a>(
             column,
         });
     }
-    Lexed::Tokens(tokens)
+    Class::Tokens
 }
 
 /// auditctl's `preprocess`: mark `\ ` and `\\` pairs with 0x07 / 0x04 (same length).

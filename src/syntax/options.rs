@@ -113,6 +113,15 @@ pub enum Step<'a> {
     End,
 }
 
+/// An emptied argv with another lifetime, keeping the allocation (the standard library
+/// collects an emptied `IntoIter` mapped to a same-layout type in place).
+fn recycle<'b>(mut argv: Vec<Arg<'_>>) -> Vec<Arg<'b>> {
+    argv.clear();
+    argv.into_iter()
+        .map(|_| -> Arg<'b> { unreachable!("the argv was cleared") })
+        .collect()
+}
+
 /// The scanner: glibc's `struct _getopt_data` plus the argv it permutes.
 #[derive(Debug, Clone)]
 pub struct Getopt<'a> {
@@ -128,8 +137,19 @@ pub struct Getopt<'a> {
 
 impl<'a> Getopt<'a> {
     /// A fresh scan (auditctl sets `optind = 0`, which re-initialises getopt).
+    #[cfg(test)]
     pub fn new(args: impl ExactSizeIterator<Item = Arg<'a>>) -> Getopt<'a> {
-        let mut argv = Vec::with_capacity(args.len() + 1);
+        Getopt::with_buffer(Vec::new(), args)
+    }
+
+    /// [`Getopt::new`] building argv in `buffer` (cleared first), so that a caller scanning
+    /// line after line reuses one allocation; [`Getopt::into_buffer`] gives it back.
+    pub fn with_buffer(
+        buffer: Vec<Arg<'_>>,
+        args: impl ExactSizeIterator<Item = Arg<'a>>,
+    ) -> Getopt<'a> {
+        let mut argv = recycle(buffer);
+        argv.reserve(args.len() + 1);
         argv.push(Arg {
             bytes: b"auditctl",
             column: 0,
@@ -142,6 +162,11 @@ impl<'a> Getopt<'a> {
             first_nonopt: 1,
             last_nonopt: 1,
         }
+    }
+
+    /// The argv's allocation, emptied, for the next [`Getopt::with_buffer`].
+    pub fn into_buffer(self) -> Vec<Arg<'static>> {
+        recycle(self.argv)
     }
 
     /// `vars[i]`, or `None` for the terminating NULL / beyond.

@@ -17,7 +17,7 @@
 //! ignore is already set, auditctl goes on with the next line) only the error is reported:
 //! [`LineKind::Error`] has no room for the commands carried out before the failure.
 
-use super::lex::{self, Lexed, Token};
+use super::lex::{self, Class, Token};
 use super::options::{Arg, Code, Getopt, OptArg, Step};
 use super::value::{
     self, show, Draft, FILTER_EXCLUDE, FILTER_EXIT, FILTER_FS, FILTER_MASK, FILTER_PREPEND,
@@ -46,27 +46,38 @@ pub fn parse_file(text: &[u8], ctx: &ParseContext) -> Vec<ParsedLine> {
     parse_lines(text, ctx).collect()
 }
 
-/// Parse a file lazily, line by line.
+/// Parse a file lazily, line by line. The token and argv buffers are reused from line to line.
 pub fn parse_lines<'a>(
     text: &'a [u8],
     ctx: &'a ParseContext<'a>,
 ) -> impl Iterator<Item = ParsedLine> + 'a {
-    lex::lines(text).map(move |line| {
+    let mut pos = 0;
+    let mut number = 0u32;
+    let mut tokens: Vec<Token<'a>> = Vec::new();
+    let mut argv: Vec<Arg<'static>> = Vec::new();
+    std::iter::from_fn(move || {
+        let range = lex::next_line(text, &mut pos)?;
+        number = number.saturating_add(1);
         let span = Span {
-            line: line.number,
+            line: number,
             column: 1,
         };
-        let (kind, warnings) = match line.lexed {
-            Lexed::Blank => (LineKind::Blank, Vec::new()),
-            Lexed::Comment => (LineKind::Comment, Vec::new()),
-            Lexed::Tokens(tokens) => parse_tokens(&tokens, line.number, ctx),
+        let (kind, warnings) = match lex::lex_line_into(&text[range.clone()], &mut tokens) {
+            Class::Blank => (LineKind::Blank, Vec::new()),
+            Class::Comment => (LineKind::Comment, Vec::new()),
+            Class::Tokens => {
+                let mut line = Setopt::new(number, ctx);
+                let (kind, buffer) = line.run_with(&tokens, std::mem::take(&mut argv));
+                argv = buffer;
+                (kind, line.warnings)
+            }
         };
-        ParsedLine {
+        Some(ParsedLine {
             span,
-            range: line.range,
+            range,
             kind,
             warnings,
-        }
+        })
     })
 }
 
@@ -77,11 +88,18 @@ pub fn parse_tokens(
     ctx: &ParseContext,
 ) -> (LineKind, Vec<Diagnostic>) {
     let mut line = Setopt::new(lineno, ctx);
-    let kind = match line.run(tokens) {
-        Ok(kind) => kind,
-        Err(d) => LineKind::Error(*d),
-    };
+    let (kind, _) = line.run_with(tokens, Vec::new());
     (kind, line.warnings)
+}
+
+/// What `-k` keys become: the field pair `key=<keys>`.
+const KEY_PREFIX: &[u8] = b"key=";
+
+/// A `key_pair` holding the prefix and no key.
+fn key_pair_buffer() -> [u8; KEY_PREFIX.len() + MAX_KEY_LEN] {
+    let mut buf = [0; KEY_PREFIX.len() + MAX_KEY_LEN];
+    buf[..KEY_PREFIX.len()].copy_from_slice(KEY_PREFIX);
+    buf
 }
 
 /// What an option does to the option loop (auditctl's `retval` protocol).
@@ -107,7 +125,10 @@ struct Setopt<'a> {
     multiple: u32,
     list_requested: bool,
     draft: Draft,
-    key: Vec<u8>,
+    /// `key=` followed by the key bytes so far: the pair `-k` adds, built without allocating.
+    key_pair: [u8; KEY_PREFIX.len() + MAX_KEY_LEN],
+    /// Bytes of the key in `key_pair` (after the prefix).
+    key_len: usize,
     key_column: u32,
     commands: Vec<Command>,
     warnings: Vec<Diagnostic>,
@@ -125,7 +146,8 @@ impl<'a> Setopt<'a> {
             multiple: 0,
             list_requested: false,
             draft: Draft::new(),
-            key: Vec::new(),
+            key_pair: key_pair_buffer(),
+            key_len: 0,
             key_column: 1,
             commands: Vec::new(),
             warnings: Vec::new(),
@@ -147,13 +169,26 @@ impl<'a> Setopt<'a> {
         self.warnings.push(*d);
     }
 
-    /// `setopt` followed by `handle_request`.
-    fn run(&mut self, tokens: &[Token<'_>]) -> Result<LineKind, Fail> {
+    /// [`Setopt::run`] with `argv` as the scanner's buffer, handed back for the next line.
+    fn run_with(
+        &mut self,
+        tokens: &[Token<'_>],
+        argv: Vec<Arg<'_>>,
+    ) -> (LineKind, Vec<Arg<'static>>) {
         let args = tokens.iter().map(|t| Arg {
             bytes: &t.bytes,
             column: t.column,
         });
-        let mut g = Getopt::new(args);
+        let mut g = Getopt::with_buffer(argv, args);
+        let kind = match self.run(&mut g) {
+            Ok(kind) => kind,
+            Err(d) => LineKind::Error(*d),
+        };
+        (kind, g.into_buffer())
+    }
+
+    /// `setopt` followed by `handle_request`, over the line's argv in `g`.
+    fn run(&mut self, g: &mut Getopt<'_>) -> Result<LineKind, Fail> {
         let mut count = g.argv.len();
         let mut retval = 0;
         while retval >= 0 {
@@ -173,7 +208,7 @@ impl<'a> Setopt<'a> {
                     ));
                 }
                 Step::Opt { code, arg, column } => {
-                    match self.option(code, arg, column, &mut g, &mut count)? {
+                    match self.option(code, arg, column, g, &mut count)? {
                         Act::Keep => {}
                         Act::Set(n) => retval = n,
                         Act::Return(n) => return self.finish(n),
@@ -192,7 +227,7 @@ impl<'a> Setopt<'a> {
             let column = g.var(g.optind).map_or(1, |a| a.column);
             return Err(self.fail(column, "parameter passed without an option given"));
         }
-        if !self.key.is_empty() && !self.list_requested {
+        if self.key_len > 0 && !self.list_requested {
             let flags = if self.add != FILTER_UNSET {
                 self.add & FILTER_MASK
             } else if self.del != FILTER_UNSET {
@@ -200,9 +235,8 @@ impl<'a> Setopt<'a> {
             } else {
                 0
             };
-            let mut pair = b"key=".to_vec();
-            pair.extend_from_slice(&self.key);
-            value::fieldpair(&mut self.draft, &pair, flags, self.ctx)
+            let pair = &self.key_pair[..KEY_PREFIX.len() + self.key_len];
+            value::fieldpair(&mut self.draft, pair, flags, self.ctx)
                 .map_err(|m| self.fail(self.key_column, m))?;
         }
         self.finish(retval)
@@ -691,19 +725,22 @@ impl<'a> Setopt<'a> {
 
     /// `process_keys`: collect a key for the final FILTERKEY field.
     fn add_key(&mut self, k: &[u8], col: u32) -> Result<(), Fail> {
-        let sep = usize::from(!self.key.is_empty());
-        if k.len() + self.key.len() + sep > MAX_KEY_LEN {
+        let sep = usize::from(self.key_len > 0);
+        if k.len() + self.key_len + sep > MAX_KEY_LEN {
             return Err(self.fail(col, "key option exceeds size limit"));
         }
         if k.contains(&crate::model::rule::KEY_SEPARATOR) {
             self.warn(col, format!("key {} has illegal character", show(k)));
         }
-        if self.key.is_empty() {
+        let mut at = KEY_PREFIX.len() + self.key_len;
+        if self.key_len == 0 {
             self.key_column = col;
         } else {
-            self.key.push(crate::model::rule::KEY_SEPARATOR);
+            self.key_pair[at] = crate::model::rule::KEY_SEPARATOR;
+            at += 1;
         }
-        self.key.extend_from_slice(k);
+        self.key_pair[at..at + k.len()].copy_from_slice(k);
+        self.key_len += sep + k.len();
         Ok(())
     }
 
