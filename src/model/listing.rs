@@ -122,12 +122,11 @@ impl Listing {
         self.elf = value;
         out.extend_from_slice(b" -F arch");
         out.extend_from_slice(op_symbol(f.op).as_bytes());
-        let text = match Machine::from_audit_arch(value) {
-            None => format!("0x{value:X}"),
-            Some(_) if value & ARCH_64BIT != 0 => "b64".to_string(),
-            Some(_) => "b32".to_string(),
-        };
-        out.extend_from_slice(text.as_bytes());
+        match Machine::from_audit_arch(value) {
+            None => out.extend_from_slice(format!("0x{value:X}").as_bytes()),
+            Some(_) if value & ARCH_64BIT != 0 => out.extend_from_slice(b"b64"),
+            Some(_) => out.extend_from_slice(b"b32"),
+        }
     }
 
     /// `print_syscall`: nothing on lists without syscalls, `-S all`, or ascending names from
@@ -240,16 +239,16 @@ fn field(f: &Field, watch: bool, out: &mut Vec<u8>) {
             ValueKind::Str => simple(c_str(f), out),
             ValueKind::Msgtype => match names::msgtype_name(num(f)) {
                 Some(n) => simple(n.as_bytes(), out),
-                None => simple(signed(f).as_bytes(), out),
+                None => simple(signed(f, &mut [0; SIGNED_LEN]), out),
             },
             ValueKind::Fstype => match names::fstype_name(num(f)) {
                 Some(n) => simple(n.as_bytes(), out),
-                None => simple(signed(f).as_bytes(), out),
+                None => simple(signed(f, &mut [0; SIGNED_LEN]), out),
             },
             ValueKind::Inode => simple(num(f).to_string().as_bytes(), out),
             ValueKind::Arg => simple(format!("0x{:X}", num(f)).as_bytes(), out),
             ValueKind::Errno => simple(exit_value(num(f)).as_bytes(), out),
-            _ => simple(signed(f).as_bytes(), out),
+            _ => simple(signed(f, &mut [0; SIGNED_LEN]), out),
         },
     }
 }
@@ -279,9 +278,27 @@ fn num(f: &Field) -> u32 {
     }
 }
 
-/// `%d` of the value word.
-fn signed(f: &Field) -> String {
-    (num(f) as i32).to_string()
+/// Room for `%d` of any `i32`: `-2147483648`.
+const SIGNED_LEN: usize = 11;
+
+/// `%d` of the value word, written at the end of `buf` (no allocation: most fields print so).
+fn signed<'b>(f: &Field, buf: &'b mut [u8; SIGNED_LEN]) -> &'b [u8] {
+    let v = num(f) as i32;
+    let mut rest = v.unsigned_abs();
+    let mut at = SIGNED_LEN;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
 }
 
 /// A string field as `%.*s` prints it: up to the first NUL. A numeric value in a string
@@ -490,6 +507,14 @@ mod tests {
     use FieldType as F;
 
     const B64: u32 = 0xC000_003E;
+
+    #[test]
+    fn signed_prints_like_percent_d() {
+        for v in [0, 7, 10, 1000, -1, -10, i32::MAX, i32::MIN] {
+            let f = Field::num(F::UID, Op::Equal, v as u32);
+            assert_eq!(signed(&f, &mut [0; SIGNED_LEN]), v.to_string().as_bytes());
+        }
+    }
     const B32: u32 = 0x4000_0003;
 
     fn n(kind: FieldType, op: Op, v: u32) -> Field {
