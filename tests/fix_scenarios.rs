@@ -355,31 +355,6 @@ fn patch(old: &str, fd: &FileDiff) -> Result<String, String> {
 // ---------------------------------------------------------------------------------------------
 // The real augenrules and the real auditctl.
 
-/// Drop every line that changes a kernel setting rather than the rule list — and, stricter
-/// than tests/rules_conformance.rs, any line with such an option anywhere (tabs count as
-/// separators here), so nothing can lock (`-e 2`), panic (`-f 2`) or pin the loginuid.
-fn rules_only(text: &str) -> String {
-    text.lines()
-        .filter(|l| {
-            !l.split([' ', '\t', '\r']).any(|t| {
-                [
-                    "-e",
-                    "-f",
-                    "-b",
-                    "-r",
-                    "--backlog",
-                    "--loginuid",
-                    "--reset",
-                    "--signal",
-                ]
-                .iter()
-                .any(|o| t.starts_with(o))
-            })
-        })
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
-
 /// The real augenrules merge of the root's rules.d (symlinks resolved inside the root):
 /// the bytes it writes as audit.rules.
 fn augenrules_merge(root: &Path, scratch: &Path) -> Result<String, String> {
@@ -465,7 +440,7 @@ struct LoadError {
 
 /// Load `text` (status lines dropped) into the kernel with `-c`; every refused line.
 fn kernel_load(text: &str, scratch: &Path) -> Vec<LoadError> {
-    let body = rules_only(text);
+    let body = common::rules_only(text);
     let file = scratch.join("load.rules");
     fs::write(&file, format!("-c\n{body}")).expect("write load file");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).expect("chmod");
@@ -824,7 +799,7 @@ fn run_one(s: &Scenario, extra: &str, flavor: Flavor, show: bool) -> (Outcome, V
                                 "(e) the real auditctl -R refuses {:?}: {}\n--- loaded\n{}",
                                 e.text,
                                 e.message,
-                                rules_only(&text)
+                                common::rules_only(&text)
                             ));
                         }
                     }

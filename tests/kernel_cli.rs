@@ -27,16 +27,6 @@ fn bin(args: &[&str]) -> (i32, String) {
     )
 }
 
-fn rules_only(text: &str) -> String {
-    text.lines()
-        .filter(|l| {
-            let first = l.split(' ').find(|t| !t.is_empty()).unwrap_or("");
-            !matches!(first, "-e" | "-f" | "-b" | "-r") && !first.starts_with("--")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
-
 #[test]
 fn rules_kernel_and_status_match_auditctl() {
     if !common::kernel_available() {
@@ -57,7 +47,7 @@ fn rules_kernel_and_status_match_auditctl() {
         };
         let path = dir.path().join(format!("{example}.rules"));
         let mut f = std::fs::File::create(&path).unwrap();
-        f.write_all(rules_only(&text).as_bytes()).unwrap();
+        f.write_all(common::rules_only(&text).as_bytes()).unwrap();
         drop(f);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         common::with_kernel(|| {

@@ -12,20 +12,6 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-/// Drop every line that changes a kernel setting rather than the rule list.
-fn rules_only(text: &str) -> String {
-    text.lines()
-        .filter(|l| {
-            let first = l.split(' ').find(|t| !t.is_empty()).unwrap_or("");
-            !matches!(first, "-e" | "-f" | "-b" | "-r")
-                && !first.starts_with("--backlog")
-                && !first.starts_with("--loginuid")
-                && !first.starts_with("--reset")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
-
 /// Load `text` both ways; the number of listed rules compared, or what differs.
 fn compare(name: &str, text: &str, dir: &std::path::Path) -> Result<usize, String> {
     let path = dir.join(format!("{}.rules", name.replace('+', "_")));
@@ -74,7 +60,7 @@ fn rules_equals_auditctl_listing_after_the_real_load() {
         .map(|p| {
             (
                 p.file_stem().unwrap().to_string_lossy().into_owned(),
-                rules_only(&std::fs::read_to_string(p).unwrap()),
+                common::rules_only(&std::fs::read_to_string(p).unwrap()),
             )
         })
         .collect();

@@ -107,3 +107,28 @@ pub fn debian_examples() -> Vec<std::path::PathBuf> {
     v.sort();
     v
 }
+
+/// Rule text for a shared kernel: drop every line with an option that changes a kernel
+/// setting rather than the rule list, anywhere on the line (tabs count as separators here),
+/// so nothing can lock (`-e 2`), panic (`-f 2`), pin the loginuid or change the backlog.
+pub fn rules_only(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            !l.split([' ', '\t', '\r']).any(|t| {
+                [
+                    "-e",
+                    "-f",
+                    "-b",
+                    "-r",
+                    "--backlog",
+                    "--loginuid",
+                    "--reset",
+                    "--signal",
+                ]
+                .iter()
+                .any(|o| t.starts_with(o))
+            })
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
