@@ -355,6 +355,7 @@ fn apply(
         | Command::ResetBacklogWaitTimeActual
         | Command::LoginuidImmutable => refuse_if_locked("status")?,
         Command::ContinueOnError | Command::IgnoreErrors | Command::NoEffect(_) => {}
+        Command::Failed(d) => return Err(d.message),
     }
     Ok(())
 }
@@ -409,4 +410,57 @@ fn not_reached(
         })
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::RootHost;
+    use crate::model::Machine;
+    use crate::syntax::{parse_lines, ParseContext};
+    use std::path::Path;
+
+    /// Load `text` as `auditctl -R /r` on an empty root.
+    fn load(text: &str) -> LoadOutcome {
+        let dir = tempfile::tempdir().unwrap();
+        let host = RootHost::new(dir.path());
+        let ctx = ParseContext {
+            machine: Machine::X86_64,
+            host: &host,
+        };
+        let bytes: Arc<[u8]> = Arc::from(text.as_bytes());
+        let file: Arc<Path> = Arc::from(Path::new("/r"));
+        let origin_of = |l: &ParsedLine| Origin {
+            file: file.clone(),
+            line: l.span.line,
+        };
+        simulate(parse_lines(&bytes, &ctx), &bytes, &origin_of, &host)
+    }
+
+    const RULE: &str = "-a always,exit -F arch=b64 -S init_module -k m\n";
+
+    #[test]
+    fn effects_before_a_failure_on_the_same_line_count() {
+        // -i takes effect, the line fails, loading goes on and exits 0 (auditctl 3.0.9).
+        let out = load(&format!("-i -S nope\n{RULE}"));
+        assert_eq!(
+            (out.errors.len(), out.rules.len(), out.exit_status),
+            (1, 1, 0)
+        );
+        assert_eq!(out.stopped_at, None);
+        // -e 1 takes effect, then the line stops the load.
+        let out = load(&format!("-e 1 -S nope\n{RULE}"));
+        assert_eq!(out.enabled.as_ref().map(|(n, _)| *n), Some(1));
+        assert!(out.stopped_at.is_some() && out.rules.is_empty());
+    }
+
+    #[test]
+    fn duplicate_stops_and_lock_refuses() {
+        let out = load(&format!("{RULE}{RULE}"));
+        assert_eq!(out.rules.len(), 1);
+        assert!(out.errors[0].message.contains("Rule exists"));
+        let out = load(&format!("-e 2\n{RULE}"));
+        assert!(out.rules.is_empty() && out.locked_at.is_some());
+        assert!(out.errors[0].message.contains("Operation not permitted"));
+    }
 }

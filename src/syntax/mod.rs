@@ -100,6 +100,11 @@ pub enum Command {
     ContinueOnError,
     /// `-i`: ignore errors.
     IgnoreErrors,
+    /// The line fails here, after the commands before it took effect: auditctl carries out
+    /// `-i`, `-c`, `-e`, `-b`, ... as it meets them, so `-i -S nope` goes on with the next
+    /// line and `-e 1 -S nope` enables auditing before it stops the load. Always last; a line
+    /// that fails before any effect is [`LineKind::Error`] instead.
+    Failed(Diagnostic),
     /// A line auditctl accepts but that changes no rule or setting (`-l`, `-s`, `-m`, `-t`,
     /// `-q`, `-v`, `--signal`, and `possible` rules, which it drops with a warning).
     NoEffect(&'static str),

@@ -14,8 +14,8 @@
 //!
 //! Where auditctl runs side effects before failing later on the same line (`-e 1 -S nope`
 //! enables auditing, then fails; `-i foo` sets ignore-errors, then fails — and because
-//! ignore is already set, auditctl goes on with the next line) only the error is reported:
-//! [`LineKind::Error`] has no room for the commands carried out before the failure.
+//! ignore is already set, auditctl goes on with the next line), the line is
+//! [`LineKind::Commands`] ending in [`Command::Failed`], so the loader sees both.
 
 use super::lex::{self, Class, Token};
 use super::options::{Arg, Code, Getopt, OptArg, Step};
@@ -182,7 +182,12 @@ impl<'a> Setopt<'a> {
         let mut g = Getopt::with_buffer(argv, args);
         let kind = match self.run(&mut g) {
             Ok(kind) => kind,
-            Err(d) => LineKind::Error(*d),
+            Err(d) if self.commands.is_empty() => LineKind::Error(*d),
+            Err(d) => {
+                let mut done = std::mem::take(&mut self.commands);
+                done.push(Command::Failed(*d));
+                LineKind::Commands(done)
+            }
         };
         (kind, g.into_buffer())
     }
