@@ -182,7 +182,15 @@ impl<'a> Setopt<'a> {
         let mut g = Getopt::with_buffer(argv, args);
         let kind = match self.run(&mut g) {
             Ok(kind) => kind,
-            Err(d) if self.commands.is_empty() => LineKind::Error(*d),
+            // Only effects that matter to the load make a failed line `Commands`.
+            Err(d)
+                if self
+                    .commands
+                    .iter()
+                    .all(|c| matches!(c, Command::NoEffect(_))) =>
+            {
+                LineKind::Error(*d)
+            }
             Err(d) => {
                 let mut done = std::mem::take(&mut self.commands);
                 done.push(Command::Failed(*d));
