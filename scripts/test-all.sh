@@ -34,3 +34,4 @@ if [ "${installed:-0}" = 1 ]; then
 fi
 
 cargo test --all-targets "$@"
+cargo test --doc "$@"
