@@ -321,6 +321,66 @@ impl Host for RootHost {
     }
 }
 
+/// The target path `path` leads to, resolving symlinks through `host` (so inside the root for
+/// a [`RootHost`]). With `follow_last` false the last component is kept as named (how the
+/// kernel treats a watch's leaf); the parent is always resolved (the kernel resolves it when
+/// the rule is added). Loops stop after [`MAX_SYMLINKS`] links; missing parts stay as named.
+pub fn resolve_target(host: &dyn Host, path: &[u8], follow_last: bool) -> Vec<u8> {
+    let mut todo: Vec<Vec<u8>> = split_path(path);
+    todo.reverse();
+    let mut done: Vec<Vec<u8>> = Vec::new();
+    let mut hops = 0;
+    while let Some(part) = todo.pop() {
+        if part == b".." {
+            done.pop();
+            continue;
+        }
+        done.push(part);
+        if todo.is_empty() && !follow_last {
+            break;
+        }
+        let here = join_path(&done);
+        let is_link = host
+            .lstat(Path::new(OsStr::from_bytes(&here)))
+            .is_ok_and(|m| m.kind == FileKind::Symlink);
+        if !is_link || hops >= MAX_SYMLINKS {
+            continue;
+        }
+        hops += 1;
+        let Ok(target) = host.read_link(Path::new(OsStr::from_bytes(&here))) else {
+            continue;
+        };
+        let target = target.as_os_str().as_bytes().to_vec();
+        done.pop();
+        if target.starts_with(b"/") {
+            done.clear();
+        }
+        let mut parts = split_path(&target);
+        parts.reverse();
+        todo.extend(parts);
+    }
+    join_path(&done)
+}
+
+fn split_path(path: &[u8]) -> Vec<Vec<u8>> {
+    path.split(|b| *b == b'/')
+        .filter(|p| !p.is_empty() && *p != b".")
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn join_path(parts: &[Vec<u8>]) -> Vec<u8> {
+    if parts.is_empty() {
+        return b"/".to_vec();
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

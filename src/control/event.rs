@@ -3,7 +3,7 @@
 //! on the target.
 
 use crate::control::{Control, RequirementKind};
-use crate::host::{FileKind, Host};
+use crate::host::{resolve_target, FileKind, Host};
 use crate::model::{syscalls, Machine};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -108,8 +108,8 @@ pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<
                 }
                 RequirementKind::Exec => {
                     for p in &req.paths {
-                        let named = resolve(host, p.as_bytes(), false);
-                        let target = resolve(host, p.as_bytes(), true);
+                        let named = resolve_target(host, p.as_bytes(), false);
+                        let target = resolve_target(host, p.as_bytes(), true);
                         push("execve", Some((named, target)), false);
                     }
                 }
@@ -119,73 +119,11 @@ pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<
     out
 }
 
-/// Most symlinks followed in one resolution (Linux's `MAXSYMLINKS`).
-const MAX_SYMLINKS: usize = 40;
-
-/// The target path `path` leads to, resolving symlinks on the target. With `follow_last`
-/// false the last component is kept as named (how the kernel treats a watch's leaf); the
-/// parent is always resolved (the kernel resolves it when the rule is added).
-pub fn resolve(host: &dyn Host, path: &[u8], follow_last: bool) -> Vec<u8> {
-    let mut todo: Vec<Vec<u8>> = split(path);
-    todo.reverse();
-    let mut done: Vec<Vec<u8>> = Vec::new();
-    let mut hops = 0;
-    while let Some(part) = todo.pop() {
-        if part == b".." {
-            done.pop();
-            continue;
-        }
-        done.push(part);
-        if todo.is_empty() && !follow_last {
-            break;
-        }
-        let here = join(&done);
-        let is_link = host
-            .lstat(Path::new(std::ffi::OsStr::from_bytes(&here)))
-            .is_ok_and(|m| m.kind == FileKind::Symlink);
-        if !is_link || hops >= MAX_SYMLINKS {
-            continue;
-        }
-        hops += 1;
-        let Ok(target) = host.read_link(Path::new(std::ffi::OsStr::from_bytes(&here))) else {
-            continue;
-        };
-        let target = target.as_os_str().as_bytes().to_vec();
-        done.pop();
-        if target.starts_with(b"/") {
-            done.clear();
-        }
-        let mut parts = split(&target);
-        parts.reverse();
-        todo.extend(parts);
-    }
-    join(&done)
-}
-
-fn split(path: &[u8]) -> Vec<Vec<u8>> {
-    path.split(|b| *b == b'/')
-        .filter(|p| !p.is_empty() && *p != b".")
-        .map(<[u8]>::to_vec)
-        .collect()
-}
-
-fn join(parts: &[Vec<u8>]) -> Vec<u8> {
-    if parts.is_empty() {
-        return b"/".to_vec();
-    }
-    let mut out = Vec::new();
-    for p in parts {
-        out.push(b'/');
-        out.extend_from_slice(p);
-    }
-    out
-}
-
 /// Whether `path` names a symlink on the target.
 pub fn is_symlink(host: &dyn Host, path: &[u8]) -> Option<Vec<u8>> {
     let p = Path::new(std::ffi::OsStr::from_bytes(path));
     match host.lstat(p) {
-        Ok(m) if m.kind == FileKind::Symlink => Some(resolve(host, path, true)),
+        Ok(m) if m.kind == FileKind::Symlink => Some(resolve_target(host, path, true)),
         _ => None,
     }
 }

@@ -6,7 +6,8 @@
 //! field always does, *never* when one never does. `-F auid>=1000 -F auid!=unset` is
 //! always true for user actions; `-F uid=0` or `-F exit=-EPERM` narrow them to *sometimes*.
 
-use crate::control::event::{resolve, Event, AUDIT_SYSCALL};
+use crate::control::event::{Event, AUDIT_SYSCALL};
+use crate::host::resolve_target;
 use crate::host::Host;
 use crate::model::field::{FieldType, ValueKind};
 use crate::model::{Field, List, Op, Rule};
@@ -111,14 +112,14 @@ fn field_matches(field: &Field, event: &Event, host: &dyn Host) -> Tri {
         // there earns advice) or the file really executed (what the kernel sees).
         FieldType::PATH => match field.bytes() {
             Some(p) if exec => {
-                let watched = resolve(host, p, false);
+                let watched = resolve_target(host, p, false);
                 Tri::from_bool(exec_files(event).any(|f| *f == watched))
             }
             _ => Tri::Never,
         },
         FieldType::DIR => match field.bytes() {
             Some(d) if exec => {
-                let dir = resolve(host, d, true);
+                let dir = resolve_target(host, d, true);
                 Tri::from_bool(exec_files(event).any(|f| is_under(f, &dir)))
             }
             _ => Tri::Never,

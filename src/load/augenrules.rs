@@ -91,25 +91,9 @@ impl Flavor {
     /// default through `/etc/alternatives`), else the intended gawk semantics. An image with no
     /// awk at all gets the intended semantics.
     pub fn for_target(host: &dyn Host) -> Flavor {
-        let mut path = PathBuf::from("/usr/bin/awk");
-        for _ in 0..8 {
-            let is_link = host
-                .lstat(&path)
-                .is_ok_and(|m| m.kind == crate::host::FileKind::Symlink);
-            if !is_link {
-                break;
-            }
-            let Ok(target) = host.read_link(&path) else {
-                break;
-            };
-            path = match path.parent() {
-                Some(dir) if target.is_relative() => dir.join(target),
-                _ => target,
-            };
-        }
-        let mawk = path
-            .file_name()
-            .is_some_and(|n| n.as_encoded_bytes().starts_with(b"mawk"));
+        let awk = crate::host::resolve_target(host, b"/usr/bin/awk", true);
+        let name = awk.rsplit(|b| *b == b'/').next().unwrap_or_default();
+        let mawk = name.starts_with(b"mawk");
         Flavor {
             awk: if mawk { Awk::Mawk } else { Awk::Gawk },
             release: Release::V3_0_9,
@@ -706,6 +690,24 @@ mod tests {
 
     fn body(m: &Merged) -> Vec<&[u8]> {
         m.lines().iter().skip(1).map(|l| m.line_text(l)).collect()
+    }
+
+    #[test]
+    fn flavor_follows_the_targets_awk_through_alternatives() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        std::fs::create_dir_all(root.join("etc/alternatives")).unwrap();
+        let host = RootHost::new(root);
+        assert_eq!(
+            Flavor::for_target(&host).awk,
+            Awk::Gawk,
+            "no awk: intended semantics"
+        );
+        std::fs::write(root.join("usr/bin/mawk"), b"").unwrap();
+        symlink("/usr/bin/mawk", root.join("etc/alternatives/awk")).unwrap();
+        symlink("/etc/alternatives/awk", root.join("usr/bin/awk")).unwrap();
+        assert_eq!(Flavor::for_target(&host), Flavor::DEBIAN_12);
     }
 
     #[test]
