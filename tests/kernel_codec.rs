@@ -22,7 +22,6 @@ use auditguard::host::{native_machine, LiveHost};
 use auditguard::kernel::{AuditKernel, KernelError, NetlinkKernel};
 use auditguard::model::{listing, Action, Field, FieldType, List, Machine, Op, Rule};
 use auditguard::syntax::{self, Command, LineKind, ParseContext};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -116,47 +115,6 @@ fn parse(text: &str) -> Vec<(String, Vec<Command>)> {
         .collect()
 }
 
-/// The kernel's lists as the test keeps them: list number → rules in kernel order.
-#[derive(Default)]
-struct KernelModel(BTreeMap<u32, Vec<Rule>>);
-
-impl KernelModel {
-    fn apply(&mut self, cmd: &Command) {
-        match cmd {
-            Command::AddRule(r) => {
-                let list = self.0.entry(r.list.number()).or_default();
-                let mut r = r.clone();
-                if std::mem::replace(&mut r.prepend, false) {
-                    list.insert(0, r);
-                } else {
-                    list.push(r);
-                }
-            }
-            Command::DeleteRule(r) => {
-                let list = self.0.entry(r.list.number()).or_default();
-                if let Some(i) = list.iter().position(|k| k.same_identity(r)) {
-                    list.remove(i);
-                }
-            }
-            Command::DeleteAll { key: None } => self.0.clear(),
-            Command::DeleteAll { key: Some(k) } => {
-                for list in self.0.values_mut() {
-                    list.retain(|r| {
-                        !r.keys()
-                            .iter()
-                            .any(|key| key.windows(k.len().max(1)).any(|w| w == k.as_slice()))
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn rules(&self) -> Vec<Rule> {
-        self.0.values().flatten().cloned().collect()
-    }
-}
-
 /// Differences between what the kernel listed and what we expected, stricter than identity:
 /// every field and every mask word (class selector bits aside), in order.
 fn compare(what: &str, listed: &[Rule], expected: &[Rule], problems: &mut Vec<String>) {
@@ -217,7 +175,7 @@ fn debian_examples_round_trip_through_the_kernel_with_our_client() {
         let mut problems = Vec::new();
         for (name, text) in &files {
             clear(&mut k);
-            let mut model = KernelModel::default();
+            let mut model = common::KernelModel::default();
             for (line, cmds) in parse(&loadable(text)) {
                 for cmd in cmds.iter().filter(|c| matches!(c, Command::AddRule(_))) {
                     let Command::AddRule(rule) = cmd else {
@@ -284,7 +242,7 @@ fn rules_loaded_by_auditctl_decode_to_our_parse() {
         let mut problems = Vec::new();
         for (name, text) in &files {
             common::auditctl(&["-D"]);
-            let mut model = KernelModel::default();
+            let mut model = common::KernelModel::default();
             for (line, cmds) in parse(&loadable(text)) {
                 if !cmds.iter().any(|c| {
                     matches!(

@@ -15,9 +15,8 @@
 mod common;
 
 use auditguard::host::LiveHost;
-use auditguard::model::{listing, Machine, Rule};
-use auditguard::syntax::{self, Command, LineKind, ParseContext};
-use std::collections::BTreeMap;
+use auditguard::model::{listing, Machine};
+use auditguard::syntax::{self, LineKind, ParseContext};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -51,47 +50,6 @@ fn loadable(text: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The kernel's lists as a test keeps them: list number → rules in kernel order.
-#[derive(Default)]
-struct KernelModel(BTreeMap<u32, Vec<Rule>>);
-
-impl KernelModel {
-    fn apply(&mut self, cmd: &Command) {
-        match cmd {
-            Command::AddRule(r) => {
-                let list = self.0.entry(r.list.number()).or_default();
-                let mut r = r.clone();
-                if std::mem::replace(&mut r.prepend, false) {
-                    list.insert(0, r);
-                } else {
-                    list.push(r);
-                }
-            }
-            Command::DeleteRule(r) => {
-                let list = self.0.entry(r.list.number()).or_default();
-                if let Some(i) = list.iter().position(|k| k.same_identity(r)) {
-                    list.remove(i);
-                }
-            }
-            Command::DeleteAll { key: None } => self.0.clear(),
-            Command::DeleteAll { key: Some(k) } => {
-                for list in self.0.values_mut() {
-                    list.retain(|r| {
-                        !r.fields_of(auditguard::model::FieldType::KEY)
-                            .filter_map(|f| f.bytes())
-                            .any(|key| key.windows(k.len().max(1)).any(|w| w == k.as_slice()))
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn rules(&self) -> Vec<Rule> {
-        self.0.values().flatten().cloned().collect()
-    }
 }
 
 /// `auditctl -R` on a one-line file (root-owned, 0600); true when the line was accepted.
@@ -133,7 +91,7 @@ fn compare(name: &str, text: &str) -> Outcome {
     let file = dir.path().join("line.rules");
     let mut problems = Vec::new();
     let (real, ours) = common::with_kernel(|| {
-        let mut model = KernelModel::default();
+        let mut model = common::KernelModel::default();
         for line in &parsed {
             let bytes = &text.as_bytes()[line.range.clone()];
             let at = format!("{name}:{}", line.span.line);

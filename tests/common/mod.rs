@@ -132,3 +132,50 @@ pub fn rules_only(text: &str) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// The kernel's lists as a test keeps them while it loads lines one at a time into the real
+/// kernel and mirrors only the lines the kernel accepted: list number → rules in kernel order.
+/// (An independent oracle on purpose: it does not reuse `load::auditctl`.)
+#[derive(Default)]
+pub struct KernelModel(std::collections::BTreeMap<u32, Vec<auditguard::model::Rule>>);
+
+impl KernelModel {
+    /// Mirror one command the kernel accepted.
+    pub fn apply(&mut self, cmd: &auditguard::syntax::Command) {
+        use auditguard::syntax::Command;
+        match cmd {
+            Command::AddRule(r) => {
+                let list = self.0.entry(r.list.number()).or_default();
+                let mut r = r.clone();
+                if std::mem::replace(&mut r.prepend, false) {
+                    list.insert(0, r);
+                } else {
+                    list.push(r);
+                }
+            }
+            Command::DeleteRule(r) => {
+                let list = self.0.entry(r.list.number()).or_default();
+                if let Some(i) = list.iter().position(|k| k.same_identity(r)) {
+                    list.remove(i);
+                }
+            }
+            Command::DeleteAll { key: None } => self.0.clear(),
+            Command::DeleteAll { key: Some(k) } => {
+                for list in self.0.values_mut() {
+                    // auditctl -D -k matches a substring of the whole key field.
+                    list.retain(|r| {
+                        !r.fields_of(auditguard::model::FieldType::KEY)
+                            .filter_map(|f| f.bytes())
+                            .any(|key| key.windows(k.len().max(1)).any(|w| w == k.as_slice()))
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The rules in `auditctl -l` order.
+    pub fn rules(&self) -> Vec<auditguard::model::Rule> {
+        self.0.values().flatten().cloned().collect()
+    }
+}
