@@ -51,8 +51,17 @@ pub struct DirEntry {
 
 /// Access to a target system. Paths are absolute paths *on the target* (`/etc/audit/...`).
 pub trait Host {
-    /// Read a whole file, following symlinks on the target.
+    /// Read a whole regular file, following symlinks on the target. Anything else (a FIFO, a
+    /// device, a directory) is refused without blocking (`InvalidInput`, naming the kind), and
+    /// so is a file larger than [`MAX_READ`] bytes.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Read at most `max` bytes from the start of a regular file (an ELF header needs 64, not
+    /// the whole binary). Refuses what [`Host::read`] refuses, except the size.
+    fn read_prefix(&self, path: &Path, max: usize) -> io::Result<Vec<u8>> {
+        let mut bytes = self.read(path)?;
+        bytes.truncate(max);
+        Ok(bytes)
+    }
     /// List a directory, following symlinks to reach it; entries unsorted.
     fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>>;
     /// `stat`: follows symlinks.
@@ -73,28 +82,59 @@ pub trait Host {
     fn exists(&self, path: &Path) -> bool {
         self.stat(path).is_ok()
     }
-
-    /// The uid of a user name, from the target's `/etc/passwd`.
-    fn user_id(&self, name: &[u8]) -> Option<u32> {
-        lookup_id(&self.read(Path::new("/etc/passwd")).ok()?, name)
-    }
-
-    /// The gid of a group name, from the target's `/etc/group`.
-    fn group_id(&self, name: &[u8]) -> Option<u32> {
-        lookup_id(&self.read(Path::new("/etc/group")).ok()?, name)
-    }
 }
 
-/// Find `name:x:ID:` in a passwd- or group-format file.
-fn lookup_id(db: &[u8], name: &[u8]) -> Option<u32> {
-    db.split(|b| *b == b'\n').find_map(|line| {
-        let mut cols = line.split(|b| *b == b':');
-        if cols.next()? != name {
-            return None;
-        }
-        cols.next()?;
-        std::str::from_utf8(cols.next()?).ok()?.parse().ok()
-    })
+/// Largest file auditguard reads whole (256 MiB): a rules file or a unit is kilobytes; a
+/// bigger one is refused with "too large" rather than read into memory.
+pub const MAX_READ: u64 = 256 << 20;
+
+/// Read an open file: it must be a regular file (checked on the descriptor, so what was
+/// opened is what is judged), at most `max` bytes are read, and a file larger than
+/// [`MAX_READ`] is refused when `whole`.
+fn read_open(file: std::fs::File, path: &Path, max: usize, whole: bool) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = file.metadata()?;
+    let kind = meta_of(&meta).kind;
+    if kind != FileKind::File {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                match kind {
+                    FileKind::Dir => "a directory",
+                    _ => "a special file (device, FIFO or socket)",
+                }
+            ),
+        ));
+    }
+    if whole && meta.len() > MAX_READ {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is too large ({} bytes; at most {MAX_READ} are read)",
+                path.display(),
+                meta.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity((meta.len() as usize).min(max));
+    // `take` bounds a file that grows while it is read.
+    file.take(if whole { MAX_READ + 1 } else { max as u64 })
+        .read_to_end(&mut out)?;
+    if whole && out.len() as u64 > MAX_READ {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is too large (it grew while read)", path.display()),
+        ));
+    }
+    Ok(out)
+}
+
+/// Open flags for reading a target file: never block on a FIFO, never become its terminal.
+fn read_flags() -> rustix::fs::OFlags {
+    use rustix::fs::OFlags;
+    OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC
 }
 
 fn meta_of(m: &std::fs::Metadata) -> Meta {
@@ -177,9 +217,19 @@ pub fn elf_machine(header: &[u8]) -> Option<Machine> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LiveHost;
 
+impl LiveHost {
+    fn open(path: &Path) -> io::Result<std::fs::File> {
+        let fd = rustix::fs::open(path, read_flags(), rustix::fs::Mode::empty())?;
+        Ok(std::fs::File::from(fd))
+    }
+}
+
 impl Host for LiveHost {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        read_open(LiveHost::open(path)?, path, usize::MAX, true)
+    }
+    fn read_prefix(&self, path: &Path, max: usize) -> io::Result<Vec<u8>> {
+        read_open(LiveHost::open(path)?, path, max, false)
     }
     fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
         list_dir(path)
@@ -205,18 +255,29 @@ impl Host for LiveHost {
 }
 
 /// Most symlinks followed while resolving one path (Linux's `MAXSYMLINKS`).
-const MAX_SYMLINKS: usize = 40;
+pub const MAX_SYMLINKS: usize = 40;
 
-/// An offline image: every target path is resolved inside `root`.
+/// An offline image: every target path is resolved inside `root`, as if by `chroot`.
+///
+/// Each access is one `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)` from a descriptor of
+/// the root, so the kernel itself confines the walk (absolute symlinks restart at the root,
+/// `..` stops there) and what is read is what was resolved: a directory swapped for a symlink
+/// halfway cannot lead out. Cost: a constant number of syscalls per access, whatever the
+/// path's depth. Where `openat2` is missing (Linux < 5.6, some seccomp filters) the walk is
+/// done component by component in user space with the same rules.
 #[derive(Debug, Clone)]
 pub struct RootHost {
     root: PathBuf,
+    /// `O_PATH` descriptor of the root, when it could be opened and `openat2` works.
+    fd: Option<std::sync::Arc<std::os::fd::OwnedFd>>,
 }
 
 impl RootHost {
     /// A host whose `/` is `root`.
     pub fn new(root: impl Into<PathBuf>) -> RootHost {
-        RootHost { root: root.into() }
+        let root = root.into();
+        let fd = open_root(&root).map(std::sync::Arc::new);
+        RootHost { root, fd }
     }
 
     /// The root directory.
@@ -224,8 +285,45 @@ impl RootHost {
         &self.root
     }
 
+    /// Open `path` inside the root with `flags` (`O_PATH | O_NOFOLLOW` opens a final symlink
+    /// itself). `None` when the fast path is unavailable.
+    fn open_in_root(
+        &self,
+        path: &Path,
+        flags: rustix::fs::OFlags,
+    ) -> Option<io::Result<std::os::fd::OwnedFd>> {
+        use rustix::fs::{Mode, ResolveFlags};
+        let fd = self.fd.as_ref()?;
+        let rel = relative(path);
+        Some(
+            rustix::fs::openat2(
+                fd.as_ref(),
+                rel.as_os_str(),
+                flags | rustix::fs::OFlags::CLOEXEC,
+                Mode::empty(),
+                ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+            )
+            .map_err(|e| loop_error(e, path)),
+        )
+    }
+
+    fn stat_in_root(&self, path: &Path, follow: bool) -> Option<io::Result<Meta>> {
+        use rustix::fs::OFlags;
+        let flags = if follow {
+            OFlags::PATH
+        } else {
+            OFlags::PATH | OFlags::NOFOLLOW
+        };
+        Some(self.open_in_root(path, flags)?.and_then(|fd| {
+            let f = std::fs::File::from(fd);
+            Ok(meta_of(&f.metadata()?))
+        }))
+    }
+
     /// Resolve a target path to a real path under the root, following symlinks with the root
-    /// as `/`. With `follow_last` false the final component is not followed (lstat).
+    /// as `/`. With `follow_last` false the final component is not followed (lstat). The
+    /// user-space walk: writers use it (with their own descriptor walk on top), readers only
+    /// where `openat2` is missing. Cost: one `lstat` per component.
     fn resolve(&self, path: &Path, follow_last: bool) -> io::Result<PathBuf> {
         // Components still to walk, innermost last; `done` is the resolved target path.
         let mut todo: Vec<Vec<u8>> = components(path);
@@ -252,10 +350,7 @@ impl RootHost {
             }
             hops += 1;
             if hops > MAX_SYMLINKS {
-                return Err(io::Error::other(format!(
-                    "too many levels of symbolic links resolving {}",
-                    path.display()
-                )));
+                return Err(too_many_links(path));
             }
             let target = std::fs::read_link(&real)?;
             done.pop();
@@ -278,6 +373,57 @@ impl RootHost {
     }
 }
 
+/// An `O_PATH` descriptor of `root`, if `openat2` confinement works here.
+fn open_root(root: &Path) -> Option<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags, CWD};
+    let fd = rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    // Probe once: ENOSYS (old kernel) or EPERM (seccomp) means the user-space walk.
+    rustix::fs::openat2(
+        &fd,
+        ".",
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
+    .ok()?;
+    let _ = CWD;
+    Some(fd)
+}
+
+/// `path` relative to the root (`.` for `/`).
+fn relative(path: &Path) -> PathBuf {
+    let rel: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+        .collect();
+    if rel.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        rel
+    }
+}
+
+fn too_many_links(path: &Path) -> io::Error {
+    io::Error::other(format!(
+        "too many levels of symbolic links resolving {}",
+        path.display()
+    ))
+}
+
+/// ELOOP named as the loop it is; other errors as they are.
+fn loop_error(e: rustix::io::Errno, path: &Path) -> io::Error {
+    if e == rustix::io::Errno::LOOP {
+        too_many_links(path)
+    } else {
+        e.into()
+    }
+}
+
 /// Normal path components as bytes (`.` dropped, `..` kept, root dropped).
 fn components(path: &Path) -> Vec<Vec<u8>> {
     path.components()
@@ -291,27 +437,78 @@ fn components(path: &Path) -> Vec<Vec<u8>> {
 
 impl Host for RootHost {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(self.resolve(path, true)?)
+        let file = match self.open_in_root(path, read_flags()) {
+            Some(fd) => std::fs::File::from(fd?),
+            None => LiveHost::open(&self.resolve(path, true)?)?,
+        };
+        read_open(file, path, usize::MAX, true)
+    }
+    fn read_prefix(&self, path: &Path, max: usize) -> io::Result<Vec<u8>> {
+        let file = match self.open_in_root(path, read_flags()) {
+            Some(fd) => std::fs::File::from(fd?),
+            None => LiveHost::open(&self.resolve(path, true)?)?,
+        };
+        read_open(file, path, max, false)
     }
     fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
-        list_dir(&self.resolve(path, true)?)
+        use rustix::fs::OFlags;
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NONBLOCK;
+        let fd = match self.open_in_root(path, flags) {
+            Some(fd) => fd?,
+            None => return list_dir(&self.resolve(path, true)?),
+        };
+        let mut out = Vec::new();
+        for entry in rustix::fs::Dir::new(fd)? {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let kind = match entry.file_type() {
+                rustix::fs::FileType::Symlink => FileKind::Symlink,
+                rustix::fs::FileType::Directory => FileKind::Dir,
+                rustix::fs::FileType::RegularFile => FileKind::File,
+                rustix::fs::FileType::Unknown => {
+                    match self.lstat(&path.join(OsStr::from_bytes(name))) {
+                        Ok(m) => m.kind,
+                        Err(_) => FileKind::Other,
+                    }
+                }
+                _ => FileKind::Other,
+            };
+            out.push(DirEntry {
+                name: name.to_vec(),
+                kind,
+            });
+        }
+        Ok(out)
     }
     fn stat(&self, path: &Path) -> io::Result<Meta> {
-        std::fs::symlink_metadata(self.resolve(path, true)?).map(|m| meta_of(&m))
+        match self.stat_in_root(path, true) {
+            Some(m) => m,
+            None => std::fs::symlink_metadata(self.resolve(path, true)?).map(|m| meta_of(&m)),
+        }
     }
     fn lstat(&self, path: &Path) -> io::Result<Meta> {
-        std::fs::symlink_metadata(self.resolve(path, false)?).map(|m| meta_of(&m))
+        match self.stat_in_root(path, false) {
+            Some(m) => m,
+            None => std::fs::symlink_metadata(self.resolve(path, false)?).map(|m| meta_of(&m)),
+        }
     }
     fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
-        std::fs::read_link(self.resolve(path, false)?)
+        use rustix::fs::OFlags;
+        match self.open_in_root(path, OFlags::PATH | OFlags::NOFOLLOW) {
+            Some(fd) => {
+                let target = rustix::fs::readlinkat(fd?, "", Vec::new())?;
+                Ok(PathBuf::from(OsStr::from_bytes(target.as_bytes())))
+            }
+            None => std::fs::read_link(self.resolve(path, false)?),
+        }
     }
     fn machine(&self) -> Option<Machine> {
         ["/bin/sh", "/usr/bin/sh", "/bin/busybox", "/sbin/init"]
             .iter()
-            .find_map(|p| {
-                let bytes = self.read(Path::new(p)).ok()?;
-                elf_machine(&bytes[..bytes.len().min(64)])
-            })
+            .find_map(|p| elf_machine(&self.read_prefix(Path::new(p), 64).ok()?))
     }
     fn describe(&self) -> String {
         self.root.display().to_string()
@@ -427,7 +624,13 @@ mod tests {
         let host = RootHost::new(&root);
         assert!(host.read(Path::new("/missing/../../x")).is_err());
         std::fs::write(root.join("x"), b"inside").unwrap();
-        assert_eq!(host.read(Path::new("/missing/../../x")).unwrap(), b"inside");
+        // As the kernel's lookup: `..` through a missing directory fails, never leads out.
+        assert_ne!(
+            host.read(Path::new("/missing/../../x")).ok().as_deref(),
+            Some(&b"outside"[..])
+        );
+        std::fs::create_dir(root.join("etc")).unwrap();
+        assert_eq!(host.read(Path::new("/etc/../../../x")).unwrap(), b"inside");
     }
 
     #[test]
@@ -441,10 +644,55 @@ mod tests {
     }
 
     #[test]
-    fn passwd_lookup() {
-        let db = b"root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n";
-        assert_eq!(lookup_id(db, b"alice"), Some(1000));
-        assert_eq!(lookup_id(db, b"bob"), None);
+    fn special_files_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let host = RootHost::new(dir.path());
+        let err = host.read(Path::new("/fifo")).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let err = LiveHost.read(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(host.read(Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn read_prefix_reads_only_the_head() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), vec![7u8; 100_000]).unwrap();
+        let host = RootHost::new(dir.path());
+        assert_eq!(host.read_prefix(Path::new("/f"), 64).unwrap().len(), 64);
+    }
+
+    #[test]
+    fn symlinks_read_and_listed_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("usr/bin")).unwrap();
+        std::fs::write(dir.path().join("usr/bin/kmod"), b"k").unwrap();
+        std::fs::create_dir_all(dir.path().join("sbin")).unwrap();
+        symlink("/usr/bin/kmod", dir.path().join("sbin/insmod")).unwrap();
+        let host = RootHost::new(dir.path());
+        assert_eq!(
+            host.read_link(Path::new("/sbin/insmod")).unwrap(),
+            Path::new("/usr/bin/kmod")
+        );
+        assert_eq!(
+            host.stat(Path::new("/sbin/insmod")).unwrap().kind,
+            FileKind::File
+        );
+        let entries = host.read_dir(Path::new("/sbin")).unwrap();
+        assert_eq!(entries[0].kind, FileKind::Symlink);
+        assert_eq!(
+            resolve_target(&host, b"/sbin/insmod", true),
+            b"/usr/bin/kmod"
+        );
     }
 
     #[test]

@@ -8,15 +8,17 @@
 //! number — and report which key came out, or that nothing did and why (audit disabled, rule
 //! missing, shadowed: the kernel-side evaluation of the same event says which).
 
+use crate::control::drift::kernel_outcome;
 use crate::control::evaluate::decide;
-use crate::control::event::{expectations, uid_min, Expectation};
+use crate::control::event::{expectations, Expectation};
 use crate::control::finding::{Cause, Verdict};
 use crate::control::Control;
 use crate::host::Host;
-use crate::kernel::drift::kernel_outcome;
 use crate::kernel::events::{EventListener, Record, AUDIT_SYSCALL};
 use crate::kernel::{AuditKernel, KernelError};
+use crate::load::configuration::{facts, resolve_watches};
 use crate::model::Machine;
+use crate::report::words;
 use serde::Serialize;
 use std::path::Path;
 use std::process::Command;
@@ -82,9 +84,11 @@ pub fn verify(
 ) -> Result<VerifyReport, KernelError> {
     let started = Instant::now();
     let status = kernel.status()?;
-    let outcome = kernel_outcome(kernel.list_rules()?, machine);
+    let mut outcome = kernel_outcome(kernel.list_rules()?, machine);
+    resolve_watches(host, &mut outcome.rules);
+    let facts = facts(host, controls);
     let mut listener = EventListener::open()?;
-    let user = uid_min(host);
+    let user = facts.uid_min;
     let current = crate::kernel::probe::loginuid();
     let probe_uid = match current {
         Some(u) if u >= user && u != u32::MAX => u,
@@ -93,7 +97,7 @@ pub fn verify(
 
     let mut pending: Vec<(usize, &Control, Expectation)> = Vec::new();
     for c in controls {
-        for e in expectations(c, machine, host) {
+        for e in expectations(c, machine, &facts) {
             pending.push((pending.len(), c, e));
         }
     }
@@ -185,7 +189,16 @@ pub fn verify(
                     }
                 }
                 None => {
-                    let (cause, why) = decide(&exp.event, &outcome.rules, host);
+                    let cause = decide(&exp.event, &outcome.rules);
+                    let why = words::cause(
+                        &cause,
+                        &words::Context {
+                            outcome: &outcome,
+                            unread: &[],
+                            loader: "the running kernel",
+                            machine,
+                        },
+                    );
                     let mut reason = match cause {
                         Cause::Covered { .. } => {
                             format!("not seen although the kernel's rules should record it ({why})")

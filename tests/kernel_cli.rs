@@ -7,7 +7,7 @@
 
 mod common;
 
-use auditguard::control::kernel::assess;
+use auditguard::cli::kernel_finding as assess;
 use auditguard::host::RootHost;
 use auditguard::kernel::{AuditKernel, NetlinkKernel};
 use auditguard::load::configuration::configure;

@@ -21,7 +21,7 @@ mod common;
 use auditguard::host::{native_machine, LiveHost};
 use auditguard::kernel::{AuditKernel, KernelError, NetlinkKernel};
 use auditguard::model::{listing, Action, Field, FieldType, List, Machine, Op, Rule};
-use auditguard::syntax::{self, Command, LineKind, ParseContext};
+use auditguard::syntax::{Command, LineKind, ParseContext};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -102,11 +102,12 @@ fn loadable(text: &str) -> String {
 
 /// Parsed lines of one file, with the text of each line.
 fn parse(text: &str) -> Vec<(String, Vec<Command>)> {
+    let accounts = auditguard::load::configuration::accounts(&LiveHost);
     let ctx = ParseContext {
         machine: machine(),
-        host: &LiveHost,
+        accounts: &accounts,
     };
-    syntax::parse_file(text.as_bytes(), &ctx)
+    auditguard::load::resolve::checked_lines(text.as_bytes(), &ctx, &LiveHost)
         .into_iter()
         .filter_map(|l| match l.kind {
             LineKind::Commands(c) => Some((text[l.range].to_string(), c)),

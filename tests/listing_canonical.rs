@@ -6,7 +6,7 @@ mod common;
 
 use auditguard::host::LiveHost;
 use auditguard::model::{listing, Machine, Rule};
-use auditguard::syntax::{self, Command, LineKind, ParseContext};
+use auditguard::syntax::{Command, LineKind, ParseContext};
 
 const CORNERS: &str = r"-a always,exit -F arch=b32 -S open -k carry1
 -a always,exit -S 5 -k carry2
@@ -37,7 +37,7 @@ const CORNERS: &str = r"-a always,exit -F arch=b32 -S open -k carry1
 
 /// Every rule the parser builds from `text`.
 fn rules_of(text: &[u8], ctx: &ParseContext) -> Vec<Rule> {
-    syntax::parse_file(text, ctx)
+    auditguard::load::resolve::checked_lines(text, ctx, &LiveHost)
         .into_iter()
         .filter_map(|l| match l.kind {
             LineKind::Commands(cmds) => Some(cmds),
@@ -53,7 +53,7 @@ fn rules_of(text: &[u8], ctx: &ParseContext) -> Vec<Rule> {
 
 #[test]
 fn canonical_text_round_trips_through_the_parser() {
-    let host = LiveHost;
+    let accounts = auditguard::load::configuration::accounts(&LiveHost);
     let mut sources = vec![("corner cases".to_string(), CORNERS.as_bytes().to_vec())];
     for path in common::debian_examples() {
         let text = std::fs::read(&path).expect("read example");
@@ -64,7 +64,7 @@ fn canonical_text_round_trips_through_the_parser() {
     for machine in Machine::ALL {
         let ctx = ParseContext {
             machine,
-            host: &host,
+            accounts: &accounts,
         };
         for (name, text) in &sources {
             for rule in rules_of(text, &ctx) {

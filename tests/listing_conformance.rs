@@ -16,7 +16,7 @@ mod common;
 
 use auditguard::host::LiveHost;
 use auditguard::model::{listing, Machine};
-use auditguard::syntax::{self, LineKind, ParseContext};
+use auditguard::syntax::{LineKind, ParseContext};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -82,11 +82,12 @@ struct Outcome {
 fn compare(name: &str, text: &str) -> Outcome {
     let text = loadable(text);
     let host = LiveHost;
+    let accounts = auditguard::load::configuration::accounts(&host);
     let ctx = ParseContext {
         machine: Machine::X86_64,
-        host: &host,
+        accounts: &accounts,
     };
-    let parsed = syntax::parse_file(text.as_bytes(), &ctx);
+    let parsed = auditguard::load::resolve::checked_lines(text.as_bytes(), &ctx, &host);
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("line.rules");
     let mut problems = Vec::new();

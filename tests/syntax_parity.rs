@@ -262,13 +262,14 @@ fn unsafe_line(line: &[u8]) -> bool {
 
 fn ours_accepts(line: &[u8]) -> (bool, String) {
     let host = LiveHost;
+    let accounts = auditguard::load::configuration::accounts(&host);
     let ctx = ParseContext {
         machine: native_machine().expect("known machine"),
-        host: &host,
+        accounts: &accounts,
     };
     let mut text = line.to_vec();
     text.push(b'\n');
-    for l in parse_file(&text, &ctx) {
+    for l in auditguard::load::resolve::checked_lines(&text, &ctx, &host) {
         match l.kind {
             LineKind::Error(d) => return (false, d.to_string()),
             // Effects before the failure: `-i` makes auditctl go on and exit 0; `-c` goes on
@@ -406,10 +407,10 @@ fn accept_reject_parity_with_auditctl() {
 /// Lines we must never load: check our own parse of them.
 #[test]
 fn unsafe_lines_parse_as_auditctl_would() {
-    let host = LiveHost;
+    let accounts = auditguard::model::Accounts::default();
     let ctx = ParseContext {
         machine: auditguard::model::Machine::X86_64,
-        host: &host,
+        accounts: &accounts,
     };
     use auditguard::syntax::Command as C;
     let cases: [(&[u8], Option<Vec<C>>); 8] = [

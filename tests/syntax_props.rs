@@ -9,20 +9,22 @@ use proptest::prelude::*;
 
 const B64: u32 = 0xC000_003E;
 
-fn with_ctx<T>(f: impl FnOnce(&ParseContext) -> T) -> T {
+fn with_ctx<T>(f: impl FnOnce(&ParseContext, &RootHost) -> T) -> T {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("etc/ssh")).unwrap();
     std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/:/bin/sh\n").unwrap();
     let host = RootHost::new(dir.path());
+    let accounts = auditguard::load::configuration::accounts(&host);
     let ctx = ParseContext {
         machine: Machine::X86_64,
-        host: &host,
+        accounts: &accounts,
     };
-    f(&ctx)
+    f(&ctx, &host)
 }
 
-fn parse_rule(ctx: &ParseContext, text: &str) -> Rule {
-    let mut lines = parse_file(text.as_bytes(), ctx);
+/// The rule a line adds, after the kernel's add step (a `-w` watch gets its kind).
+fn parse_rule(ctx: &ParseContext, host: &RootHost, text: &str) -> Rule {
+    let mut lines = auditguard::load::resolve::checked_lines(text.as_bytes(), ctx, host);
     assert_eq!(lines.len(), 1, "{text}");
     match lines.pop().unwrap().kind {
         LineKind::Commands(mut c) => match c.pop() {
@@ -145,9 +147,9 @@ proptest! {
 
     #[test]
     fn print_then_parse_is_identity(r in rule()) {
-        with_ctx(|ctx| {
+        with_ctx(|ctx, host| {
             let text = print(&r);
-            let back = parse_rule(ctx, &text);
+            let back = parse_rule(ctx, host, &text);
             prop_assert_eq!(&back, &r, "{}", text);
             prop_assert_eq!(back.prepend, r.prepend);
             prop_assert_eq!(back.fields, r.fields.clone());
@@ -157,13 +159,13 @@ proptest! {
 
     #[test]
     fn syscall_spellings_are_equivalent(nrs in prop::collection::btree_set(0u32..300, 1..6)) {
-        with_ctx(|ctx| {
+        with_ctx(|ctx, host| {
             let list: Vec<String> = nrs.iter().map(|n| n.to_string()).collect();
-            let joined = parse_rule(ctx, &format!("-a always,exit -F arch=b64 -S {} -k k", list.join(",")));
+            let joined = parse_rule(ctx, host, &format!("-a always,exit -F arch=b64 -S {} -k k", list.join(",")));
             let repeated: String = list.iter().rev().map(|n| format!(" -S {n}")).collect();
-            let repeated = parse_rule(ctx, &format!("-a always,exit -F arch=b64{repeated} -F key=k"));
+            let repeated = parse_rule(ctx, host, &format!("-a always,exit -F arch=b64{repeated} -F key=k"));
             let hex: Vec<String> = nrs.iter().map(|n| format!("0x{n:x}")).collect();
-            let hex = parse_rule(ctx, &format!("-a exit,always -F arch=x86_64 -S {} -k k", hex.join(",")));
+            let hex = parse_rule(ctx, host, &format!("-a exit,always -F arch=x86_64 -S {} -k k", hex.join(",")));
             prop_assert_eq!(&joined, &repeated);
             prop_assert_eq!(&joined, &hex);
             Ok(())
@@ -172,7 +174,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        with_ctx(|ctx| { let _ = parse_file(&bytes, ctx); });
+        with_ctx(|ctx, _| { let _ = parse_file(&bytes, ctx); });
     }
 
     #[test]
@@ -186,15 +188,15 @@ proptest! {
         "uid=euid", "foo", "#", "\t", "\\", "\\ ", "\r", "\x07", "\x04", "\u{ff}", "\0",
     ]), 0..12)) {
         let text = words.join(" ");
-        with_ctx(|ctx| { let _ = parse_file(text.as_bytes(), ctx); });
+        with_ctx(|ctx, _| { let _ = parse_file(text.as_bytes(), ctx); });
     }
 }
 
 #[test]
 fn equivalent_spellings_give_identical_models() {
-    with_ctx(|ctx| {
+    with_ctx(|ctx, host| {
         let same = |a: &str, b: &str| {
-            let (ra, rb) = (parse_rule(ctx, a), parse_rule(ctx, b));
+            let (ra, rb) = (parse_rule(ctx, host, a), parse_rule(ctx, host, b));
             assert_eq!(ra, rb, "{a} vs {b}");
             assert_eq!(ra.fields, rb.fields, "{a} vs {b}");
         };

@@ -1,29 +1,40 @@
-//! `auditguard check`: evaluate controls against what the host's loader would load.
+//! `auditguard check`: evaluate controls against what the host's loader would load (and, on
+//! the live host, against the running kernel).
 
 use super::{open, resolve_controls, use_color, Format, Target};
 use crate::control;
-use crate::control::evaluate::{evaluate, Subject};
-use crate::control::finding::{Evidence, Verdict};
-use crate::control::kernel::{assess, unreadable};
-use crate::kernel::NetlinkKernel;
-use crate::load::configuration::{configure, ConfigError, Mode};
-use crate::report::{text, CheckReport, LoadErrorReport, LoaderReport, CHECK_SCHEMA};
+use crate::control::evaluate::{assess, Subject};
+use crate::control::finding::Verdict;
+use crate::control::kernel::{judge_kernel, kernel_rules};
+use crate::kernel::{AuditKernel, NetlinkKernel};
+use crate::load::configuration::{configure, facts, resolve_watches, ConfigError, Mode};
+use crate::report::{
+    kernel as kernel_words, text, words, CheckReport, ControlFinding, KernelFinding,
+    LoadErrorReport, LoaderReport, CHECK_SCHEMA,
+};
 use std::io::Write;
 
 pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Result<u8> {
     let controls = resolve_controls(ids)?;
     let (host, machine) = open(target)?;
     let config = configure(host.as_ref(), machine);
+    let facts = facts(host.as_ref(), &controls);
     let mut report = match &config {
         Ok(config) => {
             let subject = Subject {
                 outcome: &config.outcome,
                 unread: &config.unread,
-                loader: &config.loader_name(),
                 machine,
-                host: host.as_ref(),
+                facts: &facts,
             };
-            let findings: Vec<_> = controls.iter().map(|c| evaluate(c, &subject)).collect();
+            let assessment = assess(&controls, &subject);
+            let loader = config.loader_name();
+            let ctx = words::Context {
+                outcome: &config.outcome,
+                unread: &config.unread,
+                loader: &loader,
+                machine,
+            };
             let (mode, file) = match &config.mode {
                 Mode::Augenrules => ("augenrules", None),
                 Mode::Auditctl(f) => ("auditctl", Some(f.display().to_string())),
@@ -37,18 +48,13 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
                     file,
                     reason: config.mode_reason.clone(),
                 },
-                verdict: findings
-                    .iter()
-                    .fold(Verdict::Pass, |v, f| v.worst(f.verdict)),
-                controls: findings,
+                verdict: assessment.verdict(),
+                controls: words::assessment(&assessment, &ctx),
                 load_errors: config
                     .outcome
                     .errors
                     .iter()
-                    .map(|e| LoadErrorReport {
-                        evidence: Evidence::new(&e.origin, &e.text),
-                        message: e.message.clone(),
-                    })
+                    .map(LoadErrorReport::new)
                     .collect(),
                 warnings: config.warnings.clone(),
                 kernel: None,
@@ -58,12 +64,13 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
             unevaluated(&controls, host.describe(), machine.name(), err.to_string())
         }
     };
-    // On the live host, the kernel is judged too: its rules, its status, its drift.
+    // On the live host, the kernel is judged too: its rules, its status, its drift. Read
+    // here, at the edge; judged as data.
     if target.root.is_none() {
         let configured = config.as_ref().ok().map(|c| c.outcome.rules.as_slice());
         let finding = match NetlinkKernel::open() {
-            Ok(mut k) => assess(&mut k, configured, &controls, machine, host.as_ref()),
-            Err(e) => unreadable(&e),
+            Ok(mut k) => kernel_finding(&mut k, configured, &controls, machine, host.as_ref()),
+            Err(e) => kernel_words::unreadable(e.is_not_applicable(), &e.to_string()),
         };
         if finding.verdict != Verdict::NotApplicable {
             report.verdict = report.verdict.worst(finding.verdict);
@@ -79,6 +86,31 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
     // only cost time (3% of `check` on such a root). The memory goes back with the process.
     std::mem::forget(config);
     Ok(report.exit_code())
+}
+
+/// The running kernel judged, in words: its status and rules read here (the edge), each
+/// watch resolved on `host`, judged as data against `controls` and `configured` (the
+/// configuration's simulated list, for drift).
+pub fn kernel_finding(
+    kernel: &mut dyn AuditKernel,
+    configured: Option<&[crate::load::auditctl::LoadedRule]>,
+    controls: &[control::Control],
+    machine: crate::model::Machine,
+    host: &dyn crate::host::Host,
+) -> KernelFinding {
+    let read = kernel
+        .status()
+        .and_then(|status| Ok((status, kernel.list_rules()?)));
+    match read {
+        Ok((status, rules)) => {
+            let mut rules = kernel_rules(rules, machine);
+            resolve_watches(host, &mut rules);
+            let facts = facts(host, controls);
+            let judged = judge_kernel(status, rules, configured, controls, machine, &facts);
+            kernel_words::finding(&judged, machine)
+        }
+        Err(e) => kernel_words::unreadable(e.is_not_applicable(), &e.to_string()),
+    }
 }
 
 /// A report whose every control is `error`, with the reason.
@@ -100,7 +132,7 @@ fn unevaluated(
         verdict: Verdict::Error,
         controls: controls
             .iter()
-            .map(|c| crate::control::finding::ControlFinding {
+            .map(|c| ControlFinding {
                 id: c.id.clone(),
                 title: c.title.clone(),
                 verdict: Verdict::Error,

@@ -2,7 +2,7 @@
 //! and check again.
 
 use super::{open, resolve_controls, Format, Target};
-use crate::control::evaluate::{evaluate, Subject};
+use crate::control::evaluate::{assess, Subject};
 use crate::control::finding::Verdict;
 use crate::fix::apply::{self, ApplyOptions, FileWrite};
 use crate::fix::plan::{plan, Plan, PlanOptions};
@@ -126,10 +126,10 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|s| StepReport {
                 files: s.files.iter().map(|f| f.display().to_string()).collect(),
-                why: s.why.clone(),
+                why: crate::report::fix::why(&s.why),
             })
             .collect(),
-        blockers: plan.blockers.clone(),
+        blockers: crate::report::fix::blockers(&plan, machine),
         diff,
         load: load_report,
     };
@@ -155,17 +155,14 @@ fn recheck(
     controls: &[crate::control::Control],
 ) -> anyhow::Result<Verdict> {
     let config = configure(host, machine)?;
+    let facts = crate::load::configuration::facts(host, controls);
     let subject = Subject {
         outcome: &config.outcome,
         unread: &config.unread,
-        loader: &config.loader_name(),
         machine,
-        host,
+        facts: &facts,
     };
-    Ok(controls
-        .iter()
-        .map(|c| evaluate(c, &subject).verdict)
-        .fold(Verdict::Pass, Verdict::worst))
+    Ok(assess(controls, &subject).verdict())
 }
 
 fn write_text(out: &mut impl Write, r: &FixReport) -> std::io::Result<()> {

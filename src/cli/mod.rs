@@ -9,6 +9,8 @@ mod rules;
 mod status;
 mod verify;
 
+pub use check::kernel_finding;
+
 use crate::host::{Host, LiveHost, RootHost};
 use crate::model::Machine;
 use anyhow::{bail, Context};

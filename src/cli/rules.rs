@@ -38,7 +38,7 @@ pub(super) fn run(target: &Target, file: Option<&Path>, kernel: bool) -> anyhow:
         writeln!(err, "warning: {w}")?;
     }
     for e in &config.outcome.errors {
-        writeln!(err, "{}: {}", e.origin, e.message)?;
+        writeln!(err, "{}: {}", e.origin, e.kind)?;
     }
     let rules = config.outcome.rules.iter().map(|r| &r.rule);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

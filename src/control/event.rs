@@ -1,30 +1,11 @@
 //! Event classes: the concrete events a requirement is about ("b32 init_module by a user",
-//! "exec of /usr/sbin/insmod through the b64 execve by a user"), and where paths really lead
-//! on the target.
+//! "exec of /usr/sbin/insmod through the b64 execve by a user"), built from the control and
+//! the target's facts (where its paths really lead), which the edge computed.
 
 use crate::control::{Control, RequirementKind};
-use crate::host::{resolve_target, FileKind, Host};
-use crate::model::{syscalls, Machine};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use crate::model::{syscalls, Machine, TargetFacts};
 
-/// The audit record type that carries the key (`AUDIT_SYSCALL`).
-pub const AUDIT_SYSCALL: u32 = 1300;
-
-/// Lowest uid of a real user: `UID_MIN` of the target's `/etc/login.defs`, else 1000.
-pub fn uid_min(host: &dyn Host) -> u32 {
-    host.read(Path::new("/etc/login.defs"))
-        .ok()
-        .and_then(|text| {
-            text.split(|b| *b == b'\n').find_map(|line| {
-                let line = std::str::from_utf8(line).ok()?;
-                let mut words = line.split_whitespace();
-                (words.next()? == "UID_MIN").then_some(())?;
-                words.next()?.parse().ok()
-            })
-        })
-        .unwrap_or(1000)
-}
+pub use crate::model::rule::AUDIT_SYSCALL;
 
 /// One event that must produce a keyed record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +59,8 @@ pub struct Expectation {
 }
 
 /// Every event the control expects on a target of machine `native`.
-pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<Expectation> {
-    let auid_min = uid_min(host);
+pub fn expectations(control: &Control, native: Machine, facts: &TargetFacts) -> Vec<Expectation> {
+    let auid_min = facts.uid_min;
     let mut out = Vec::new();
     for req in &control.requirements {
         for abi in native.abis() {
@@ -108,22 +89,12 @@ pub fn expectations(control: &Control, native: Machine, host: &dyn Host) -> Vec<
                 }
                 RequirementKind::Exec => {
                     for p in &req.paths {
-                        let named = resolve_target(host, p.as_bytes(), false);
-                        let target = resolve_target(host, p.as_bytes(), true);
-                        push("execve", Some((named, target)), false);
+                        let f = facts.path(p.as_bytes());
+                        push("execve", Some((f.named, f.resolved)), false);
                     }
                 }
             }
         }
     }
     out
-}
-
-/// Whether `path` names a symlink on the target.
-pub fn is_symlink(host: &dyn Host, path: &[u8]) -> Option<Vec<u8>> {
-    let p = Path::new(std::ffi::OsStr::from_bytes(path));
-    match host.lstat(p) {
-        Ok(m) if m.kind == FileKind::Symlink => Some(resolve_target(host, path, true)),
-        _ => None,
-    }
 }

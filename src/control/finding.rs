@@ -1,7 +1,10 @@
-//! Findings: what evaluation concluded, why, and where — plain data that reports render and
-//! `fix` plans from.
+//! Judgements: what evaluation concluded and why, as data — causes with references to rules
+//! (indices into the evaluated outcome's lists) and origins, never sentences. `report/` turns
+//! them into words and formats; `fix` plans from them.
 
+use crate::control::event::Event;
 use crate::load::Origin;
+use crate::model::FieldType;
 use serde::Serialize;
 
 /// A verdict, for an event, a requirement or a control.
@@ -36,34 +39,13 @@ impl Verdict {
     }
 }
 
-/// A place in the configuration, with its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Evidence {
-    /// The file on the target.
-    pub file: String,
-    /// The 1-based line.
-    pub line: u32,
-    /// The line's text (lossy UTF-8, CR shown as `\r`).
-    pub text: String,
-}
-
-impl Evidence {
-    /// Evidence for a line of a file.
-    pub fn new(origin: &Origin, text: &[u8]) -> Evidence {
-        Evidence {
-            file: origin.file.display().to_string(),
-            line: origin.line,
-            text: String::from_utf8_lossy(text).replace('\r', "\\r"),
-        }
-    }
-}
-
-/// Why an event is (or is not) recorded with a key — structured, so `fix` can act on it.
+/// Why an event is (or is not) recorded with a key. Rule numbers are indices into the
+/// evaluated outcome's `rules`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cause {
     /// The first rule that always matches records it with this key.
     Covered {
-        /// Index of the rule in the load outcome's rule list.
+        /// The covering rule.
         rule: usize,
         /// The key the event carries.
         key: Vec<u8>,
@@ -72,100 +54,172 @@ pub enum Cause {
     Missing,
     /// The first rule that always matches is a `never` rule.
     Shadowed {
-        /// Index of the `never` rule.
+        /// The `never` rule.
         rule: usize,
     },
     /// The first rule that always matches has no key.
     Keyless {
-        /// Index of the keyless rule.
+        /// The keyless rule.
         rule: usize,
     },
     /// Rules match only some of the events (narrowing filters); none matches all.
     Narrowed {
-        /// Indices of the narrowed rules.
+        /// The narrowed rules, in kernel order.
         rules: Vec<usize>,
+        /// The fields that narrow them (each once, in order of appearance).
+        fields: Vec<FieldType>,
     },
     /// A `never` or keyless rule earlier in the list catches some of the events first.
     PartlyLost {
-        /// Index of the rule that catches them first.
+        /// The rule that catches them first.
         rule: usize,
-        /// Index of the rule that records the rest, if any.
+        /// The keyed rule that records every event of the class after it, if any.
         covered_by: Option<usize>,
+        /// The fields that select the events it catches.
+        fields: Vec<FieldType>,
+        /// Whether some keyed rule after it records the rest.
+        rest_covered: bool,
     },
-    /// A task-list `never` rule stops auditing of the processes (all or some).
+    /// A task-list `never` rule stops auditing of the processes.
     TaskSuppressed {
-        /// Index of the task rule.
+        /// The task rule.
         rule: usize,
+        /// All user processes (else some).
+        all: bool,
     },
     /// An exclude rule drops the SYSCALL records that carry the key.
     Excluded {
-        /// Index of the exclude rule.
+        /// The exclude rule.
         rule: usize,
     },
 }
 
-/// The finding for one expected event.
-#[derive(Debug, Clone, Serialize)]
-pub struct EventFinding {
-    /// `b64 init_module`, `exec /usr/sbin/insmod (b64)`.
-    pub event: String,
-    /// Pass or fail.
-    pub verdict: Verdict,
-    /// Why, in a sentence.
-    pub reason: String,
-    /// The key the event carries when it is recorded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The lines that decide it.
-    pub evidence: Vec<Evidence>,
-    /// Structured cause for `fix`.
-    #[serde(skip)]
-    pub cause: Option<Cause>,
-    /// The ABI machine of the event (for `fix`).
-    #[serde(skip)]
-    pub abi: Option<crate::model::Machine>,
+impl Cause {
+    /// Pass when covered, else fail.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Cause::Covered { .. } => Verdict::Pass,
+            _ => Verdict::Fail,
+        }
+    }
+
+    /// The rule that decides it (the first one cited).
+    pub fn rule(&self) -> Option<usize> {
+        match self {
+            Cause::Covered { rule, .. }
+            | Cause::Shadowed { rule }
+            | Cause::Keyless { rule }
+            | Cause::PartlyLost { rule, .. }
+            | Cause::TaskSuppressed { rule, .. }
+            | Cause::Excluded { rule } => Some(*rule),
+            Cause::Narrowed { rules, .. } => rules.first().copied(),
+            Cause::Missing => None,
+        }
+    }
 }
 
-/// The finding for one requirement.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequirementFinding {
+/// A rule that would have recorded a failing event but is not in the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missed {
+    /// After the load's stop point (index into the outcome's `not_reached`).
+    NotReached(usize),
+    /// Deleted again by a later `-D` (index into the outcome's `deleted`).
+    Deleted(usize),
+    /// In a file the loader never reads (index into the subject's `unread`).
+    Unread(usize),
+}
+
+/// One expected event, judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// The event.
+    pub event: Event,
+    /// What happens to it.
+    pub cause: Cause,
+    /// For a failing event: a rule that would record it but is not loaded.
+    pub missed: Option<Missed>,
+}
+
+impl Judgement {
+    /// Pass when recorded with a key.
+    pub fn verdict(&self) -> Verdict {
+        self.cause.verdict()
+    }
+}
+
+/// A requirement, judged.
+#[derive(Debug, Clone)]
+pub struct RequirementJudgement {
     /// Requirement id.
     pub id: String,
     /// Requirement title.
     pub title: String,
+    /// Its required events.
+    pub events: Vec<Judgement>,
+}
+
+impl RequirementJudgement {
     /// The worst verdict of its events.
-    pub verdict: Verdict,
-    /// A one-line summary.
-    pub reason: String,
-    /// Evidence gathered from its events.
-    pub evidence: Vec<Evidence>,
-    /// Per-event findings.
-    pub events: Vec<EventFinding>,
+    pub fn verdict(&self) -> Verdict {
+        self.events
+            .iter()
+            .fold(Verdict::Pass, |v, e| v.worst(e.verdict()))
+    }
 }
 
 /// Something worth knowing that does not fail the control.
-#[derive(Debug, Clone, Serialize)]
-pub struct Advice {
-    /// What to know and what to do.
-    pub message: String,
-    /// Where, when it is about a line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<Evidence>,
+#[derive(Debug, Clone)]
+pub enum Advice {
+    /// An advice-only event (e.g. `finit_module`) is not recorded with a key.
+    Unaudited(Judgement),
+    /// Paths the control names are symlinks to `target`, and `target` is not watched.
+    Symlinked {
+        /// The paths as the control names them.
+        names: Vec<Vec<u8>>,
+        /// Where they lead.
+        target: Vec<u8>,
+    },
+    /// `-e 2` is not the last line: later changes are refused.
+    LockNotLast {
+        /// The `-e 2` line.
+        lock: Origin,
+        /// The first refused line.
+        first: Origin,
+        /// How many were refused.
+        count: usize,
+    },
+    /// A load error (index into the outcome's `errors`).
+    LoadError(usize),
 }
 
-/// The finding for one control.
-#[derive(Debug, Clone, Serialize)]
-pub struct ControlFinding {
+/// A control, judged.
+#[derive(Debug, Clone)]
+pub struct ControlJudgement {
     /// Control id.
     pub id: String,
     /// Control title.
     pub title: String,
-    /// The worst verdict of its requirements.
-    pub verdict: Verdict,
-    /// A one-line summary.
-    pub reason: String,
-    /// Per-requirement findings.
-    pub requirements: Vec<RequirementFinding>,
-    /// Advice items.
+    /// Its requirements.
+    pub requirements: Vec<RequirementJudgement>,
+    /// Advice.
     pub advice: Vec<Advice>,
+}
+
+impl ControlJudgement {
+    /// The worst verdict of its requirements.
+    pub fn verdict(&self) -> Verdict {
+        self.requirements
+            .iter()
+            .fold(Verdict::Pass, |v, r| v.worst(r.verdict()))
+    }
+
+    /// Every required event that is not recorded with a key.
+    pub fn failing(&self) -> impl Iterator<Item = (&RequirementJudgement, &Judgement)> {
+        self.requirements.iter().flat_map(|r| {
+            r.events
+                .iter()
+                .filter(|e| e.verdict() != Verdict::Pass)
+                .map(move |e| (r, e))
+        })
+    }
 }

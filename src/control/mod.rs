@@ -4,9 +4,11 @@
 //! syscalls, on every ABI of the target, by a user" or "executions of these paths, by a
 //! user". [`evaluate`] walks the (simulated or real) kernel list the way the kernel does —
 //! first match wins — and says for every event whether it comes out, with which key, or why
-//! not, with the file:line evidence. Controls are TOML files embedded at build time
+//! not, as data ([`finding`]: causes citing rules); `report/` words it. Pure: the target's
+//! facts and the kernel's state come in as data. Controls are TOML files embedded at build time
 //! (`control/catalogue/*.toml`), so adding one needs no code.
 
+pub mod drift;
 pub mod evaluate;
 pub mod event;
 pub mod finding;

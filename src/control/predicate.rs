@@ -7,8 +7,6 @@
 //! always true for user actions; `-F uid=0` or `-F exit=-EPERM` narrow them to *sometimes*.
 
 use crate::control::event::{Event, AUDIT_SYSCALL};
-use crate::host::resolve_target;
-use crate::host::Host;
 use crate::model::field::{FieldType, ValueKind};
 use crate::model::{Field, List, Op, Rule};
 
@@ -42,51 +40,38 @@ impl Tri {
     }
 }
 
-/// A field that narrowed the match, for "narrowed by field Y" evidence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Narrowing {
-    /// The field's name (`uid`, `exit`, ...).
-    pub field: String,
-}
-
-/// The outcome of matching one rule against one event class.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Match {
-    /// Always, sometimes or never.
-    pub tri: Tri,
-    /// Fields that made it `Sometimes`.
-    pub narrowed_by: Vec<Narrowing>,
-}
-
-/// Match a rule of any list against an event. `msgtype` is the record type considered (only
-/// the exclude list looks at it).
-pub fn matches(rule: &Rule, event: &Event, host: &dyn Host) -> Match {
+/// Match a rule of any list against an event class. `watch` is the inode path the rule's
+/// `path=`/`dir=` field watches, as `load::resolve` found it (`None`: the path as written).
+/// Pure; O(fields).
+pub fn matches(rule: &Rule, watch: Option<&[u8]>, event: &Event) -> Tri {
     let mut tri = Tri::Always;
-    let mut narrowed_by = Vec::new();
     if rule.list == List::Exit && !rule.mask.has(event.syscall) {
-        tri = Tri::Never;
+        return Tri::Never;
     }
     for field in &rule.fields {
-        let t = field_matches(field, event, host);
-        if t == Tri::Sometimes {
-            narrowed_by.push(Narrowing {
-                field: field
-                    .kind
-                    .name()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("f{}", field.kind.0)),
-            });
+        tri = tri.and(field_matches(field, watch, event));
+        if tri == Tri::Never {
+            break;
         }
-        tri = tri.and(t);
     }
-    if tri != Tri::Sometimes {
-        narrowed_by.clear();
+    tri
+}
+
+/// The fields of `rule` that make it match only some events of the class (for "narrowed by
+/// field Y" evidence); empty unless it matches `Sometimes`.
+pub fn narrowing_fields(rule: &Rule, watch: Option<&[u8]>, event: &Event) -> Vec<FieldType> {
+    if matches(rule, watch, event) != Tri::Sometimes {
+        return Vec::new();
     }
-    Match { tri, narrowed_by }
+    rule.fields
+        .iter()
+        .filter(|f| field_matches(f, watch, event) == Tri::Sometimes)
+        .map(|f| f.kind)
+        .collect()
 }
 
 /// One field against the event class.
-fn field_matches(field: &Field, event: &Event, host: &dyn Host) -> Tri {
+fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
     let exec = event.exec_path.is_some();
     match field.kind {
         FieldType::KEY => Tri::Always,
@@ -110,18 +95,12 @@ fn field_matches(field: &Field, event: &Event, host: &dyn Host) -> Tri {
         },
         // A watch matches the file as named (what the control's text asks for; a symlink
         // there earns advice) or the file really executed (what the kernel sees).
-        FieldType::PATH => match field.bytes() {
-            Some(p) if exec => {
-                let watched = resolve_target(host, p, false);
-                Tri::from_bool(exec_files(event).any(|f| *f == watched))
-            }
+        FieldType::PATH => match watch.or(field.bytes()) {
+            Some(watched) if exec => Tri::from_bool(exec_files(event).any(|f| f == watched)),
             _ => Tri::Never,
         },
-        FieldType::DIR => match field.bytes() {
-            Some(d) if exec => {
-                let dir = resolve_target(host, d, true);
-                Tri::from_bool(exec_files(event).any(|f| is_under(f, &dir)))
-            }
+        FieldType::DIR => match watch.or(field.bytes()) {
+            Some(dir) if exec => Tri::from_bool(exec_files(event).any(|f| is_under(f, dir))),
             _ => Tri::Never,
         },
         // perm on an exec is the kernel's AUDIT_PERM_EXEC class check.

@@ -1,33 +1,34 @@
-//! Findings → the smallest edits that make the kernel record what the controls demand.
+//! Judgements → the smallest edits that make the kernel record what the controls demand.
 //!
-//! The plan is a loop over an in-memory [`Overlay`] of the target: evaluate exactly as `check`
-//! does, take the one most important step (in DESIGN.md's order), apply it to the overlay,
-//! evaluate again. It ends when every control passes, or when what remains is someone else's
-//! problem (a blocker), which is reported and not touched. Nothing is written here: the result
-//! is the new contents of each changed file, for `--dry-run` to show and `apply` to write.
+//! The plan is a loop over an in-memory [`Overlay`] of the target: assess exactly as `check`
+//! does, run the [`STRATEGIES`] in order and take the first step one offers, apply it to the
+//! overlay, assess again. It ends when every control passes, when what remains is someone
+//! else's problem (a [`Blocker`], reported and not touched), or when a step would bring back
+//! a state the plan has already been in (no progress). Nothing is written here: the result is
+//! the new contents of each changed file, for `--dry-run` to show and `apply` to write.
 //!
-//! Strategies, in order: move a misplaced `-e` to the end / a bare `-D` to the top (auditctl
-//! mode); `--repair` of the line that stops the load; add the missing key to the rule that
-//! catches the events first; put a rule before the `never` rule that shadows it; extend the
-//! syscall list of a matching keyed rule; add canonical rules to the control's file.
+//! The planner reads causes (data), never sentences; steps and blockers are data too, worded
+//! by `report::fix`.
 
-use crate::control::evaluate::decide;
-use crate::control::event::{abi_label, expectations, Expectation};
-use crate::control::finding::Cause;
+use crate::control::evaluate::{assess, Subject};
+use crate::control::event::{abi_label, Event};
+use crate::control::finding::{Cause, Judgement, Verdict};
+use crate::control::predicate::{matches, Tri};
 use crate::control::{Control, RequirementKind};
 use crate::fix::edits::{
     add_key, append_to_last_syscall_list, insert_lines, move_line_to_end, move_line_to_top,
 };
 use crate::fix::lines::{first_token, Lines};
 use crate::fix::overlay::Overlay;
-use crate::fix::repair::{repair_line, repair_preview};
+use crate::fix::repair::{repair_line, repair_preview, Repair};
 use crate::host::Host;
-use crate::load::auditctl::LoadedRule;
+use crate::load::auditctl::{LoadErrorKind, LoadedRule};
 use crate::load::augenrules::RULES_D;
-use crate::load::configuration::{configure, ConfigError, Configuration, Mode};
-use crate::model::{syscalls, Action, FieldType, List, Machine};
+use crate::load::configuration::{configure, facts, ConfigError, Configuration, Mode};
+use crate::load::{LineText, Origin};
+use crate::model::{syscalls, Action, FieldType, List, Machine, TargetFacts};
 use crate::syntax::Command;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Options of a plan.
@@ -37,13 +38,137 @@ pub struct PlanOptions {
     pub repair: bool,
 }
 
+/// Why a step was taken (worded by `report::fix`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// auditctl mode: `-e 2` moved to the end (every rule after it was refused).
+    MoveLockToEnd {
+        /// The `-e 2` line.
+        lock: Origin,
+    },
+    /// `--repair` of the line that stopped the load.
+    Repair {
+        /// The line.
+        at: Origin,
+        /// What was done.
+        repair: Repair,
+    },
+    /// auditctl mode: a bare `-D` moved to the top (it deleted the rules before it).
+    MoveDeleteAllToTop {
+        /// The `-D` line.
+        at: Origin,
+    },
+    /// The control's key added to the keyless rule that catches the event first.
+    AddKey {
+        /// The key.
+        key: String,
+        /// The rule.
+        rule: Origin,
+        /// The event it catches.
+        event: String,
+    },
+    /// A keyed rule moved before the never rule that shadowed it.
+    MoveBeforeNever {
+        /// The moved rule.
+        from: Origin,
+        /// The never rule.
+        never: Origin,
+        /// The event.
+        event: String,
+    },
+    /// New rules inserted before the never rule that shadows the event.
+    InsertBeforeNever {
+        /// How many lines.
+        count: usize,
+        /// The never rule.
+        never: Origin,
+        /// The event.
+        event: String,
+    },
+    /// Syscalls added to the list of a keyed rule of the same ABI.
+    ExtendSyscalls {
+        /// The syscalls added.
+        names: Vec<String>,
+        /// The rule.
+        rule: Origin,
+        /// `b64`/`b32`.
+        abi: String,
+    },
+    /// New canonical rules added.
+    AddRules {
+        /// How many lines.
+        count: usize,
+        /// The events they record.
+        events: Vec<String>,
+    },
+}
+
 /// One step of the plan, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
+    /// The strategy that took it (a name of [`STRATEGIES`]).
+    pub strategy: &'static str,
     /// The files changed (two when a line moves between files).
     pub files: Vec<PathBuf>,
-    /// Why the change is needed, in a sentence.
-    pub why: String,
+    /// Why.
+    pub why: Why,
+}
+
+/// What stops the plan short of compliance (worded by `report::fix`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// Someone else's rule no edit of ours can get around (task `never`, exclude, `-A never`).
+    ForeignRule {
+        /// The event.
+        event: String,
+        /// What happens to it.
+        cause: Cause,
+        /// Where the rule is.
+        origin: Origin,
+        /// Its text.
+        text: LineText,
+    },
+    /// auditctl refuses the rules file itself (not root's, world writable).
+    RulesFile {
+        /// The file.
+        file: PathBuf,
+        /// auditctl's refusal.
+        error: LoadErrorKind,
+    },
+    /// The load stops at a line (without `--repair`).
+    LoadStops {
+        /// The line.
+        at: Origin,
+        /// Why it fails.
+        error: LoadErrorKind,
+        /// What `--repair` would do.
+        repair: Repair,
+    },
+    /// No rule can be written that the target can load.
+    Unwritable {
+        /// The event.
+        event: String,
+        /// What happens to it now.
+        cause: Cause,
+    },
+    /// A failing event no strategy can act on.
+    NoStrategy {
+        /// The event.
+        event: String,
+        /// What happens to it.
+        cause: Cause,
+    },
+    /// A step would bring back a state the plan has been in.
+    NoProgress,
+    /// Events still fail after the plan.
+    StillFailing,
+    /// The edited configuration would fail on a line that did not fail before.
+    NewLoadError {
+        /// The line.
+        at: Origin,
+        /// Why.
+        error: LoadErrorKind,
+    },
 }
 
 /// The result of planning.
@@ -54,7 +179,9 @@ pub struct Plan {
     /// Files to write: target path, original bytes (None if new), new bytes.
     pub files: Vec<(PathBuf, Option<Vec<u8>>, Vec<u8>)>,
     /// What stops the plan short of compliance; empty when the plan reaches it.
-    pub blockers: Vec<String>,
+    pub blockers: Vec<Blocker>,
+    /// The outcome the words of causes in blockers point into (the last assessed one).
+    pub config: Option<Configuration>,
 }
 
 /// Why planning could not start.
@@ -68,6 +195,100 @@ pub enum PlanError {
 /// Most steps one plan takes; each is one edit, so a real configuration needs a handful.
 const MAX_STEPS: usize = 64;
 
+/// One strategy of the planner: a name, what it does, and the step it offers (or nothing).
+pub struct Strategy {
+    /// Its name (in steps and docs).
+    pub name: &'static str,
+    /// What it does, when.
+    pub doc: &'static str,
+    /// The step it offers in this state, if any.
+    pub run: fn(&State) -> Option<Next>,
+}
+
+/// The strategies, in the order they are tried (DESIGN.md's order; each has scenario tests in
+/// `tests/fix_scenarios.rs`).
+pub const STRATEGIES: &[Strategy] = &[
+    Strategy {
+        name: "foreign-blocker",
+        doc: "a task-list never rule, an exclude of SYSCALL records or a prepended never rule \
+              catches the events: someone else's rule, named and left alone",
+        run: foreign_blocker,
+    },
+    Strategy {
+        name: "refused-rules-file",
+        doc: "auditctl refuses the rules file itself (not root's, world writable): named, left \
+              alone (it may be tampering); a missing file is created by add-rules",
+        run: refused_rules_file,
+    },
+    Strategy {
+        name: "load-stop",
+        doc: "the load stops before our rules: auditctl mode moves a misplaced -e 2 to the \
+              end; --repair repairs the stopping line (tabs, CR, trailing comment, missing \
+              final newline, else comment it out with a note); else a blocker",
+        run: load_stop,
+    },
+    Strategy {
+        name: "delete-all-to-top",
+        doc: "auditctl mode: a bare -D after rules that would have covered the events is moved \
+              to the top",
+        run: delete_all_to_top,
+    },
+    Strategy {
+        name: "add-key",
+        doc: "the first rule that catches the events has no key: the control's key is added \
+              to it",
+        run: add_missing_key,
+    },
+    Strategy {
+        name: "move-before-never",
+        doc: "an appended never rule catches the events first and a later keyed rule would \
+              record them: that rule is moved before the never rule (no near-duplicate)",
+        run: move_before_never,
+    },
+    Strategy {
+        name: "insert-before-never",
+        doc: "an appended never rule catches the events first: canonical rules are inserted \
+              before it",
+        run: insert_before_never,
+    },
+    Strategy {
+        name: "extend-syscalls",
+        doc: "nothing records a syscall: a keyed always rule of the same ABI and filters gets \
+              the syscall added to its -S list",
+        run: extend_syscall_list,
+    },
+    Strategy {
+        name: "add-rules",
+        doc: "nothing records the events: canonical lines are added to the control's file \
+              (augenrules: the file holding its key, else its own; auditctl: before any -e)",
+        run: add_rules,
+    },
+];
+
+/// What a strategy sees: the assessed configuration and its failing events.
+pub struct State<'a> {
+    controls: &'a [Control],
+    config: &'a Configuration,
+    failing: &'a [Failing],
+    machine: Machine,
+    host: &'a dyn Host,
+    opts: PlanOptions,
+}
+
+/// A strategy's answer: new contents for files, or a blocker.
+pub enum Next {
+    /// New contents for one or more files, and why.
+    Edit(Vec<(PathBuf, Vec<u8>)>, Why),
+    /// Stop here.
+    Blocked(Blocker),
+}
+
+impl Next {
+    fn edit(file: PathBuf, contents: Vec<u8>, why: Why) -> Next {
+        Next::Edit(vec![(file, contents)], why)
+    }
+}
+
 /// Plan the fix of `controls` on `host`.
 pub fn plan(
     host: &dyn Host,
@@ -78,53 +299,86 @@ pub fn plan(
     let mut overlay = Overlay::new(host);
     let mut steps = Vec::new();
     let mut blockers = Vec::new();
+    let facts = facts(host, controls);
     let baseline = configure(host, machine)?;
+    let mut seen: HashSet<Vec<(PathBuf, Vec<u8>)>> = HashSet::new();
+    seen.insert(Vec::new());
+    let mut config = configure(&overlay, machine)?;
     for _ in 0..MAX_STEPS {
-        let config = configure(&overlay, machine)?;
-        let failing = failing_events(controls, &config, machine, &overlay);
+        let failing = failing_events(controls, &config, machine, &facts);
         if failing.is_empty() {
             break;
         }
-        match next_step(controls, &config, &failing, machine, &overlay, opts) {
+        let state = State {
+            controls,
+            config: &config,
+            failing: &failing,
+            machine,
+            host: &overlay,
+            opts,
+        };
+        let (strategy, next) = STRATEGIES
+            .iter()
+            .find_map(|s| (s.run)(&state).map(|n| (s.name, n)))
+            .unwrap_or_else(|| {
+                let f = &failing[0];
+                (
+                    "none",
+                    Next::Blocked(Blocker::NoStrategy {
+                        event: f.event().label(machine),
+                        cause: f.judgement.cause.clone(),
+                    }),
+                )
+            });
+        match next {
             Next::Edit(files, why) => {
                 let mut changed = Vec::new();
                 for (file, contents) in files {
                     overlay.put(&file, contents);
                     changed.push(file);
                 }
+                let state: Vec<(PathBuf, Vec<u8>)> = overlay
+                    .changes()
+                    .map(|(p, c)| (p.to_path_buf(), c.to_vec()))
+                    .collect();
+                if !seen.insert(state) {
+                    blockers.push(Blocker::NoProgress);
+                    break;
+                }
                 steps.push(Step {
+                    strategy,
                     files: changed,
                     why,
                 });
+                config = configure(&overlay, machine)?;
             }
-            Next::Blocked(why) => {
-                blockers.push(why);
+            Next::Blocked(b) => {
+                blockers.push(b);
                 break;
             }
         }
     }
-    let config = configure(&overlay, machine)?;
-    if blockers.is_empty() && !failing_events(controls, &config, machine, &overlay).is_empty() {
-        blockers.push("no safe edit makes every event recorded; nothing was changed".into());
+    if blockers.is_empty() && !failing_events(controls, &config, machine, &facts).is_empty() {
+        blockers.push(Blocker::StillFailing);
     }
     // Our edits must not make any line fail that did not fail before (compared by text and
-    // message, since edits move line numbers).
-    let before: Vec<(Vec<u8>, String)> = baseline
+    // error, since edits move line numbers).
+    let before: HashSet<(Vec<u8>, LoadErrorKind)> = baseline
         .outcome
         .errors
         .iter()
-        .map(|e| (e.text.to_vec(), e.message.clone()))
+        .map(|e| (e.text.to_vec(), e.kind.clone()))
         .collect();
     if let Some(new_error) = config
         .outcome
         .errors
         .iter()
-        .find(|e| !before.contains(&(e.text.to_vec(), e.message.clone())))
+        .find(|e| !before.contains(&(e.text.to_vec(), e.kind.clone())))
     {
-        blockers.push(format!(
-            "the edited configuration would not load cleanly: {}: {}",
-            new_error.origin, new_error.message
-        ));
+        blockers.push(Blocker::NewLoadError {
+            at: new_error.origin.clone(),
+            error: new_error.kind.clone(),
+        });
     }
     if !blockers.is_empty() {
         // Blocked plans write nothing: half a fix only hides the blocker.
@@ -132,6 +386,7 @@ pub fn plan(
             steps,
             files: Vec::new(),
             blockers,
+            config: Some(config),
         });
     }
     let files = overlay
@@ -145,254 +400,276 @@ pub fn plan(
         steps,
         files,
         blockers,
+        config: Some(config),
     })
 }
 
-/// An expected event that is not recorded with a key, with why.
-struct Failing {
-    exp: Expectation,
-    cause: Cause,
-    reason: String,
+/// A required event that is not recorded with a key, with its cause.
+pub struct Failing {
+    judgement: Judgement,
+    requirement: String,
     control: usize,
 }
 
+impl Failing {
+    fn event(&self) -> &Event {
+        &self.judgement.event
+    }
+
+    fn cause(&self) -> &Cause {
+        &self.judgement.cause
+    }
+}
+
+/// The events to fix: every failing required event, and the advice-only ones (finit_module)
+/// alongside when a required one fails.
 fn failing_events(
     controls: &[Control],
     config: &Configuration,
     machine: Machine,
-    host: &dyn Host,
+    facts: &TargetFacts,
 ) -> Vec<Failing> {
+    let subject = Subject {
+        outcome: &config.outcome,
+        unread: &config.unread,
+        machine,
+        facts,
+    };
+    let assessment = assess(controls, &subject);
     let mut out = Vec::new();
-    for (ci, control) in controls.iter().enumerate() {
-        let exps = expectations(control, machine, host);
-        let judged: Vec<(Expectation, Cause, String)> = exps
-            .into_iter()
-            .map(|exp| {
-                let (cause, reason) = decide(&exp.event, &config.outcome.rules, host);
-                (exp, cause, reason)
+    for (ci, c) in assessment.controls.iter().enumerate() {
+        let required: Vec<Failing> = c
+            .failing()
+            .map(|(r, j)| Failing {
+                judgement: j.clone(),
+                requirement: r.id.clone(),
+                control: ci,
             })
             .collect();
-        // Advice-only events (finit_module) are fixed only alongside a required one.
-        let any_required = judged
-            .iter()
-            .any(|(e, c, _)| !e.advice && !matches!(c, Cause::Covered { .. }));
-        for (exp, cause, reason) in judged {
-            if matches!(cause, Cause::Covered { .. }) || (exp.advice && !any_required) {
-                continue;
-            }
-            out.push(Failing {
-                exp,
-                cause,
-                reason,
-                control: ci,
-            });
+        if required.is_empty() {
+            continue;
         }
+        // Requirement order as in the control, advice events after the first required one of
+        // their requirement (as the expectations list them).
+        let mut with_advice: Vec<Failing> = Vec::new();
+        for f in required {
+            with_advice.push(f);
+        }
+        for a in &c.advice {
+            if let crate::control::finding::Advice::Unaudited(j) = a {
+                if j.verdict() != Verdict::Pass {
+                    with_advice.push(Failing {
+                        judgement: j.clone(),
+                        requirement: String::new(),
+                        control: ci,
+                    });
+                }
+            }
+        }
+        out.extend(with_advice);
     }
     out
 }
 
-enum Next {
-    /// New contents for one or more files, and why.
-    Edit(Vec<(PathBuf, Vec<u8>)>, String),
-    Blocked(String),
-}
-
-impl Next {
-    fn edit(file: PathBuf, contents: Vec<u8>, why: String) -> Next {
-        Next::Edit(vec![(file, contents)], why)
-    }
-}
-
-fn next_step(
-    controls: &[Control],
-    config: &Configuration,
-    failing: &[Failing],
-    machine: Machine,
-    host: &dyn Host,
-    opts: PlanOptions,
-) -> Next {
-    let rules = &config.outcome.rules;
-    // 1. Someone else's rules that no edit of ours can get around.
-    for f in failing {
-        let blocker = match &f.cause {
-            Cause::TaskSuppressed { rule } | Cause::Excluded { rule } => Some(*rule),
+fn foreign_blocker(s: &State) -> Option<Next> {
+    let rules = &s.config.outcome.rules;
+    s.failing.iter().find_map(|f| {
+        let blocker = match f.cause() {
+            Cause::TaskSuppressed { rule, .. } | Cause::Excluded { rule } => Some(*rule),
             Cause::Shadowed { rule } | Cause::PartlyLost { rule, .. }
                 if is_prepended_never(&rules[*rule]) =>
             {
                 Some(*rule)
             }
             _ => None,
-        };
-        if let Some(i) = blocker {
-            return Next::Blocked(format!(
-                "{}: {} (at {}: {}); change or remove that rule by hand",
-                f.exp.event.label(machine),
-                f.reason,
-                rules[i].origin,
-                String::from_utf8_lossy(&rules[i].text)
+        }?;
+        Some(Next::Blocked(Blocker::ForeignRule {
+            event: f.event().label(s.machine),
+            cause: f.cause().clone(),
+            origin: rules[blocker].origin.clone(),
+            text: rules[blocker].text.clone(),
+        }))
+    })
+}
+
+fn refused_rules_file(s: &State) -> Option<Next> {
+    let e =
+        s.config.outcome.errors.iter().find(|e| {
+            matches!(e.kind, LoadErrorKind::RulesFile(_)) && s.host.exists(&e.origin.file)
+        })?;
+    Some(Next::Blocked(Blocker::RulesFile {
+        file: e.origin.file.to_path_buf(),
+        error: e.kind.clone(),
+    }))
+}
+
+fn load_stop(s: &State) -> Option<Next> {
+    let stop = s.config.outcome.stopped_at.as_ref()?;
+    if let (Mode::Auditctl(file), Some(lock)) = (&s.config.mode, &s.config.outcome.locked_at) {
+        if let Some(next) = move_line_to_end(s.host, file, lock.line as usize) {
+            return Some(Next::edit(
+                file.clone(),
+                next,
+                Why::MoveLockToEnd { lock: lock.clone() },
             ));
         }
     }
-    // 2. auditctl refuses the rules file itself (missing, not root's, world-writable): a
-    // permission problem on a file someone else keeps is theirs to judge (it may be tampering).
-    // A missing file is not refused: fix creates it.
-    if let Some(e) = config
+    let error = s
+        .config
         .outcome
         .errors
         .iter()
-        .find(|e| e.origin.line == 0 && host.exists(&e.origin.file))
-    {
-        return Next::Blocked(format!(
-            "auditctl refuses {} before reading a line: {}; make it a regular root-owned file \
-             that is not world writable (e.g. chown root: and chmod o-w), then run fix again",
-            e.origin.file.display(),
-            e.message
-        ));
-    }
-    // 3. The load stops before our rules.
-    if let Some(stop) = &config.outcome.stopped_at {
-        if let (Mode::Auditctl(file), Some(lock)) = (&config.mode, &config.outcome.locked_at) {
-            if let Some(next) = move_line_to_end(host, file, lock.line as usize) {
-                return Next::edit(
-                    file.clone(),
-                    next,
-                    format!("move -e 2 at {lock} to the end: every rule after it is refused"),
-                );
-            }
-        }
-        let message = config
-            .outcome
-            .errors
-            .iter()
-            .find(|e| e.origin == *stop)
-            .map(|e| e.message.clone())
-            .unwrap_or_default();
-        if opts.repair {
-            if let Some((contents, why)) = repair_line(host, stop, &message) {
-                return Next::edit(stop.file.to_path_buf(), contents, why);
-            }
-        }
-        return Next::Blocked(format!(
-            "the load stops at {stop} ({message}), so no rule after it is loaded; \
-             --repair would {}",
-            repair_preview(host, stop, &message)
-        ));
-    }
-    // 4. auditctl mode: a bare -D after rules that would have covered us wipes them.
-    if let Mode::Auditctl(file) = &config.mode {
-        if let Some(n) = misplaced_delete_all(config) {
-            if let Some(next) = move_line_to_top(host, file, n) {
-                return Next::edit(
-                    file.clone(),
-                    next,
-                    format!(
-                        "move -D at {}:{n} to the top: it deletes the rules loaded before it",
-                        file.display()
-                    ),
-                );
-            }
+        .find(|e| e.origin == *stop)
+        .map(|e| e.kind.clone())
+        .unwrap_or(LoadErrorKind::Syntax(String::new()));
+    if s.opts.repair {
+        if let Some((contents, repair)) = repair_line(s.host, stop, &error) {
+            return Some(Next::edit(
+                stop.file.to_path_buf(),
+                contents,
+                Why::Repair {
+                    at: stop.clone(),
+                    repair,
+                },
+            ));
         }
     }
-    // 5. The first rule that catches the events has no key: add the control's key to it.
-    for f in failing {
-        let rule = match &f.cause {
-            Cause::Keyless { rule } => Some(*rule),
-            Cause::PartlyLost { rule, .. } if rules[*rule].rule.action == Action::Always => {
-                Some(*rule)
-            }
-            _ => None,
+    Some(Next::Blocked(Blocker::LoadStops {
+        at: stop.clone(),
+        repair: repair_preview(s.host, stop, &error),
+        error,
+    }))
+}
+
+fn delete_all_to_top(s: &State) -> Option<Next> {
+    let Mode::Auditctl(file) = &s.config.mode else {
+        return None;
+    };
+    let n = misplaced_delete_all(s.config)?;
+    let next = move_line_to_top(s.host, file, n)?;
+    Some(Next::edit(
+        file.clone(),
+        next,
+        Why::MoveDeleteAllToTop {
+            at: Origin {
+                file: std::sync::Arc::from(file.as_path()),
+                line: n as u32,
+            },
+        },
+    ))
+}
+
+fn add_missing_key(s: &State) -> Option<Next> {
+    let rules = &s.config.outcome.rules;
+    s.failing.iter().find_map(|f| {
+        let i = match f.cause() {
+            Cause::Keyless { rule } => *rule,
+            Cause::PartlyLost { rule, .. } if rules[*rule].rule.action == Action::Always => *rule,
+            _ => return None,
         };
-        if let Some(i) = rule {
-            let key = &controls[f.control].remediation.key;
-            if let Some(next) = add_key(host, &rules[i], key) {
-                return Next::edit(
-                    rules[i].origin.file.to_path_buf(),
-                    next,
-                    format!(
-                        "add key {key:?} to the rule at {}: it catches {} first and records no key",
-                        rules[i].origin,
-                        f.exp.event.label(machine)
-                    ),
-                );
-            }
-        }
-    }
-    // 6. A never rule (appended) catches them first: put our rules before it — moving a
-    // later rule that already records them when there is one, else adding canonical rules.
-    let never_of = |f: &Failing| match &f.cause {
+        let key = &s.controls[f.control].remediation.key;
+        let next = add_key(s.host, &rules[i], key)?;
+        Some(Next::edit(
+            rules[i].origin.file.to_path_buf(),
+            next,
+            Why::AddKey {
+                key: key.clone(),
+                rule: rules[i].origin.clone(),
+                event: f.event().label(s.machine),
+            },
+        ))
+    })
+}
+
+/// The appended never rule that catches the event first, if any.
+fn never_of(f: &Failing, rules: &[LoadedRule]) -> Option<usize> {
+    match f.cause() {
         Cause::Shadowed { rule } => Some(*rule),
         Cause::PartlyLost { rule, .. } if rules[*rule].rule.action == Action::Never => Some(*rule),
         _ => None,
-    };
-    for f in failing {
-        if let Some(i) = never_of(f) {
-            if let Some(next) = move_before(host, rules, i, f, machine) {
-                return next;
-            }
-        }
     }
-    if let Some((f, i)) = failing.iter().find_map(|f| never_of(f).map(|i| (f, i))) {
-        let control = &controls[f.control];
-        let shadowed: Vec<&Failing> = failing
-            .iter()
-            .filter(|g| g.control == f.control && never_of(g) == Some(i))
-            .collect();
-        let lines = new_rule_lines(control, &shadowed, failing, machine, host);
-        let origin = &rules[i].origin;
-        if let Some(next) = insert_lines(host, &origin.file, origin.line as usize, &lines) {
-            return Next::edit(
-                origin.file.to_path_buf(),
-                next,
-                format!(
-                    "add {} rule(s) before the never rule at {origin}, which catches {} first",
-                    lines.len(),
-                    f.exp.event.label(machine)
-                ),
-            );
-        }
-    }
-    // 7. Nothing records them: extend a matching keyed rule, else add canonical rules.
-    let missing: Vec<&Failing> = failing
+}
+
+fn move_before_never(s: &State) -> Option<Next> {
+    let rules = &s.config.outcome.rules;
+    s.failing
         .iter()
-        .filter(|f| matches!(f.cause, Cause::Missing | Cause::Narrowed { .. }))
+        .find_map(|f| move_before(s.host, rules, never_of(f, rules)?, f, s.machine))
+}
+
+fn insert_before_never(s: &State) -> Option<Next> {
+    let rules = &s.config.outcome.rules;
+    let (f, i) = s
+        .failing
+        .iter()
+        .find_map(|f| never_of(f, rules).map(|i| (f, i)))?;
+    let control = &s.controls[f.control];
+    let shadowed: Vec<&Failing> = s
+        .failing
+        .iter()
+        .filter(|g| g.control == f.control && never_of(g, rules) == Some(i))
         .collect();
-    if let Some(first) = missing.first() {
-        let control = &controls[first.control];
-        let of_control: Vec<&Failing> = missing
-            .iter()
-            .copied()
-            .filter(|f| f.control == first.control)
-            .collect();
-        if let Some(next) = extend_syscalls(host, rules, &of_control, failing, machine) {
-            return next;
-        }
-        let lines = new_rule_lines(control, &of_control, failing, machine, host);
-        if lines.is_empty() {
-            return Next::Blocked(format!(
-                "{}: {}; no rule can be written that the target can load",
-                first.exp.event.label(machine),
-                first.reason
-            ));
-        }
-        let (file, at) = target_file(control, config, host);
-        if let Some(next) = insert_lines(host, &file, at, &lines) {
-            return Next::edit(
-                file,
-                next,
-                format!(
-                    "add {} rule(s): {}",
-                    lines.len(),
-                    of_control
-                        .iter()
-                        .map(|f| f.exp.event.label(machine))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
+    let lines = new_rule_lines(control, &shadowed, s.failing, s.machine, s.host);
+    let origin = &rules[i].origin;
+    let next = insert_lines(s.host, &origin.file, origin.line as usize, &lines)?;
+    Some(Next::edit(
+        origin.file.to_path_buf(),
+        next,
+        Why::InsertBeforeNever {
+            count: lines.len(),
+            never: origin.clone(),
+            event: f.event().label(s.machine),
+        },
+    ))
+}
+
+/// The failing events nothing records (fully or for all), of the first control that has any.
+fn missing_of_first_control<'f>(s: &State<'f>) -> Vec<&'f Failing> {
+    let missing = s
+        .failing
+        .iter()
+        .filter(|f| matches!(f.cause(), Cause::Missing | Cause::Narrowed { .. }));
+    let Some(first) = missing.clone().next() else {
+        return Vec::new();
+    };
+    missing.filter(|f| f.control == first.control).collect()
+}
+
+fn extend_syscall_list(s: &State) -> Option<Next> {
+    let of_control = missing_of_first_control(s);
+    extend_syscalls(
+        s.host,
+        &s.config.outcome.rules,
+        &of_control,
+        s.failing,
+        s.machine,
+    )
+}
+
+fn add_rules(s: &State) -> Option<Next> {
+    let of_control = missing_of_first_control(s);
+    let first = of_control.first()?;
+    let control = &s.controls[first.control];
+    let lines = new_rule_lines(control, &of_control, s.failing, s.machine, s.host);
+    if lines.is_empty() {
+        return Some(Next::Blocked(Blocker::Unwritable {
+            event: first.event().label(s.machine),
+            cause: first.cause().clone(),
+        }));
     }
-    let f = &failing[0];
-    Next::Blocked(format!("{}: {}", f.exp.event.label(machine), f.reason))
+    let (file, at) = target_file(control, s.config, s.host);
+    let next = insert_lines(s.host, &file, at, &lines)?;
+    Some(Next::edit(
+        file,
+        next,
+        Why::AddRules {
+            count: lines.len(),
+            events: of_control
+                .iter()
+                .map(|f| f.event().label(s.machine))
+                .collect(),
+        },
+    ))
 }
 
 /// Move a later rule that records the event with a key (but is shadowed) to just before the
@@ -408,8 +685,7 @@ fn move_before(
         r.rule.list == List::Exit
             && r.rule.action == Action::Always
             && r.rule.keys().iter().any(|k| !k.is_empty())
-            && crate::control::predicate::matches(&r.rule, &f.exp.event, host).tri
-                == crate::control::predicate::Tri::Always
+            && matches(&r.rule, r.watch.as_deref(), f.event()) == Tri::Always
     })?;
     let target = &rules[never].origin;
     let from = &mover.origin;
@@ -432,16 +708,18 @@ fn move_before(
     }
     Some(Next::Edit(
         edits,
-        format!(
-            "move the rule at {from} before the never rule at {target}, which catches {} first",
-            f.exp.event.label(machine)
-        ),
+        Why::MoveBeforeNever {
+            from: from.clone(),
+            never: target.clone(),
+            event: f.event().label(machine),
+        },
     ))
 }
 
-/// A never rule added with `-A`: nothing appended can come before it.
+/// A never rule added with `-A` (as the load recorded it, however the line is spelled):
+/// nothing appended can come before it.
 fn is_prepended_never(r: &LoadedRule) -> bool {
-    r.rule.action == Action::Never && first_token(&r.text).is_some_and(|t| t.starts_with(b"-A"))
+    r.rule.action == Action::Never && r.prepended
 }
 
 /// The canonical lines for the failing events of one control: one syscall rule per ABI
@@ -458,8 +736,8 @@ fn new_rule_lines(
     let mut abis: Vec<Machine> = Vec::new();
     let mut paths: BTreeSet<Vec<u8>> = BTreeSet::new();
     for f in these {
-        match &f.exp.event.exec_path {
-            None if !abis.contains(&f.exp.event.abi) => abis.push(f.exp.event.abi),
+        match &f.event().exec_path {
+            None if !abis.contains(&f.event().abi) => abis.push(f.event().abi),
             None => {}
             Some(_) => {
                 if let Some(p) = requirement_path(control, f) {
@@ -477,9 +755,9 @@ fn new_rule_lines(
             .filter(|s| syscalls::number(abi, s).is_some())
             .filter(|s| {
                 all_failing.iter().any(|f| {
-                    f.exp.event.abi == abi
-                        && f.exp.event.exec_path.is_none()
-                        && f.exp.event.syscall_name == *s
+                    f.event().abi == abi
+                        && f.event().exec_path.is_none()
+                        && f.event().syscall_name == *s
                 })
             })
             .collect();
@@ -511,11 +789,11 @@ fn new_rule_lines(
 
 /// The path as the requirement spells it, for the event's exec path.
 fn requirement_path(control: &Control, f: &Failing) -> Option<Vec<u8>> {
-    let target = f.exp.event.exec_path.as_ref()?;
+    let target = f.event().exec_path.as_ref()?;
     control
         .requirements
         .iter()
-        .filter(|r| r.kind == RequirementKind::Exec && r.id == f.exp.requirement)
+        .filter(|r| r.kind == RequirementKind::Exec && r.id == f.requirement)
         .flat_map(|r| r.paths.iter())
         .find(|p| {
             p.as_bytes() == target.as_slice()
@@ -567,8 +845,8 @@ fn extend_syscalls(
     all_failing: &[Failing],
     machine: Machine,
 ) -> Option<Next> {
-    for f in missing.iter().filter(|f| f.exp.event.exec_path.is_none()) {
-        let abi = f.exp.event.abi;
+    for f in missing.iter().filter(|f| f.event().exec_path.is_none()) {
+        let abi = f.event().abi;
         for r in rules {
             let rule = &r.rule;
             if rule.list != List::Exit
@@ -581,16 +859,15 @@ fn extend_syscalls(
                 continue;
             }
             let mut widened = rule.clone();
-            widened.mask.set(f.exp.event.syscall);
-            let m = crate::control::predicate::matches(&widened, &f.exp.event, host);
-            if m.tri != crate::control::predicate::Tri::Always {
+            widened.mask.set(f.event().syscall);
+            if matches(&widened, r.watch.as_deref(), f.event()) != Tri::Always {
                 continue;
             }
             // Every syscall of this ABI still failing, added at once.
             let names: Vec<&str> = all_failing
                 .iter()
-                .filter(|g| g.exp.event.abi == abi && g.exp.event.exec_path.is_none())
-                .map(|g| g.exp.event.syscall_name.as_str())
+                .filter(|g| g.event().abi == abi && g.event().exec_path.is_none())
+                .map(|g| g.event().syscall_name.as_str())
                 .filter(|n| syscalls::number(abi, n).is_some_and(|nr| !rule.mask.has(nr)))
                 .collect::<BTreeSet<_>>()
                 .into_iter()
@@ -603,12 +880,11 @@ fn extend_syscalls(
             return Some(Next::edit(
                 r.origin.file.to_path_buf(),
                 lines.to_bytes(),
-                format!(
-                    "add {} to the syscall list of the rule at {}, which already records {} with a key",
-                    names.join(","),
-                    r.origin,
-                    abi_label(abi, machine)
-                ),
+                Why::ExtendSyscalls {
+                    names: names.iter().map(|n| n.to_string()).collect(),
+                    rule: r.origin.clone(),
+                    abi: abi_label(abi, machine).to_string(),
+                },
             ));
         }
     }
@@ -643,7 +919,7 @@ mod example_tests {
         let control = crate::control::find(crate::control::DEFAULT_CONTROL).unwrap();
         let p = plan(&host, Machine::X86_64, &[control], PlanOptions::default()).unwrap();
         for s in &p.steps {
-            eprintln!("{:?}: {}", s.files, s.why);
+            eprintln!("{:?}: {:?}", s.files, s.why);
         }
         for (f, _, new) in &p.files {
             eprintln!("== {}\n{}", f.display(), String::from_utf8_lossy(new));

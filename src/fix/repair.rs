@@ -4,11 +4,35 @@
 
 use crate::fix::lines::{first_token, Lines};
 use crate::host::Host;
+use crate::load::auditctl::LoadErrorKind;
 use crate::load::Origin;
 
-/// The `--repair` of a line that stops the load: tabs → spaces, strip CR, move a trailing
-/// comment to its own line, else comment the line out with a note.
-pub fn repair_line(host: &dyn Host, at: &Origin, message: &str) -> Option<(Vec<u8>, String)> {
+/// A safe syntactic repair of a line that stops the load (worded by `report::fix`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// End the file with a newline (augenrules joined its last line with the next file's
+    /// first line).
+    EndWithNewline,
+    /// Replace tabs with spaces (auditctl splits on spaces only).
+    TabsToSpaces,
+    /// Strip the CR at the end of the line.
+    StripCr,
+    /// Move the trailing comment to its own line above.
+    MoveTrailingComment,
+    /// Comment the line out with a `# auditguard:` note (`duplicate`: "Rule exists").
+    CommentOut {
+        /// The line duplicates a loaded rule.
+        duplicate: bool,
+    },
+}
+
+/// The `--repair` of a line that stops the load with `error`: the file's new contents and
+/// what was done.
+pub fn repair_line(
+    host: &dyn Host,
+    at: &Origin,
+    error: &LoadErrorKind,
+) -> Option<(Vec<u8>, Repair)> {
     let text = host.read(&at.file).ok()?;
     let mut lines = Lines::parse(&text);
     let n = at.line as usize;
@@ -17,50 +41,42 @@ pub fn repair_line(host: &dyn Host, at: &Origin, message: &str) -> Option<(Vec<u
     if n == lines.len() && !text.ends_with(b"\n") && !text.is_empty() {
         let mut fixed = text.clone();
         fixed.push(b'\n');
-        return Some((fixed, format!("repair {at}: {JOINED}")));
+        return Some((fixed, Repair::EndWithNewline));
     }
     let line = lines.get(n)?.to_vec();
-    let (new, above, what) = repaired(&line, message);
+    let (new, above, what) = repaired(&line, error);
     lines.replace(n, &new);
     if let Some(comment) = above {
         lines.insert(n, &comment);
     }
-    Some((lines.to_bytes(), format!("repair {at}: {what}")))
+    Some((lines.to_bytes(), what))
 }
 
-/// What the missing-final-newline repair does.
-const JOINED: &str = "end the file with a newline (augenrules joined its last line with the \
-                      next file's first line)";
-
-/// What `--repair` would do to a line, in words.
-pub fn repair_preview(host: &dyn Host, at: &Origin, message: &str) -> String {
+/// What `--repair` would do to a line.
+pub fn repair_preview(host: &dyn Host, at: &Origin, error: &LoadErrorKind) -> Repair {
     let text = host.read(&at.file).ok().unwrap_or_default();
     let lines = Lines::parse(&text);
     if at.line as usize == lines.len() && !text.ends_with(b"\n") && !text.is_empty() {
-        return JOINED.to_string();
+        return Repair::EndWithNewline;
     }
     let line = lines
         .get(at.line as usize)
         .map(<[u8]>::to_vec)
         .unwrap_or_default();
-    repaired(&line, message).2
+    repaired(&line, error).2
 }
 
 /// The repaired line, a line to insert above it, and what was done.
-fn repaired(line: &[u8], message: &str) -> (Vec<u8>, Option<Vec<u8>>, String) {
+fn repaired(line: &[u8], error: &LoadErrorKind) -> (Vec<u8>, Option<Vec<u8>>, Repair) {
     if line.contains(&b'\t') {
         let new = line
             .iter()
             .map(|b| if *b == b'\t' { b' ' } else { *b })
             .collect();
-        return (new, None, "replace tabs with spaces".into());
+        return (new, None, Repair::TabsToSpaces);
     }
     if let Some(body) = line.strip_suffix(b"\r") {
-        return (
-            body.to_vec(),
-            None,
-            "strip the CR at the end of the line".into(),
-        );
+        return (body.to_vec(), None, Repair::StripCr);
     }
     let comment_at = line
         .windows(2)
@@ -69,20 +85,14 @@ fn repaired(line: &[u8], message: &str) -> (Vec<u8>, Option<Vec<u8>>, String) {
     if let Some(i) = comment_at {
         let body = line[..i].to_vec();
         let comment = line[i + 1..].to_vec();
-        return (
-            body,
-            Some(comment),
-            "move the trailing comment to its own line above".into(),
-        );
+        return (body, Some(comment), Repair::MoveTrailingComment);
     }
-    let what = if message.contains("Rule exists") {
-        "duplicate"
-    } else {
-        "disabled"
-    };
-    let mut new = format!("# auditguard: {what}, auditctl refuses it ({message}): ").into_bytes();
+    let duplicate = *error == LoadErrorKind::Exists;
+    let what = if duplicate { "duplicate" } else { "disabled" };
+    // The note is file content (what a reader of the rules file sees), not a report.
+    let mut new = format!("# auditguard: {what}, auditctl refuses it ({error}): ").into_bytes();
     new.extend_from_slice(line);
-    (new, None, format!("comment the line out ({what})"))
+    (new, None, Repair::CommentOut { duplicate })
 }
 
 #[cfg(test)]
@@ -91,12 +101,17 @@ mod tests {
 
     #[test]
     fn repairs() {
-        assert_eq!(repaired(b"-w /x\t-p x", "").0, b"-w /x -p x");
-        assert_eq!(repaired(b"-w /x -p x\r", "").0, b"-w /x -p x");
-        let (body, above, _) = repaired(b"-w /x -p x # note", "");
+        let none = LoadErrorKind::Syntax(String::new());
+        assert_eq!(repaired(b"-w /x\t-p x", &none).0, b"-w /x -p x");
+        assert_eq!(repaired(b"-w /x -p x\r", &none).0, b"-w /x -p x");
+        let (body, above, _) = repaired(b"-w /x -p x # note", &none);
         assert_eq!(body, b"-w /x -p x");
         assert_eq!(above.unwrap(), b"# note");
-        let (c, _, _) = repaired(b"-a always,exit -S bogus", "Syscall name unknown: bogus");
+        let unknown = LoadErrorKind::Syntax("Syscall name unknown: bogus".into());
+        let (c, _, what) = repaired(b"-a always,exit -S bogus", &unknown);
         assert!(c.starts_with(b"# auditguard: disabled"));
+        assert_eq!(what, Repair::CommentOut { duplicate: false });
+        let (c, _, _) = repaired(b"-w /x -p x", &LoadErrorKind::Exists);
+        assert!(c.starts_with(b"# auditguard: duplicate"));
     }
 }

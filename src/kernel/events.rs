@@ -19,8 +19,9 @@ use crate::model::rule::KEY_SEPARATOR;
 use rustix::io::Errno;
 use std::time::{Duration, Instant};
 
-/// `AUDIT_SYSCALL`: the record that carries the rule's key.
-pub const AUDIT_SYSCALL: u16 = 1300;
+/// `AUDIT_SYSCALL`: the record that carries the rule's key (the model's number, as a
+/// netlink message type).
+pub const AUDIT_SYSCALL: u16 = crate::model::rule::AUDIT_SYSCALL as u16;
 /// `AUDIT_EOE`: end of a multi-record event.
 pub const AUDIT_EOE: u16 = 1320;
 

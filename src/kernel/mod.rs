@@ -15,7 +15,6 @@
 //! This module refuses to know rule text or controls.
 
 pub mod client;
-pub mod drift;
 pub mod events;
 pub mod netlink;
 pub mod probe;

@@ -5,33 +5,122 @@
 //! the failure stay loaded; `-D` empties the lists (or deletes the rules whose key contains
 //! the `-D -k` text); `-A` puts a rule at the head of its list; adding the kernel's identical
 //! twin of a loaded rule fails with "Rule exists"; after `-e 2` every change fails with
-//! EPERM; a watch whose parent directory is missing on the target fails with ENOENT.
+//! EPERM; what the kernel refuses whatever is loaded (EINVAL, a missing watch parent's
+//! ENOENT) comes decided from [`crate::load::resolve`]. The order is the kernel's: locked
+//! before invalid before exists.
 //!
-//! The result is the ordered kernel list, each rule with the file:line it came from. This
-//! module never reads files itself except through the [`Host`] for the kernel's own checks.
+//! The result is the ordered kernel list, each rule with the file:line it came from, whether
+//! it was prepended, and the inode path a watch sits on. This module is pure: it reads
+//! nothing.
 //!
-//! [`simulate`] consumes the parsed lines one at a time and moves their rules into the
+//! [`simulate`] consumes the resolved lines one at a time and moves their rules into the
 //! outcome: a 100,000-line load never holds its parse and its kernel lists side by side.
+//! Cost: O(lines) plus, per `-A`, O(1) amortised (a prepend goes to a front stack), per `-d`
+//! and `-D -k` a scan of the list.
 
-use crate::host::{FileKind, Host};
+use crate::load::resolve::{ResolvedLine, Step};
 use crate::load::{LineText, Origin};
 use crate::model::{FieldType, List, Rule};
-use crate::syntax::{Command, LineKind, ParsedLine};
+use crate::syntax::Command;
 use rustc_hash::FxHashMap;
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::sync::Arc;
 
 /// A rule in the simulated kernel, with where it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedRule {
-    /// The rule, as the kernel holds it.
+    /// The rule, as the kernel holds it (`prepend` false: the kernel keeps no such flag).
     pub rule: Rule,
     /// The file and line that added it.
     pub origin: Origin,
     /// The text of that line (for evidence).
     pub text: LineText,
+    /// Added with `-A` (at the head of its list): nothing appended can come before it.
+    pub prepended: bool,
+    /// For `path=`/`dir=` rules: the inode path the kernel watches (see `load::resolve`).
+    pub watch: Option<Vec<u8>>,
+}
+
+impl LoadedRule {
+    /// A rule with its origin, neither prepended nor resolved (rules read from a kernel).
+    pub fn new(rule: Rule, origin: Origin, text: LineText) -> LoadedRule {
+        LoadedRule {
+            rule,
+            origin,
+            text,
+            prepended: false,
+            watch: None,
+        }
+    }
+}
+
+/// The request auditctl sends when the kernel refuses (its words in the error message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Request {
+    /// `AUDIT_ADD_RULE`: "add rule data".
+    AddRule,
+    /// `AUDIT_DEL_RULE`: "delete rule data".
+    DeleteRule,
+    /// `AUDIT_SET` of `enabled`: "enable".
+    Enable,
+    /// `AUDIT_SET` of `failure`: "failure".
+    Failure,
+    /// Any other `AUDIT_SET`: "status".
+    Status,
+}
+
+impl Request {
+    /// auditctl's name of the request.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Request::AddRule => "add rule data",
+            Request::DeleteRule => "delete rule data",
+            Request::Enable => "enable",
+            Request::Failure => "failure",
+            Request::Status => "status",
+        }
+    }
+}
+
+/// Why a line failed to load. Displays as auditctl 3.0.9 prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LoadErrorKind {
+    /// auditctl itself refuses the line (its message, e.g. "Syscall name unknown: foo").
+    Syntax(String),
+    /// auditctl refuses the rules file before reading a line (missing, not root's, ...).
+    RulesFile(String),
+    /// `EINVAL`: the kernel refuses the rule itself.
+    Invalid {
+        /// The request refused.
+        request: Request,
+    },
+    /// `ENOENT` on add: a watch's parent directory (or `dir=` itself) is missing.
+    NoEntry {
+        /// The request refused.
+        request: Request,
+    },
+    /// `EPERM`: the rules are locked by an earlier `-e 2`.
+    Locked {
+        /// The request refused.
+        request: Request,
+    },
+    /// `EEXIST`: the kernel holds an identical rule.
+    Exists,
+    /// `ENOENT` on delete: no loaded rule is identical.
+    NoMatch,
+}
+
+impl std::fmt::Display for LoadErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (request, errno) = match self {
+            LoadErrorKind::Syntax(m) | LoadErrorKind::RulesFile(m) => return f.write_str(m),
+            LoadErrorKind::Invalid { request } => (*request, "Invalid argument"),
+            LoadErrorKind::NoEntry { request } => (*request, "No such file or directory"),
+            LoadErrorKind::Locked { request } => (*request, "Operation not permitted"),
+            LoadErrorKind::Exists => (Request::AddRule, "Rule exists"),
+            LoadErrorKind::NoMatch => (Request::DeleteRule, "No such file or directory"),
+        };
+        write!(f, "Error sending {} request ({errno})", request.as_str())
+    }
 }
 
 /// A line that failed to load.
@@ -39,8 +128,8 @@ pub struct LoadedRule {
 pub struct LoadError {
     /// The file and line.
     pub origin: Origin,
-    /// What went wrong, in auditctl's words.
-    pub message: String,
+    /// What went wrong (displays in auditctl's words).
+    pub kind: LoadErrorKind,
     /// The text of the line.
     pub text: LineText,
 }
@@ -83,66 +172,126 @@ impl LoadOutcome {
     }
 }
 
-/// The message auditctl prints when the kernel refuses a request with errno `e`.
-fn kernel_refusal(what: &str, errno_text: &str) -> String {
-    format!("Error sending {what} request ({errno_text})")
+/// Where a rule sits in its list: on the stack of prepended rules (newest first in kernel
+/// order) or on the appended ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Front(u32),
+    Back(u32),
 }
 
-/// Simulation state: per-list rule vectors kept apart until the end, and a count of rules per
-/// identity hash so that "Rule exists" costs O(1) unless a duplicate is likely.
+/// One kernel list: prepended rules (a stack, so `-A` is O(1)) and appended ones; deleted
+/// rules leave a hole (so a delete is O(1) once found).
+#[derive(Default)]
+struct KernelList {
+    front: Vec<Option<LoadedRule>>,
+    back: Vec<Option<LoadedRule>>,
+}
+
+impl KernelList {
+    fn get(&self, slot: Slot) -> Option<&LoadedRule> {
+        match slot {
+            Slot::Front(i) => self.front[i as usize].as_ref(),
+            Slot::Back(i) => self.back[i as usize].as_ref(),
+        }
+    }
+
+    fn take(&mut self, slot: Slot) -> Option<LoadedRule> {
+        match slot {
+            Slot::Front(i) => self.front[i as usize].take(),
+            Slot::Back(i) => self.back[i as usize].take(),
+        }
+    }
+
+    /// Slots of the live rules, in kernel order.
+    fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
+        let front = (0..self.front.len() as u32)
+            .rev()
+            .map(Slot::Front)
+            .filter(|s| self.get(*s).is_some());
+        let back = (0..self.back.len() as u32)
+            .map(Slot::Back)
+            .filter(|s| self.get(*s).is_some());
+        front.chain(back)
+    }
+
+    fn into_rules(self) -> impl Iterator<Item = LoadedRule> {
+        let front = self.front.into_iter().rev().flatten();
+        front.chain(self.back.into_iter().flatten())
+    }
+}
+
+/// Simulation state: the lists, and every loaded rule's slot by identity hash, so that
+/// "Rule exists" and `-d` cost O(1) (plus the rules sharing a hash).
+#[derive(Default)]
 struct Kernel {
-    lists: Vec<(List, Vec<LoadedRule>)>,
-    identities: FxHashMap<u64, u32>,
+    lists: Vec<(List, KernelList)>,
+    by_identity: FxHashMap<u64, Vec<(usize, Slot)>>,
 }
 
 impl Kernel {
-    fn list_mut(&mut self, list: List) -> &mut Vec<LoadedRule> {
+    fn list_index(&mut self, list: List) -> usize {
         if let Some(i) = self.lists.iter().position(|(l, _)| *l == list) {
-            return &mut self.lists[i].1;
+            return i;
         }
-        self.lists.push((list, Vec::new()));
-        &mut self.lists.last_mut().expect("just pushed").1
+        self.lists.push((list, KernelList::default()));
+        self.lists.len() - 1
     }
 
-    /// Whether a rule identical to `rule` (whose [`Rule::identity_hash`] is `identity`) is
-    /// loaded.
-    fn contains(&self, rule: &Rule, identity: u64) -> bool {
-        if !self.identities.contains_key(&identity) {
-            return false;
-        }
-        self.lists
+    /// The slot of the loaded rule identical to `rule` (whose hash is `identity`).
+    fn find(&self, rule: &Rule, identity: u64) -> Option<(usize, Slot)> {
+        self.by_identity
+            .get(&identity)?
             .iter()
-            .any(|(l, rs)| *l == rule.list && rs.iter().any(|r| r.rule.same_identity(rule)))
+            .copied()
+            .find(|(l, s)| {
+                self.lists[*l].0 == rule.list
+                    && self.lists[*l]
+                        .1
+                        .get(*s)
+                        .is_some_and(|r| r.rule.same_identity(rule))
+            })
     }
 
-    fn forget(&mut self, rule: &Rule) {
-        let h = rule.identity_hash();
-        if let Some(n) = self.identities.get_mut(&h) {
-            *n -= 1;
-            if *n == 0 {
-                self.identities.remove(&h);
+    fn add(&mut self, loaded: LoadedRule, identity: u64) {
+        let l = self.list_index(loaded.rule.list);
+        let list = &mut self.lists[l].1;
+        let slot = if loaded.prepended {
+            list.front.push(Some(loaded));
+            Slot::Front(list.front.len() as u32 - 1)
+        } else {
+            list.back.push(Some(loaded));
+            Slot::Back(list.back.len() as u32 - 1)
+        };
+        self.by_identity
+            .entry(identity)
+            .or_default()
+            .push((l, slot));
+    }
+
+    fn remove(&mut self, l: usize, slot: Slot) -> Option<LoadedRule> {
+        let rule = self.lists[l].1.take(slot)?;
+        let h = rule.rule.identity_hash();
+        if let Some(v) = self.by_identity.get_mut(&h) {
+            v.retain(|x| *x != (l, slot));
+            if v.is_empty() {
+                self.by_identity.remove(&h);
             }
         }
+        Some(rule)
     }
 
-    /// The lists joined in listing order. The biggest list (usually `exit`, holding nearly
-    /// every rule) is reused, not copied: the others are put around it.
+    fn is_empty(&self) -> bool {
+        self.by_identity.is_empty()
+    }
+
+    /// The lists joined in listing order.
     fn into_rules(mut self) -> Vec<LoadedRule> {
         self.lists.sort_by_key(|(l, _)| listing_rank(*l));
-        let mut lists: Vec<Vec<LoadedRule>> = self.lists.into_iter().map(|(_, rs)| rs).collect();
-        let Some(biggest) = (0..lists.len()).max_by_key(|i| lists[*i].len()) else {
-            return Vec::new();
-        };
-        let mut all = std::mem::take(&mut lists[biggest]);
-        let before: Vec<LoadedRule> = lists[..biggest]
-            .iter_mut()
-            .flat_map(std::mem::take)
-            .collect();
-        all.splice(0..0, before);
-        for rest in &mut lists[biggest + 1..] {
-            all.append(rest);
-        }
-        all
+        self.lists
+            .into_iter()
+            .flat_map(|(_, list)| list.into_rules())
+            .collect()
     }
 }
 
@@ -159,21 +308,16 @@ pub fn listing_rank(list: List) -> (u32, u32) {
     }
 }
 
-/// Simulate `auditctl -R` over parsed lines, consuming them. `text` is what they were parsed
-/// from (lines keep ranges of it as evidence), `origin_of` maps a parsed line to where it
-/// really came from (for augenrules output: the `rules.d` file and line), `host` answers the
-/// kernel's filesystem checks for watches.
+/// Simulate `auditctl -R` over resolved lines, consuming them. `text` is what they were
+/// parsed from (lines keep ranges of it as evidence), `origin_of` maps a line's span to where
+/// it really came from (for augenrules output: the `rules.d` file and line).
 pub fn simulate(
-    lines: impl IntoIterator<Item = ParsedLine>,
+    lines: impl IntoIterator<Item = ResolvedLine>,
     text: &Arc<[u8]>,
-    origin_of: &dyn Fn(&ParsedLine) -> Origin,
-    host: &dyn Host,
+    origin_of: &dyn Fn(crate::syntax::Span) -> Origin,
 ) -> LoadOutcome {
     let mut out = LoadOutcome::default();
-    let mut kernel = Kernel {
-        lists: Vec::new(),
-        identities: FxHashMap::default(),
-    };
+    let mut kernel = Kernel::default();
     let mut ignore = false;
     let mut continue_error = false;
     let mut failed_with_continue = false;
@@ -182,23 +326,19 @@ pub fn simulate(
     let mut lines = lines.into_iter();
     let mut stopped = false;
     for line in lines.by_ref() {
-        if matches!(line.kind, LineKind::Blank | LineKind::Comment) {
-            continue;
-        }
-        let origin = origin_of(&line);
+        let origin = origin_of(line.span);
         let line_text = LineText::new(text, line.range);
-        let parsed = !matches!(line.kind, LineKind::Error(_));
-        let result = match line.kind {
-            LineKind::Blank | LineKind::Comment => Ok(()),
-            LineKind::Error(d) => Err(d.message),
-            LineKind::Commands(cmds) => {
+        let parsed = line.steps.is_ok();
+        let result = match line.steps {
+            Err(d) => Err(LoadErrorKind::Syntax(d.message)),
+            Ok(steps) => {
                 let mut r = Ok(());
-                for cmd in cmds {
-                    match cmd {
-                        Command::IgnoreErrors => ignore = true,
+                for step in steps {
+                    match step {
+                        Step::Other(Command::IgnoreErrors) => ignore = true,
                         // auditctl 3.0.9 sets its flag to 1 on every `-c`, forgetting errors
                         // seen before it (exit status 0 unless a later line fails).
-                        Command::ContinueOnError => {
+                        Step::Other(Command::ContinueOnError) => {
                             ignore = true;
                             continue_error = true;
                             failed_with_continue = false;
@@ -206,13 +346,12 @@ pub fn simulate(
                         _ => {}
                     }
                     r = apply(
-                        cmd,
+                        step,
                         &mut kernel,
                         &mut out,
                         &mut locked,
                         &origin,
                         &line_text,
-                        host,
                     );
                     if r.is_err() {
                         break;
@@ -221,13 +360,13 @@ pub fn simulate(
                 r
             }
         };
-        if let Err(message) = result {
+        if let Err(kind) = result {
             if locked && parsed {
                 out.after_lock.push(origin.clone());
             }
             out.errors.push(LoadError {
                 origin: origin.clone(),
-                message,
+                kind,
                 text: line_text,
             });
             if !ignore {
@@ -251,111 +390,119 @@ pub fn simulate(
     out
 }
 
-/// Carry out one command against the simulated kernel.
+/// Carry out one step against the simulated kernel, refusing as the kernel does: locked
+/// (EPERM) before invalid (EINVAL, ENOENT) before exists (EEXIST).
 fn apply(
-    cmd: Command,
+    step: Step,
     kernel: &mut Kernel,
     out: &mut LoadOutcome,
     locked: &mut bool,
     origin: &Origin,
     line_text: &LineText,
-    host: &dyn Host,
-) -> Result<(), String> {
-    let refuse_if_locked = |what: &str| {
+) -> Result<(), LoadErrorKind> {
+    let refuse_if_locked = |request: Request| {
         if *locked {
-            Err(kernel_refusal(what, "Operation not permitted"))
+            Err(LoadErrorKind::Locked { request })
         } else {
             Ok(())
         }
     };
-    match cmd {
-        Command::AddRule(rule) => {
-            refuse_if_locked("add rule data")?;
-            check_watch_targets(&rule, host)?;
-            let identity = rule.identity_hash();
-            if kernel.contains(&rule, identity) {
-                return Err(kernel_refusal("add rule data", "Rule exists"));
+    match step {
+        Step::Add(resolved) => {
+            refuse_if_locked(Request::AddRule)?;
+            if let Some(refusal) = resolved.refused {
+                return Err(refusal);
             }
-            *kernel.identities.entry(identity).or_default() += 1;
-            let list = kernel.list_mut(rule.list);
-            let prepend = rule.prepend;
-            let loaded = LoadedRule {
-                rule: Rule {
-                    prepend: false,
-                    ..rule
+            let identity = resolved.rule.identity_hash();
+            if kernel.find(&resolved.rule, identity).is_some() {
+                return Err(LoadErrorKind::Exists);
+            }
+            let prepended = resolved.rule.prepend;
+            kernel.add(
+                LoadedRule {
+                    rule: Rule {
+                        prepend: false,
+                        ..resolved.rule
+                    },
+                    origin: origin.clone(),
+                    text: line_text.clone(),
+                    prepended,
+                    watch: resolved.watch,
                 },
-                origin: origin.clone(),
-                text: line_text.clone(),
-            };
-            if prepend {
-                list.insert(0, loaded);
-            } else {
-                list.push(loaded);
-            }
+                identity,
+            );
         }
-        Command::DeleteRule(rule) => {
-            refuse_if_locked("delete rule data")?;
-            let list = kernel.list_mut(rule.list);
-            match list.iter().position(|r| r.rule.same_identity(&rule)) {
-                Some(i) => {
-                    list.remove(i);
-                    kernel.forget(&rule);
-                }
-                None => {
-                    return Err(kernel_refusal(
-                        "delete rule data",
-                        "No such file or directory",
-                    ))
-                }
+        Step::Delete(resolved) => {
+            refuse_if_locked(Request::DeleteRule)?;
+            if let Some(refusal) = resolved.refused {
+                return Err(refusal);
             }
+            let identity = resolved.rule.identity_hash();
+            let (l, slot) = kernel
+                .find(&resolved.rule, identity)
+                .ok_or(LoadErrorKind::NoMatch)?;
+            kernel.remove(l, slot);
         }
-        Command::DeleteAll { key } => {
+        Step::Other(Command::DeleteAll { key }) => {
             // auditctl lists the rules and deletes them one by one; when locked, the
             // first delete fails.
-            let any = kernel.lists.iter().any(|(_, rs)| !rs.is_empty());
-            if *locked && any {
-                return Err(kernel_refusal(
-                    "delete rule data",
-                    "Operation not permitted",
-                ));
+            if *locked && !kernel.is_empty() {
+                return Err(LoadErrorKind::Locked {
+                    request: Request::DeleteRule,
+                });
             }
-            let mut gone = Vec::new();
-            for (_, rules) in kernel.lists.iter_mut() {
-                let (deleted, kept): (Vec<LoadedRule>, Vec<LoadedRule>) =
-                    rules.drain(..).partition(|r| match &key {
-                        None => true,
-                        Some(k) => key_contains(&r.rule, k),
-                    });
-                *rules = kept;
-                gone.extend(deleted);
-            }
-            for r in gone {
-                kernel.forget(&r.rule);
-                out.deleted.push((r, origin.clone()));
+            let doomed: Vec<(usize, Slot)> = kernel
+                .lists
+                .iter()
+                .enumerate()
+                .flat_map(|(l, (_, list))| {
+                    list.slots()
+                        .filter(|s| match &key {
+                            None => true,
+                            Some(k) => list.get(*s).is_some_and(|r| key_contains(&r.rule, k)),
+                        })
+                        .map(move |s| (l, s))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            for (l, slot) in doomed {
+                if let Some(r) = kernel.remove(l, slot) {
+                    out.deleted.push((r, origin.clone()));
+                }
             }
         }
-        Command::SetEnabled(n) => {
-            refuse_if_locked("enable")?;
+        Step::Other(Command::SetEnabled(n)) => {
+            refuse_if_locked(Request::Enable)?;
             out.enabled = Some((n, origin.clone()));
             if n == 2 {
                 *locked = true;
                 out.locked_at = Some(origin.clone());
             }
         }
-        Command::SetFailure(n) => {
-            refuse_if_locked("failure")?;
+        Step::Other(Command::SetFailure(n)) => {
+            refuse_if_locked(Request::Failure)?;
             if n == 2 {
                 out.panic_on_failure = Some(origin.clone());
             }
         }
-        Command::SetRateLimit(_)
-        | Command::SetBacklogLimit(_)
-        | Command::SetBacklogWaitTime(_)
-        | Command::ResetLost
-        | Command::ResetBacklogWaitTimeActual
-        | Command::LoginuidImmutable => refuse_if_locked("status")?,
-        Command::ContinueOnError | Command::IgnoreErrors | Command::NoEffect(_) => {}
-        Command::Failed(d) => return Err(d.message),
+        Step::Other(
+            Command::SetRateLimit(_)
+            | Command::SetBacklogLimit(_)
+            | Command::SetBacklogWaitTime(_)
+            | Command::ResetLost
+            | Command::ResetBacklogWaitTimeActual
+            | Command::LoginuidImmutable,
+        ) => refuse_if_locked(Request::Status)?,
+        Step::Other(Command::Failed(d)) => return Err(LoadErrorKind::Syntax(d.message)),
+        Step::Other(
+            Command::ContinueOnError
+            | Command::IgnoreErrors
+            | Command::NoEffect(_)
+            | Command::AddRule(_)
+            | Command::DeleteRule(_)
+            | Command::AddWatch(_)
+            | Command::DeleteWatch(_),
+        ) => {}
     }
     Ok(())
 }
@@ -368,43 +515,23 @@ fn key_contains(rule: &Rule, needle: &[u8]) -> bool {
         .any(|k| needle.is_empty() || k.windows(needle.len()).any(|w| w == needle))
 }
 
-/// The kernel's ENOENT checks for watches: a `path` (or `exe`) needs its parent directory,
-/// a `dir` needs the directory itself.
-fn check_watch_targets(rule: &Rule, host: &dyn Host) -> Result<(), String> {
-    for field in &rule.fields {
-        let Some(path) = field.bytes() else { continue };
-        let path = Path::new(OsStr::from_bytes(path));
-        let needs = match field.kind {
-            FieldType::PATH | FieldType::EXE => path.parent(),
-            FieldType::DIR => Some(path),
-            _ => None,
-        };
-        let Some(needed) = needs else { continue };
-        match host.stat(needed) {
-            Ok(m) if m.kind == FileKind::Dir || field.kind == FieldType::DIR => {}
-            _ => return Err(kernel_refusal("add rule data", "No such file or directory")),
-        }
-    }
-    Ok(())
-}
-
 /// Rules the lines after a stop would have added (ignoring their interactions): the evidence
 /// for "your rule is never loaded because the load stopped at X".
 fn not_reached(
-    rest: impl Iterator<Item = ParsedLine>,
+    rest: impl Iterator<Item = ResolvedLine>,
     text: &Arc<[u8]>,
-    origin_of: &dyn Fn(&ParsedLine) -> Origin,
+    origin_of: &dyn Fn(crate::syntax::Span) -> Origin,
 ) -> Vec<LoadedRule> {
     rest.filter_map(|line| {
-        let origin = origin_of(&line);
-        let LineKind::Commands(cmds) = line.kind else {
-            return None;
-        };
-        cmds.into_iter().find_map(|c| match c {
-            Command::AddRule(rule) => Some(LoadedRule {
-                rule,
+        let origin = origin_of(line.span);
+        let steps = line.steps.ok()?;
+        steps.into_iter().find_map(|step| match step {
+            Step::Add(r) => Some(LoadedRule {
+                prepended: r.rule.prepend,
+                rule: r.rule,
                 origin: origin.clone(),
                 text: LineText::new(text, line.range.clone()),
+                watch: r.watch,
             }),
             _ => None,
         })
@@ -416,7 +543,8 @@ fn not_reached(
 mod tests {
     use super::*;
     use crate::host::RootHost;
-    use crate::model::Machine;
+    use crate::load::resolve::Resolver;
+    use crate::model::{Accounts, Machine};
     use crate::syntax::{parse_lines, ParseContext};
     use std::path::Path;
 
@@ -424,17 +552,20 @@ mod tests {
     fn load(text: &str) -> LoadOutcome {
         let dir = tempfile::tempdir().unwrap();
         let host = RootHost::new(dir.path());
+        let accounts = Accounts::default();
         let ctx = ParseContext {
             machine: Machine::X86_64,
-            host: &host,
+            accounts: &accounts,
         };
         let bytes: Arc<[u8]> = Arc::from(text.as_bytes());
         let file: Arc<Path> = Arc::from(Path::new("/r"));
-        let origin_of = |l: &ParsedLine| Origin {
+        let origin_of = |span: crate::syntax::Span| Origin {
             file: file.clone(),
-            line: l.span.line,
+            line: span.line,
         };
-        simulate(parse_lines(&bytes, &ctx), &bytes, &origin_of, &host)
+        let mut resolver = Resolver::new(&host);
+        let lines = parse_lines(&bytes, &ctx).filter_map(|l| resolver.resolve_line(l));
+        simulate(lines, &bytes, &origin_of)
     }
 
     const RULE: &str = "-a always,exit -F arch=b64 -S init_module -k m\n";
@@ -458,9 +589,56 @@ mod tests {
     fn duplicate_stops_and_lock_refuses() {
         let out = load(&format!("{RULE}{RULE}"));
         assert_eq!(out.rules.len(), 1);
-        assert!(out.errors[0].message.contains("Rule exists"));
+        assert_eq!(out.errors[0].kind, LoadErrorKind::Exists);
+        assert!(out.errors[0].kind.to_string().contains("Rule exists"));
         let out = load(&format!("-e 2\n{RULE}"));
         assert!(out.rules.is_empty() && out.locked_at.is_some());
-        assert!(out.errors[0].message.contains("Operation not permitted"));
+        assert!(out.errors[0]
+            .kind
+            .to_string()
+            .contains("Operation not permitted"));
+    }
+
+    #[test]
+    fn locked_before_invalid_before_exists() {
+        // After -e 2 an invalid rule is refused as locked (the kernel checks the lock first).
+        let out = load("-e 2\n-a always,exit -F arch=b64 -S open -F path=relative\n");
+        assert_eq!(
+            out.errors[0].kind,
+            LoadErrorKind::Locked {
+                request: Request::AddRule
+            }
+        );
+        let out = load("-a always,exit -F arch=b64 -S open -F path=relative\n");
+        assert_eq!(
+            out.errors[0].kind,
+            LoadErrorKind::Invalid {
+                request: Request::AddRule
+            }
+        );
+        assert_eq!(
+            out.errors[0].kind.to_string(),
+            "Error sending add rule data request (Invalid argument)"
+        );
+    }
+
+    #[test]
+    fn prepends_deletes_and_duplicates_keep_kernel_order() {
+        let out = load(
+            "-a always,exit -S open -k a\n-A always,exit -S close -k b\n\
+             -A always,exit -S read -k c\n-a always,exit -S write -k d\n\
+             -d always,exit -S close -k b\n",
+        );
+        let keys: Vec<Vec<u8>> = out
+            .rules
+            .iter()
+            .map(|r| r.rule.keys()[0].to_vec())
+            .collect();
+        assert_eq!(keys, vec![b"c".to_vec(), b"a".to_vec(), b"d".to_vec()]);
+        assert!(out.rules[0].prepended && !out.rules[1].prepended);
+        let out = load("-i\n-a always,exit -S open -k a\n-a always,exit -S open -k a\n");
+        assert_eq!((out.rules.len(), out.errors.len()), (1, 1));
+        let out = load("-d always,exit -S open -k a\n");
+        assert_eq!(out.errors[0].kind, LoadErrorKind::NoMatch);
     }
 }

@@ -3,12 +3,13 @@
 //! and what it leaves in the kernel — plus the rules sitting in files that loader never reads.
 
 use crate::host::{FileKind, Host};
-use crate::load::auditctl::{simulate, LoadError, LoadOutcome, LoadedRule};
+use crate::load::auditctl::{simulate, LoadError, LoadErrorKind, LoadOutcome, LoadedRule};
 use crate::load::augenrules::{self, AUDIT_RULES, RULES_D};
 use crate::load::detect::{self, Detection, Loader};
+use crate::load::resolve::{Resolver, Step};
 use crate::load::{LineText, Origin};
-use crate::model::Machine;
-use crate::syntax::{self, Command, LineKind, ParseContext, ParsedLine, Span};
+use crate::model::{Accounts, Machine, PathFacts, TargetFacts};
+use crate::syntax::{self, Command, LineKind, ParseContext, Span};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -102,7 +103,12 @@ pub fn load_as(
     mode: Mode,
     reason: String,
 ) -> Result<Configuration, ConfigError> {
-    let ctx = ParseContext { machine, host };
+    let accounts = accounts(host);
+    let ctx = ParseContext {
+        machine,
+        accounts: &accounts,
+    };
+    let mut resolver = Resolver::new(host);
     let mut warnings = Vec::new();
     let (text, origins, mut pre_errors) = match &mode {
         Mode::Augenrules => {
@@ -137,7 +143,7 @@ pub fn load_as(
             let shared: Arc<Path> = Arc::from(file.as_path());
             match read_rules_file(host, file) {
                 Ok(text) => {
-                    let n = text.split(|b| *b == b'\n').count() as u32;
+                    let n = syntax::lex::LineMap::line_starts(&text).len() as u32;
                     let origins = (1..=n)
                         .map(|line| Origin {
                             file: Arc::clone(&shared),
@@ -154,7 +160,7 @@ pub fn load_as(
                             file: shared,
                             line: 0,
                         },
-                        message,
+                        kind: LoadErrorKind::RulesFile(message),
                         text: LineText::default(),
                     }],
                 ),
@@ -163,40 +169,41 @@ pub fn load_as(
     };
     let text: Arc<[u8]> = text.into();
     let audit_rules: Arc<Path> = Arc::from(Path::new(AUDIT_RULES));
-    let origin_of = |l: &ParsedLine| {
+    let origin_of = |span: Span| {
         origins
-            .get(l.span.line.saturating_sub(1) as usize)
+            .get(span.line.saturating_sub(1) as usize)
             .cloned()
             .unwrap_or_else(|| Origin {
                 file: Arc::clone(&audit_rules),
-                line: l.span.line,
+                line: span.line,
             })
     };
     let mut setting_lines = Vec::new();
     let mut first_rule_line = None;
-    let lines = syntax::parse_lines(&text, &ctx).inspect(|l| {
-        let LineKind::Commands(cmds) = &l.kind else {
-            return;
-        };
-        let is_rule = |c: &Command| matches!(c, Command::AddRule(_) | Command::DeleteRule(_));
-        if cmds.iter().any(|c| matches!(c, Command::AddRule(_))) {
-            first_rule_line.get_or_insert(l.span.line);
-        }
-        if cmds.iter().any(|c| !is_rule(c)) {
-            setting_lines.push(SettingLine {
-                span: l.span,
-                range: l.range.clone(),
-                commands: cmds.iter().filter(|c| !is_rule(c)).cloned().collect(),
-            });
-        }
-    });
-    let mut outcome = simulate(lines, &text, &origin_of, host);
+    let lines = syntax::parse_lines(&text, &ctx)
+        .inspect(|l| {
+            let LineKind::Commands(cmds) = &l.kind else {
+                return;
+            };
+            if cmds.iter().any(|c| c.adds_rule()) {
+                first_rule_line.get_or_insert(l.span.line);
+            }
+            if cmds.iter().any(|c| !c.is_rule()) {
+                setting_lines.push(SettingLine {
+                    span: l.span,
+                    range: l.range.clone(),
+                    commands: cmds.iter().filter(|c| !c.is_rule()).cloned().collect(),
+                });
+            }
+        })
+        .filter_map(|l| resolver.resolve_line(l));
+    let mut outcome = simulate(lines, &text, &origin_of);
     if !pre_errors.is_empty() {
         outcome.exit_status = 1;
         pre_errors.append(&mut outcome.errors);
         outcome.errors = pre_errors;
     }
-    let unread = unread_rules(host, &mode, &ctx, &mut warnings);
+    let unread = unread_rules(host, &mode, &ctx, &mut resolver, &mut warnings);
     Ok(Configuration {
         mode,
         mode_reason: reason,
@@ -222,6 +229,65 @@ fn describe(d: &Detection) -> String {
         .collect();
     parts.extend(d.notes.iter().cloned());
     parts.join("; ")
+}
+
+/// Lowest uid of a real user: `UID_MIN` of the target's `/etc/login.defs`, else 1000.
+pub fn uid_min(host: &dyn Host) -> u32 {
+    host.read(Path::new("/etc/login.defs"))
+        .ok()
+        .and_then(|text| {
+            text.split(|b| *b == b'\n').find_map(|line| {
+                let line = std::str::from_utf8(line).ok()?;
+                let mut words = line.split_whitespace();
+                (words.next()? == "UID_MIN").then_some(())?;
+                words.next()?.parse().ok()
+            })
+        })
+        .unwrap_or(1000)
+}
+
+/// The facts the evaluator needs about the target for `controls`: UID_MIN and, for every path
+/// a control names, its watched (parent-resolved) and executed (fully resolved) forms.
+pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFacts {
+    let mut resolver = Resolver::new(host);
+    let mut paths = std::collections::BTreeMap::new();
+    for p in controls
+        .iter()
+        .flat_map(|c| &c.requirements)
+        .flat_map(|r| &r.paths)
+    {
+        let p = p.as_bytes();
+        let named = resolver.walk(p, false);
+        let resolved = resolver.walk(p, true);
+        paths.insert(
+            p.to_vec(),
+            PathFacts {
+                symlink: named.kind == Some(FileKind::Symlink),
+                named: named.path,
+                resolved: resolved.path,
+            },
+        );
+    }
+    TargetFacts {
+        uid_min: uid_min(host),
+        paths,
+    }
+}
+
+/// Resolve the watches of rules that did not come through the load (rules read from a
+/// kernel), as the kernel resolved them on this target.
+pub fn resolve_watches(host: &dyn Host, rules: &mut [LoadedRule]) {
+    let mut resolver = Resolver::new(host);
+    for r in rules {
+        r.watch = resolver.watched_inode(&r.rule);
+    }
+}
+
+/// The target's user and group names (missing files give empty tables: every name is then
+/// unknown, as auditctl finds it).
+pub fn accounts(host: &dyn Host) -> Accounts {
+    let read = |p: &str| host.read(Path::new(p)).unwrap_or_default();
+    Accounts::from_files(&read("/etc/passwd"), &read("/etc/group"))
 }
 
 /// `auditctl -R`'s own checks on the file (3.0.9 `fileopt`): exists, owned by root, not
@@ -281,6 +347,7 @@ fn unread_rules(
     host: &dyn Host,
     mode: &Mode,
     ctx: &ParseContext,
+    resolver: &mut Resolver,
     warnings: &mut Vec<String>,
 ) -> Vec<LoadedRule> {
     let mut files: Vec<PathBuf> = Vec::new();
@@ -308,19 +375,19 @@ fn unread_rules(
             }
         };
         let file: Arc<Path> = file.into();
-        for line in syntax::parse_lines(&text, ctx) {
-            if let LineKind::Commands(cmds) = line.kind {
-                for c in cmds {
-                    if let Command::AddRule(rule) = c {
-                        out.push(LoadedRule {
-                            rule,
-                            origin: Origin {
-                                file: Arc::clone(&file),
-                                line: line.span.line,
-                            },
-                            text: LineText::new(&text, line.range.clone()),
-                        });
-                    }
+        for line in syntax::parse_lines(&text, ctx).filter_map(|l| resolver.resolve_line(l)) {
+            for step in line.steps.into_iter().flatten() {
+                if let Step::Add(r) = step {
+                    out.push(LoadedRule {
+                        prepended: r.rule.prepend,
+                        rule: r.rule,
+                        origin: Origin {
+                            file: Arc::clone(&file),
+                            line: line.span.line,
+                        },
+                        text: LineText::new(&text, line.range.clone()),
+                        watch: r.watch,
+                    });
                 }
             }
         }

@@ -1,10 +1,13 @@
 //! Loading, as the host would: which loader runs at boot ([`detect`]), what augenrules
-//! writes ([`augenrules`]), and what `auditctl -R` then puts into the kernel ([`auditctl`]).
+//! writes ([`augenrules`]), what the kernel makes of each rule on this target ([`resolve`]:
+//! the only reader between parse and simulation), and what `auditctl -R` then puts into the
+//! kernel ([`auditctl`], pure). [`configuration`] ties them together.
 
 pub mod auditctl;
 pub mod augenrules;
 pub mod configuration;
 pub mod detect;
+pub mod resolve;
 pub mod systemd_unit;
 pub mod version_sort;
 

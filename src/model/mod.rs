@@ -4,14 +4,19 @@
 //! Text (`syntax`) and netlink (`kernel`) both produce [`rule::Rule`]; the `auditctl -l`
 //! printer ([`listing`]) turns one back into the exact text auditctl 3.0.9 prints.
 
+pub mod accounts;
 pub mod arch;
 pub mod cnum;
 pub mod field;
 pub mod listing;
 pub mod names;
 pub mod rule;
+pub mod status;
 pub mod syscalls;
+pub mod target;
 
+pub use accounts::Accounts;
 pub use arch::Machine;
 pub use field::FieldType;
 pub use rule::{Action, Field, List, Mask, Op, Rule, Value};
+pub use target::{PathFacts, TargetFacts};

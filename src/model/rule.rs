@@ -454,6 +454,18 @@ impl std::fmt::Debug for Mask {
 /// Byte that joins several keys into the one FILTERKEY field (`AUDIT_KEY_SEPARATOR`).
 pub const KEY_SEPARATOR: u8 = 0x01;
 
+/// `AUDIT_MAX_FIELDS`: fields a rule can hold (libaudit refuses a field once
+/// `field_count >= AUDIT_MAX_FIELDS - 1`; the kernel refuses more than this many).
+pub const MAX_FIELDS: usize = 64;
+/// `PATH_MAX`: the longest path, terminating NUL included.
+pub const PATH_MAX: usize = 4096;
+/// `NAME_MAX`: the longest file name (one path component).
+pub const NAME_MAX: usize = 255;
+/// glibc 2.36 / Linux 6.x `AF_MAX` (`saddr_fam` must be below it).
+pub const AF_MAX: u32 = 46;
+/// `AUDIT_SYSCALL`: the record type that carries the rule's key.
+pub const AUDIT_SYSCALL: u32 = 1300;
+
 /// Total key bytes allowed, separators included (`AUDIT_MAX_KEY_LEN`).
 pub const MAX_KEY_LEN: usize = 256;
 

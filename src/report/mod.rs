@@ -1,12 +1,102 @@
-//! Reports: the findings of a `check` run, as data ([`CheckReport`]) and rendered for people
-//! ([`text`]) or programs ([`json`], schema `auditguard/check/1`). Rendering never decides
-//! anything; it only formats what evaluation concluded.
+//! Reports: every word auditguard prints. [`words`] turns the evaluator's judgements (causes
+//! citing rules) into sentences and evidence; the report shapes below carry them; [`text`]
+//! renders them for people and [`json`] for programs (schema `auditguard/check/1`). Rendering
+//! never decides anything; it only says what evaluation concluded. A new format is a sibling
+//! renderer over the same shapes.
 
+pub mod fix;
 pub mod json;
+pub mod kernel;
 pub mod text;
+pub mod words;
 
-use crate::control::finding::{ControlFinding, Evidence, Verdict};
+use crate::control::finding::Verdict;
+use crate::load::Origin;
 use serde::Serialize;
+
+pub use kernel::KernelFinding;
+
+/// A place in the configuration, with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Evidence {
+    /// The file on the target.
+    pub file: String,
+    /// The 1-based line.
+    pub line: u32,
+    /// The line's text (lossy UTF-8, CR shown as `\r`).
+    pub text: String,
+}
+
+impl Evidence {
+    /// Evidence for a line of a file.
+    pub fn new(origin: &Origin, text: &[u8]) -> Evidence {
+        Evidence {
+            file: origin.file.display().to_string(),
+            line: origin.line,
+            text: String::from_utf8_lossy(text).replace('\r', "\\r"),
+        }
+    }
+}
+
+/// The finding for one expected event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventFinding {
+    /// `b64 init_module`, `exec /usr/sbin/insmod (b64)`.
+    pub event: String,
+    /// Pass or fail.
+    pub verdict: Verdict,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The key the event carries when it is recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The lines that decide it.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The finding for one requirement.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementFinding {
+    /// Requirement id.
+    pub id: String,
+    /// Requirement title.
+    pub title: String,
+    /// The worst verdict of its events.
+    pub verdict: Verdict,
+    /// A one-line summary.
+    pub reason: String,
+    /// Evidence gathered from its events.
+    pub evidence: Vec<Evidence>,
+    /// Per-event findings.
+    pub events: Vec<EventFinding>,
+}
+
+/// Something worth knowing that does not fail the control.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdviceReport {
+    /// What to know and what to do.
+    pub message: String,
+    /// Where, when it is about a line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// The finding for one control.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlFinding {
+    /// Control id.
+    pub id: String,
+    /// Control title.
+    pub title: String,
+    /// The worst verdict of its requirements.
+    pub verdict: Verdict,
+    /// A one-line summary.
+    pub reason: String,
+    /// Per-requirement findings.
+    pub requirements: Vec<RequirementFinding>,
+    /// Advice items.
+    pub advice: Vec<AdviceReport>,
+}
 
 /// The JSON schema identifier of a check report.
 pub const CHECK_SCHEMA: &str = "auditguard/check/1";
@@ -30,7 +120,7 @@ pub struct CheckReport {
     pub load_errors: Vec<LoadErrorReport>,
     /// The running kernel judged too (live host only, not with `--root`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kernel: Option<crate::control::kernel::KernelFinding>,
+    pub kernel: Option<KernelFinding>,
     /// Problems reading the configuration that did not stop it (a `rules.d` entry augenrules
     /// cannot read, a file that joins the next one, ...), each naming the path.
     pub warnings: Vec<String>,
@@ -56,6 +146,16 @@ pub struct LoadErrorReport {
     pub evidence: Evidence,
     /// auditctl's message.
     pub message: String,
+}
+
+impl LoadErrorReport {
+    /// The report entry of a load error.
+    pub fn new(e: &crate::load::auditctl::LoadError) -> LoadErrorReport {
+        LoadErrorReport {
+            evidence: Evidence::new(&e.origin, &e.text),
+            message: e.kind.to_string(),
+        }
+    }
 }
 
 impl CheckReport {

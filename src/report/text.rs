@@ -1,7 +1,8 @@
 //! The human rendering: what failed, why, where, and what to do — colour only when asked.
 
-use crate::control::finding::{Evidence, Verdict};
+use crate::control::finding::Verdict;
 use crate::report::CheckReport;
+use crate::report::Evidence;
 use std::fmt::Write;
 
 /// Styling: ANSI colours or none.

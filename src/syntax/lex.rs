@@ -93,6 +93,71 @@ pub fn lines(file: &[u8]) -> impl Iterator<Item = Line<'_>> + '_ {
     })
 }
 
+/// The one line map: auditctl's `fgets` chunks ↔ physical lines ↔ byte ranges.
+///
+/// A physical line ends at `\n` (what an editor, `fix` and every origin count); auditctl reads
+/// at most 6,143 bytes at a time, so a longer physical line is several auditctl lines. Fed the
+/// chunks in order by [`LineMap::place`], it tells each chunk's physical line and its byte
+/// offset in that line; [`LineMap::line_starts`] gives the physical lines of a whole text.
+///
+/// ```
+/// use auditguard::syntax::lex::{next_line, LineMap};
+/// let text = [vec![b'x'; 7000], b"\n-w /a\n".to_vec()].concat();
+/// let (mut pos, mut map, mut placed) = (0, LineMap::new(), Vec::new());
+/// while let Some(r) = next_line(&text, &mut pos) {
+///     placed.push(map.place(&r, pos));
+/// }
+/// // Three auditctl lines: two chunks of physical line 1, then line 2.
+/// assert_eq!(placed, vec![(1, 0), (1, 6143), (2, 0)]);
+/// assert_eq!(LineMap::line_starts(&text), vec![0, 7001]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LineMap {
+    /// The physical line of the last chunk placed (0 before the first).
+    line: u32,
+    /// Where that physical line starts.
+    start: usize,
+    /// Whether the last chunk ended its physical line (consumed a `\n`).
+    ended: bool,
+}
+
+impl LineMap {
+    /// A map before the first chunk.
+    pub fn new() -> LineMap {
+        LineMap {
+            line: 0,
+            start: 0,
+            ended: true,
+        }
+    }
+
+    /// Place the chunk `range` (as [`next_line`] returned it, `pos` being where it left off):
+    /// its physical line (1-based) and its byte offset in that line.
+    pub fn place(&mut self, range: &Range<usize>, pos: usize) -> (u32, u32) {
+        if self.ended {
+            self.line = self.line.saturating_add(1);
+            self.start = range.start;
+        }
+        self.ended = pos > range.end;
+        (self.line, (range.start - self.start) as u32)
+    }
+
+    /// Byte offsets where the physical lines of `text` start (one per line; a final line
+    /// without `\n` counts, an empty text has none). Line `n` (1-based) starts at index `n-1`.
+    pub fn line_starts(text: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < text.len() {
+            out.push(pos);
+            pos = match find_byte(&text[pos..], b'\n') {
+                Some(nl) => pos + nl + 1,
+                None => text.len(),
+            };
+        }
+        out
+    }
+}
+
 /// The next `fgets` chunk of `file` at `*pos`: its byte range without the `\n`, moving `*pos`
 /// past it. `None` at the end of the file.
 pub fn next_line(file: &[u8], pos: &mut usize) -> Option<Range<usize>> {

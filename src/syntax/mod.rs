@@ -5,38 +5,38 @@
 //! comments), and [`parse`] runs auditctl's option handling on each line's tokens, producing
 //! [`Command`]s whose rules are already in kernel shape ([`crate::model::Rule`]).
 //!
-//! Resolving a rule needs a few facts about the target (its machine type for `-S` names and
-//! `b32`/`b64`, its user and group databases, whether a watched path is a directory); they come
-//! in through [`ParseContext`], never from the machine auditguard happens to run on.
-//!
-//! This module refuses to know about loading order, files other than the one it is given, or
-//! the kernel's reaction to a rule (duplicates, missing watch parents): that is `load`.
+//! Parsing needs two facts about the target (its machine type for `-S` names and
+//! `b32`/`b64`, its user and group names); they come in as data through [`ParseContext`]. The
+//! parser reads nothing: whether `-w` names a directory, and the kernel's reaction to a rule
+//! (invalid, missing watch parent, duplicate, locked), are `load::resolve`'s and the load
+//! simulation's. Line numbers are physical lines (what an editor shows and what origins and
+//! `fix` count); auditctl's own count of `fgets` chunks is kept beside them.
 
 pub mod lex;
 mod options;
 pub mod parse;
 mod value;
 
-use crate::host::Host;
-use crate::model::{Machine, Rule};
+use crate::model::{Accounts, Machine, Rule};
 
-/// What the parser needs to know about the target system.
+/// What the parser needs to know about the target system, as data.
 pub struct ParseContext<'a> {
     /// The target's machine: the table for `-S` names without `-F arch`, and what `b64`/`b32`
     /// mean.
     pub machine: Machine,
-    /// The target: user and group names (`-F uid=root`), and `stat` for `-w` (directory
-    /// watches become `dir=`, everything else `path=`).
-    pub host: &'a dyn Host,
+    /// The target's user and group names (`-F uid=root`).
+    pub accounts: &'a Accounts,
 }
 
 /// A 1-based position in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
-    /// Line number as auditctl counts it (1-based).
+    /// Physical line number (1-based; lines end at `\n`), as an editor and [`lex::LineMap`]
+    /// count them. A line longer than auditctl's 6,143-byte `fgets` buffer is several auditctl
+    /// lines but one physical line.
     pub line: u32,
-    /// Byte column of the offending token in that line (1-based); 1 when the whole line is
-    /// concerned.
+    /// Byte column of the offending token in that physical line (1-based); the first column
+    /// of the `fgets` chunk when the whole chunk is concerned.
     pub column: u32,
 }
 
@@ -45,6 +45,9 @@ pub struct Span {
 pub struct ParsedLine {
     /// Where the line starts.
     pub span: Span,
+    /// auditctl's line number: the count of `fgets` chunks (differs from `span.line` after a
+    /// line longer than 6,143 bytes).
+    pub chunk: u32,
     /// Byte range of the line's text in the file (without its `\n`).
     pub range: std::ops::Range<usize>,
     /// What the line means.
@@ -73,8 +76,13 @@ pub enum LineKind {
 pub enum Command {
     /// `-a`/`-A`/`-w`: add a rule (prepend when `rule.prepend`).
     AddRule(Rule),
-    /// `-d`/`-W`: delete the identical rule.
+    /// `-d`: delete the identical rule.
     DeleteRule(Rule),
+    /// `-w`: add a watch. The rule holds `path=` and `perm=`; `load::resolve` makes it `dir=`
+    /// when the path is a directory on the target, as auditctl's `stat` does.
+    AddWatch(Rule),
+    /// `-W`: delete a watch (resolved like [`Command::AddWatch`]).
+    DeleteWatch(Rule),
     /// `-D` (optionally `-D -k KEY`: only rules whose key contains KEY).
     DeleteAll {
         /// The key substring filter of `-D -k`.
@@ -108,6 +116,24 @@ pub enum Command {
     /// A line auditctl accepts but that changes no rule or setting (`-l`, `-s`, `-m`, `-t`,
     /// `-q`, `-v`, `--signal`, and `possible` rules, which it drops with a warning).
     NoEffect(&'static str),
+}
+
+impl Command {
+    /// Whether it adds a rule (`-a`, `-A`, `-w`).
+    pub fn adds_rule(&self) -> bool {
+        matches!(self, Command::AddRule(_) | Command::AddWatch(_))
+    }
+
+    /// Whether it adds or deletes a rule.
+    pub fn is_rule(&self) -> bool {
+        matches!(
+            self,
+            Command::AddRule(_)
+                | Command::DeleteRule(_)
+                | Command::AddWatch(_)
+                | Command::DeleteWatch(_)
+        )
+    }
 }
 
 /// A message about a line: an error (auditctl refuses it) or a warning.

@@ -7,10 +7,10 @@
 //! a rule to add or delete, settings, nothing, or an error. The first error ends the line, as
 //! auditctl stops its option loop at the first failing option.
 //!
-//! Kernel-side `EINVAL` rejections that depend only on the rule (relative or trailing-slash
-//! paths, bit operators on ids, a second exe or key, ...) are reported here as the error
-//! auditctl prints after the kernel's answer. Rejections that depend on the target's state
-//! (missing watch parent, duplicates, immutable mode) belong to `load`.
+//! The parser is pure: it reads nothing but the text and the [`ParseContext`]. What the kernel
+//! answers when the rule is sent (`EINVAL` for a relative watch path or a second key, `ENOENT`
+//! for a missing watch parent, `EEXIST`, `EPERM` after `-e 2`) and whether `-w` names a
+//! directory are decided later, by `load::resolve` and the load simulation.
 //!
 //! Where auditctl runs side effects before failing later on the same line (`-e 1 -S nope`
 //! enables auditing, then fails; `-i foo` sets ignore-errors, then fails — and because
@@ -24,20 +24,14 @@ use super::value::{
     FILTER_TASK, FILTER_UNSET, FILTER_USER, MAX_FIELDS, PATH_MAX,
 };
 use super::{Command, Diagnostic, LineKind, ParseContext, ParsedLine, Span};
-use crate::host::FileKind;
-use crate::model::field::{FieldType, OpSet, ValueKind};
-use crate::model::rule::{Action, Field, List, Mask, Op, Rule, Value, MAX_KEY_LEN};
+use crate::model::field::FieldType;
+use crate::model::rule::{Action, Field, List, Mask, Op, Rule, Value, MAX_KEY_LEN, NAME_MAX};
 use crate::model::{cnum, syscalls, Machine};
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 /// `AUDIT_ALWAYS`
 const ALWAYS: i32 = 2;
 /// `AUDIT_NEVER`
 const NEVER: i32 = 0;
-/// `NAME_MAX`
-const NAME_MAX: usize = 255;
 /// `AUDIT_PERM_*` all four: the default of a watch.
 const PERM_ALL: u32 = 15;
 
@@ -53,20 +47,23 @@ pub fn parse_lines<'a>(
 ) -> impl Iterator<Item = ParsedLine> + 'a {
     let mut pos = 0;
     let mut number = 0u32;
+    let mut map = lex::LineMap::new();
     let mut tokens: Vec<Token<'a>> = Vec::new();
     let mut argv: Vec<Arg<'static>> = Vec::new();
     std::iter::from_fn(move || {
         let range = lex::next_line(text, &mut pos)?;
         number = number.saturating_add(1);
+        let (physical, offset) = map.place(&range, pos);
         let span = Span {
-            line: number,
-            column: 1,
+            line: physical,
+            column: offset + 1,
         };
         let (kind, warnings) = match lex::lex_line_into(&text[range.clone()], &mut tokens) {
             Class::Blank => (LineKind::Blank, Vec::new()),
             Class::Comment => (LineKind::Comment, Vec::new()),
             Class::Tokens => {
                 let mut line = Setopt::new(number, ctx);
+                line.place = (physical, offset);
                 let (kind, buffer) = line.run_with(&tokens, std::mem::take(&mut argv));
                 argv = buffer;
                 (kind, line.warnings)
@@ -74,6 +71,7 @@ pub fn parse_lines<'a>(
         };
         Some(ParsedLine {
             span,
+            chunk: number,
             range,
             kind,
             warnings,
@@ -117,7 +115,10 @@ type Fail = Box<Diagnostic>;
 /// auditctl's per-line state (`reset_vars`).
 struct Setopt<'a> {
     ctx: &'a ParseContext<'a>,
+    /// auditctl's line number (fgets chunks), for its own messages.
     lineno: u32,
+    /// Where diagnostics point: the physical line, and the chunk's byte offset in it.
+    place: (u32, u32),
     add: i32,
     del: i32,
     action: i32,
@@ -139,6 +140,7 @@ impl<'a> Setopt<'a> {
         Setopt {
             ctx,
             lineno,
+            place: (lineno, 0),
             add: FILTER_UNSET,
             del: FILTER_UNSET,
             action: -1,
@@ -157,8 +159,8 @@ impl<'a> Setopt<'a> {
     fn fail(&self, column: u32, message: impl Into<String>) -> Fail {
         Box::new(Diagnostic {
             span: Span {
-                line: self.lineno,
-                column: column.max(1),
+                line: self.place.0,
+                column: column.max(1).saturating_add(self.place.1),
             },
             message: message.into(),
         })
@@ -288,17 +290,13 @@ impl<'a> Setopt<'a> {
             fields: std::mem::take(&mut self.draft.fields),
             mask,
         };
-        if !kernel_accepts(&rule) {
-            let what = if adding { "add" } else { "delete" };
-            return Err(self.fail(
-                1,
-                format!("Error sending {what} rule data request (Invalid argument)"),
-            ));
-        }
-        Ok(if adding {
-            Command::AddRule(rule)
-        } else {
-            Command::DeleteRule(rule)
+        // The kernel's own checks (EINVAL, ENOENT, EEXIST, EPERM) are `load::resolve`'s and
+        // the load simulation's: they depend on the target and on what is loaded.
+        Ok(match (adding, self.draft.watch) {
+            (true, false) => Command::AddRule(rule),
+            (false, false) => Command::DeleteRule(rule),
+            (true, true) => Command::AddWatch(rule),
+            (false, true) => Command::DeleteWatch(rule),
         })
     }
 
@@ -781,22 +779,15 @@ impl<'a> Setopt<'a> {
             }
         }
         let path = &path[..len];
-        let is_dir = self
-            .ctx
-            .host
-            .stat(Path::new(OsStr::from_bytes(path)))
-            .is_ok_and(|m| m.kind == FileKind::Dir);
         if !self.draft.fields.is_empty() {
             return Err(self.fail(col, "Rule is not empty"));
         }
-        let kind = if is_dir {
-            FieldType::DIR
-        } else {
-            FieldType::PATH
-        };
+        // auditctl stats the path here and writes `dir=` for a directory: that reads the
+        // target, so `load::resolve` decides it; the parser writes `path=` and marks the watch.
+        self.draft.watch = true;
         self.draft.mask = Mask::all();
         self.draft.fields = vec![
-            Field::str(kind, Op::Equal, path.to_vec()),
+            Field::str(FieldType::PATH, Op::Equal, path.to_vec()),
             Field::num(FieldType::PERM, Op::Equal, PERM_ALL),
         ];
         self.draft.perm_added = true;
@@ -882,100 +873,6 @@ fn posix_basename(path: &[u8]) -> &[u8] {
         Some(p) => &trimmed[p + 1..],
         None => trimmed,
     }
-}
-
-/// Whether the last component is `.` or `..`: the kernel's `kern_path_locked` wants a
-/// normal last component for watches and exe marks.
-fn dot_leaf(path: &[u8]) -> bool {
-    let leaf = path.rsplit(|b| *b == b'/').next().unwrap_or(path);
-    leaf == b"." || leaf == b".."
-}
-
-/// The kernel's `audit_data_to_entry` / `audit_field_valid` checks (Linux 6.x,
-/// `kernel/auditfilter.c`, `audit_watch.c`, `audit_tree.c`, `audit_fsnotify.c`) that depend on
-/// the rule alone. `false` means the kernel answers EINVAL.
-fn kernel_accepts(rule: &Rule) -> bool {
-    let list = rule.list;
-    let mut watch_like = 0;
-    let mut keys = 0;
-    let mut exes = 0;
-    for f in &rule.fields {
-        let Some(def) = f.kind.def() else {
-            return false;
-        };
-        let equality = matches!(f.op, Op::Equal | Op::NotEqual);
-        let num = f.number();
-        let bytes = f.bytes().unwrap_or_default();
-        // LOGINUID = -1 is stored as LOGINUID_SET, which allows only = and !=.
-        let ops = if f.kind == FieldType::AUID && num == Some(u32::MAX) {
-            OpSet::EqualityOnly
-        } else {
-            def.ops
-        };
-        let op_ok = match ops {
-            OpSet::All => true,
-            OpSet::NoBitOps => !matches!(f.op, Op::BitMask | Op::BitTest),
-            OpSet::EqualityOnly => equality,
-        };
-        if !op_ok || matches!(f.op, Op::Other(_)) {
-            return false;
-        }
-        if list == List::Filesystem && f.kind != FieldType::FSTYPE && f.kind != FieldType::KEY {
-            return false;
-        }
-        if f.kind.is_string() && bytes.is_empty() {
-            return false;
-        }
-        let ok = match def.value {
-            // make_kuid/make_kgid: (uid_t)-1 is INVALID_UID.
-            ValueKind::Uid if f.kind != FieldType::AUID => num != Some(u32::MAX),
-            ValueKind::Gid => num != Some(u32::MAX),
-            ValueKind::Msgtype => matches!(list, List::Exclude | List::User),
-            ValueKind::Fstype => list == List::Filesystem,
-            ValueKind::SaddrFam => num.is_some_and(|n| n < value::AF_MAX),
-            _ => true,
-        };
-        if !ok {
-            return false;
-        }
-        let exit = list == List::Exit;
-        let ok = match f.kind {
-            FieldType::PATH => {
-                watch_like += 1;
-                bytes.first() == Some(&b'/')
-                    && bytes.last() != Some(&b'/')
-                    && !dot_leaf(bytes)
-                    && exit
-                    && f.op == Op::Equal
-                    && watch_like == 1
-            }
-            FieldType::DIR => {
-                watch_like += 1;
-                bytes.first() == Some(&b'/') && exit && f.op == Op::Equal && watch_like == 1
-            }
-            FieldType::INODE => {
-                watch_like += 1;
-                exit && watch_like == 1
-            }
-            FieldType::KEY => {
-                keys += 1;
-                keys == 1 && bytes.len() <= MAX_KEY_LEN
-            }
-            FieldType::EXE => {
-                exes += 1;
-                exes == 1
-                    && bytes.len() <= PATH_MAX
-                    && bytes.first() == Some(&b'/')
-                    && bytes.last() != Some(&b'/')
-                    && !dot_leaf(bytes)
-            }
-            _ => true,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    rule.fields.len() <= MAX_FIELDS
 }
 
 #[cfg(test)]

@@ -37,12 +37,7 @@ pub const FILTER_PREPEND: i32 = 0x10;
 /// libaudit's `AUDIT_FILTER_UNSET`: no list given yet.
 pub const FILTER_UNSET: i32 = 0x80;
 
-/// `AUDIT_MAX_FIELDS`: libaudit refuses a field once `field_count >= AUDIT_MAX_FIELDS - 1`.
-pub const MAX_FIELDS: usize = 64;
-/// `PATH_MAX`
-pub const PATH_MAX: usize = 4096;
-/// glibc 2.36 / Linux 6.x `AF_MAX` (`saddr_fam` must be below it).
-pub const AF_MAX: u32 = 46;
+pub use crate::model::rule::{AF_MAX, MAX_FIELDS, PATH_MAX};
 
 /// Fields libaudit allows on the exclude list when the kernel has EXCLUDE_EXTEND
 /// (`audit_rule_fieldpair_data`; every kernel since 4.17 has it, and so does the reference
@@ -121,6 +116,8 @@ pub struct Draft {
     pub fs_added: bool,
     /// `_audit_elf`: the arch `-S` names are looked up in (0 = not chosen yet).
     pub elf: u32,
+    /// Made by `-w`/`-W`: the kernel field (`path=` or `dir=`) is chosen by `load::resolve`.
+    pub watch: bool,
 }
 
 impl Draft {
@@ -134,6 +131,7 @@ impl Draft {
             exe_added: false,
             fs_added: false,
             elf: 0,
+            watch: false,
         }
     }
 }
@@ -259,14 +257,14 @@ pub fn fieldpair(
         } else if v == b"unset" {
             u32::MAX
         } else {
-            ctx.host
+            ctx.accounts
                 .user_id(v)
                 .ok_or_else(|| format!("Unknown user: {}", show(v)))?
         }),
         ValueKind::Gid => Value::Num(if is_digit(v) {
             cnum::strtol(v, 0).as_u32()
         } else {
-            ctx.host
+            ctx.accounts
                 .group_id(v)
                 .ok_or_else(|| format!("Unknown group: {}", show(v)))?
         }),
@@ -533,9 +531,10 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("etc/group"), "root:x:0:\nadm:x:4:\n").unwrap();
         let host = RootHost::new(dir.path());
+        let accounts = crate::load::configuration::accounts(&host);
         let ctx = ParseContext {
             machine: Machine::X86_64,
-            host: &host,
+            accounts: &accounts,
         };
         f(&ctx)
     }

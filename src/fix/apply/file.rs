@@ -424,8 +424,7 @@ fn xattrs(file: &File) -> rustix::io::Result<Vec<(OsString, Vec<u8>)>> {
 /// The marker every temporary name carries (`.NAME.auditguard-XXXXXXXX`).
 pub const TEMP_MARK: &str = ".auditguard-";
 
-/// Longest file name Linux file systems take (`NAME_MAX`).
-const NAME_MAX: usize = 255;
+use crate::model::rule::NAME_MAX;
 
 /// `.NAME.auditguard-XXXXXXXX`: hidden, never ending in `.rules`, NAME shortened to fit
 /// `NAME_MAX`.

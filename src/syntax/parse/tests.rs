@@ -1,5 +1,9 @@
 //! Unit tests for the line parser (reference §1 and the §2.2 table, auditctl 3.0.9).
 
+//!
+//! The helpers run each line through `load::resolve` too, so what a test sees is auditctl's
+//! answer for the line: the kernel's EINVAL and the `-w` directory check happen there now.
+
 use super::*;
 use crate::host::RootHost;
 use crate::model::field::FieldType as F;
@@ -26,13 +30,16 @@ impl Env {
         Env { dir }
     }
 
+    /// Parse `text` and apply the kernel's rule checks (`load::resolve::checked_lines`), so a
+    /// test sees auditctl's answer for the line.
     fn lines(&self, text: &[u8]) -> Vec<ParsedLine> {
         let host = RootHost::new(self.dir.path());
+        let accounts = crate::load::configuration::accounts(&host);
         let ctx = ParseContext {
             machine: Machine::X86_64,
-            host: &host,
+            accounts: &accounts,
         };
-        parse_file(text, &ctx)
+        crate::load::resolve::checked_lines(text, &ctx, &host)
     }
 
     fn line(&self, text: &str) -> ParsedLine {

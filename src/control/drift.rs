@@ -80,13 +80,13 @@ pub fn kernel_outcome(rules: Vec<Rule>, machine: Machine) -> LoadOutcome {
     let rules = rules
         .into_iter()
         .enumerate()
-        .map(|(i, rule)| LoadedRule {
-            text: list_rule(&rule, machine).into(),
-            origin: Origin {
+        .map(|(i, rule)| {
+            let text = list_rule(&rule, machine).into();
+            let origin = Origin {
                 file: Arc::clone(&file),
                 line: i as u32 + 1,
-            },
-            rule,
+            };
+            LoadedRule::new(rule, origin, text)
         })
         .collect();
     LoadOutcome {

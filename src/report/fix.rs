@@ -1,0 +1,121 @@
+//! `fix` in words: its steps, blockers and the text report.
+
+use crate::fix::plan::{Blocker, Plan, Why};
+use crate::fix::repair::Repair;
+use crate::report::words::{self, Context};
+
+/// What a repair does, in words.
+pub fn repair(r: Repair) -> String {
+    match r {
+        Repair::EndWithNewline => "end the file with a newline (augenrules joined its last line \
+                                   with the next file's first line)"
+            .to_string(),
+        Repair::TabsToSpaces => "replace tabs with spaces".to_string(),
+        Repair::StripCr => "strip the CR at the end of the line".to_string(),
+        Repair::MoveTrailingComment => "move the trailing comment to its own line above".into(),
+        Repair::CommentOut { duplicate } => format!(
+            "comment the line out ({})",
+            if duplicate { "duplicate" } else { "disabled" }
+        ),
+    }
+}
+
+/// Why a step was taken, in a sentence.
+pub fn why(w: &Why) -> String {
+    match w {
+        Why::MoveLockToEnd { lock } => {
+            format!("move -e 2 at {lock} to the end: every rule after it is refused")
+        }
+        Why::Repair { at, repair: r } => format!("repair {at}: {}", repair(*r)),
+        Why::MoveDeleteAllToTop { at } => {
+            format!("move -D at {at} to the top: it deletes the rules loaded before it")
+        }
+        Why::AddKey { key, rule, event } => format!(
+            "add key {key:?} to the rule at {rule}: it catches {event} first and records no key"
+        ),
+        Why::MoveBeforeNever { from, never, event } => format!(
+            "move the rule at {from} before the never rule at {never}, which catches {event} first"
+        ),
+        Why::InsertBeforeNever {
+            count,
+            never,
+            event,
+        } => format!(
+            "add {count} rule(s) before the never rule at {never}, which catches {event} first"
+        ),
+        Why::ExtendSyscalls { names, rule, abi } => format!(
+            "add {} to the syscall list of the rule at {rule}, which already records {abi} with \
+             a key",
+            names.join(",")
+        ),
+        Why::AddRules { count, events } => {
+            format!("add {count} rule(s): {}", events.join(", "))
+        }
+    }
+}
+
+/// A blocker, in a sentence. `ctx` is the context of the plan's last assessed configuration
+/// (the causes' rule numbers point into it).
+pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
+    let reason = |c: &crate::control::finding::Cause| {
+        ctx.map(|ctx| words::cause(c, ctx)).unwrap_or_default()
+    };
+    match b {
+        Blocker::ForeignRule {
+            event,
+            cause,
+            origin,
+            text,
+        } => format!(
+            "{event}: {} (at {origin}: {}); change or remove that rule by hand",
+            reason(cause),
+            String::from_utf8_lossy(text)
+        ),
+        Blocker::RulesFile { file, error } => format!(
+            "auditctl refuses {} before reading a line: {error}; make it a regular root-owned \
+             file that is not world writable (e.g. chown root: and chmod o-w), then run fix again",
+            file.display()
+        ),
+        Blocker::LoadStops {
+            at,
+            error,
+            repair: r,
+        } => format!(
+            "the load stops at {at} ({error}), so no rule after it is loaded; --repair would {}",
+            repair(*r)
+        ),
+        Blocker::Unwritable { event, cause } => format!(
+            "{event}: {}; no rule can be written that the target can load",
+            reason(cause)
+        ),
+        Blocker::NoStrategy { event, cause } => format!("{event}: {}", reason(cause)),
+        Blocker::NoProgress => "the plan would undo one of its own steps (no progress); nothing \
+                                was changed"
+            .to_string(),
+        Blocker::StillFailing => {
+            "no safe edit makes every event recorded; nothing was changed".to_string()
+        }
+        Blocker::NewLoadError { at, error } => {
+            format!("the edited configuration would not load cleanly: {at}: {error}")
+        }
+    }
+}
+
+/// Every blocker of a plan, in sentences.
+pub fn blockers(plan: &Plan, machine: crate::model::Machine) -> Vec<String> {
+    let loader = plan
+        .config
+        .as_ref()
+        .map(|c| c.loader_name())
+        .unwrap_or_default();
+    let ctx = plan.config.as_ref().map(|c| Context {
+        outcome: &c.outcome,
+        unread: &c.unread,
+        loader: &loader,
+        machine,
+    });
+    plan.blockers
+        .iter()
+        .map(|b| blocker(b, ctx.as_ref()))
+        .collect()
+}

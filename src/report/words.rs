@@ -1,0 +1,319 @@
+//! Judgements into words: the sentences and evidence every format shows, built from the
+//! causes `control` returns (the only place that words them).
+
+use crate::control::evaluate::Assessment;
+use crate::control::event::Event;
+use crate::control::finding::{
+    Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, Verdict,
+};
+use crate::load::auditctl::{LoadOutcome, LoadedRule};
+use crate::load::Origin;
+use crate::model::{FieldType, Machine};
+use crate::report::{AdviceReport, ControlFinding, EventFinding, Evidence, RequirementFinding};
+
+/// Narrowed rules cited per event; the rest are counted.
+const CITED: usize = 3;
+
+/// What the words need besides the judgement: the evaluated outcome (rules the causes cite),
+/// the rules in unread files, how the loader is named, and the target's machine.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The outcome the judgement's indices point into.
+    pub outcome: &'a LoadOutcome,
+    /// Rules in files the loader never reads.
+    pub unread: &'a [LoadedRule],
+    /// `augenrules`, `auditctl -R FILE`, `the running kernel`.
+    pub loader: &'a str,
+    /// The target's machine (for `b64`/`b32` labels).
+    pub machine: Machine,
+}
+
+impl Context<'_> {
+    fn at(&self, i: usize) -> &Origin {
+        &self.outcome.rules[i].origin
+    }
+
+    fn cite(&self, i: usize) -> Evidence {
+        let r = &self.outcome.rules[i];
+        Evidence::new(&r.origin, &r.text)
+    }
+}
+
+fn field_names(fields: &[FieldType]) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            f.name()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("f{}", f.0))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The sentence for a cause.
+pub fn cause(c: &Cause, ctx: &Context) -> String {
+    match c {
+        Cause::Covered { rule, key } => format!(
+            "recorded with key \"{}\" by the rule at {}",
+            String::from_utf8_lossy(key),
+            ctx.at(*rule)
+        ),
+        Cause::Missing => "no loaded rule audits it".to_string(),
+        Cause::Shadowed { rule } => format!(
+            "the never rule at {} matches it first, so no later rule records it",
+            ctx.at(*rule)
+        ),
+        Cause::Keyless { rule } => format!(
+            "the first rule that matches it, at {}, has no key, so its records carry none",
+            ctx.at(*rule)
+        ),
+        Cause::Narrowed { rules, fields } => format!(
+            "only rules that match some of these events audit it (narrowed by {}), e.g. at {}",
+            field_names(fields),
+            ctx.at(rules[0])
+        ),
+        Cause::PartlyLost {
+            rule,
+            fields,
+            rest_covered,
+            ..
+        } => {
+            let what = if ctx.outcome.rules[*rule].rule.action == crate::model::Action::Never {
+                "never rule"
+            } else {
+                "keyless rule"
+            };
+            format!(
+                "the {what} at {} catches some of these events first (those selected by {}){}",
+                ctx.at(*rule),
+                field_names(fields),
+                if *rest_covered {
+                    ""
+                } else {
+                    "; no loaded rule audits the rest"
+                }
+            )
+        }
+        Cause::TaskSuppressed { rule, all } => format!(
+            "the task-list never rule at {} turns auditing off for {} user processes",
+            ctx.at(*rule),
+            if *all { "every" } else { "some" }
+        ),
+        Cause::Excluded { rule } => format!(
+            "the exclude rule at {} drops the SYSCALL records that carry the key",
+            ctx.at(*rule)
+        ),
+    }
+}
+
+/// The sentence and evidence for a rule that would record the event but is not loaded.
+fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
+    match m {
+        Missed::NotReached(i) => {
+            let r = &ctx.outcome.not_reached[i];
+            let stop = ctx
+                .outcome
+                .stopped_at
+                .as_ref()
+                .map(|o| o.to_string())
+                .unwrap_or_default();
+            let why = ctx
+                .outcome
+                .errors
+                .last()
+                .map(|e| e.kind.to_string())
+                .unwrap_or_default();
+            (
+                format!(
+                    "the rule at {} would audit it but is never loaded: the load stops at {stop} ({why})",
+                    r.origin
+                ),
+                Evidence::new(&r.origin, &r.text),
+            )
+        }
+        Missed::Deleted(i) => {
+            let (r, by) = &ctx.outcome.deleted[i];
+            (
+                format!(
+                    "the rule at {} would audit it but the -D at {by} deletes it again",
+                    r.origin
+                ),
+                Evidence::new(&r.origin, &r.text),
+            )
+        }
+        Missed::Unread(i) => {
+            let r = &ctx.unread[i];
+            (
+                format!(
+                    "the rule at {} would audit it, but {} is not read by {}",
+                    r.origin,
+                    r.origin.file.display(),
+                    ctx.loader
+                ),
+                Evidence::new(&r.origin, &r.text),
+            )
+        }
+    }
+}
+
+/// The evidence lines of a cause: the rules it cites (narrowed ones: the first few).
+fn evidence(c: &Cause, ctx: &Context) -> Vec<Evidence> {
+    match c {
+        Cause::Missing => Vec::new(),
+        Cause::Narrowed { rules, .. } => rules.iter().take(CITED).map(|i| ctx.cite(*i)).collect(),
+        Cause::PartlyLost {
+            rule, covered_by, ..
+        } => std::iter::once(*rule)
+            .chain(*covered_by)
+            .map(|i| ctx.cite(i))
+            .collect(),
+        other => other.rule().map(|i| ctx.cite(i)).into_iter().collect(),
+    }
+}
+
+/// How an event is named: `b64 init_module`, `exec /usr/sbin/insmod (b32)`.
+pub fn event_label(e: &Event, machine: Machine) -> String {
+    e.label(machine)
+}
+
+/// One judged event as a report entry.
+pub fn event(j: &Judgement, ctx: &Context) -> EventFinding {
+    let mut reason = cause(&j.cause, ctx);
+    if let Cause::Narrowed { rules, .. } = &j.cause {
+        if rules.len() > CITED {
+            reason.push_str(&format!(" ({} such rules)", rules.len()));
+        }
+    }
+    let mut ev = evidence(&j.cause, ctx);
+    if let Some(m) = j.missed {
+        let (words, cited) = missed(m, ctx);
+        reason.push_str("; ");
+        reason.push_str(&words);
+        ev.push(cited);
+    }
+    EventFinding {
+        event: event_label(&j.event, ctx.machine),
+        verdict: j.verdict(),
+        reason,
+        key: match &j.cause {
+            Cause::Covered { key, .. } => Some(String::from_utf8_lossy(key).into_owned()),
+            _ => None,
+        },
+        evidence: ev,
+    }
+}
+
+/// One judged requirement as a report entry. Evidence is gathered from its events, each
+/// line once (hashed: O(events)).
+pub fn requirement(r: &RequirementJudgement, ctx: &Context) -> RequirementFinding {
+    let events: Vec<EventFinding> = r.events.iter().map(|e| event(e, ctx)).collect();
+    let failing: Vec<&EventFinding> = events
+        .iter()
+        .filter(|e| e.verdict != Verdict::Pass)
+        .collect();
+    let reason = match failing.first() {
+        None => format!("all {} events are recorded with a key", events.len()),
+        Some(first) => format!(
+            "{} of {} events not recorded with a key; {}: {}",
+            failing.len(),
+            events.len(),
+            first.event,
+            first.reason
+        ),
+    };
+    let mut seen = std::collections::HashSet::new();
+    let evidence = events
+        .iter()
+        .flat_map(|e| &e.evidence)
+        .filter(|e| seen.insert((e.file.clone(), e.line, e.text.clone())))
+        .cloned()
+        .collect();
+    RequirementFinding {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        verdict: r.verdict(),
+        reason,
+        evidence,
+        events,
+    }
+}
+
+/// One advice item.
+pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
+    match a {
+        Advice::Unaudited(j) => {
+            let e = event(j, ctx);
+            AdviceReport {
+                message: format!(
+                    "{} is not audited with a key ({}); modern kmod loads modules with it",
+                    e.event, e.reason
+                ),
+                evidence: e.evidence.first().cloned(),
+            }
+        }
+        Advice::Symlinked { names, target } => {
+            let target = String::from_utf8_lossy(target);
+            let names: Vec<String> = names
+                .iter()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect();
+            AdviceReport {
+                message: format!(
+                    "{} {} to {target} on the target: a watch on a symlink never fires on \
+                     exec; watch {target} instead, or rely on the module syscall rules",
+                    names.join(", "),
+                    if names.len() == 1 {
+                        "is a symlink"
+                    } else {
+                        "are symlinks"
+                    },
+                ),
+                evidence: None,
+            }
+        }
+        Advice::LockNotLast { lock, first, count } => AdviceReport {
+            message: format!(
+                "-e 2 at {lock} is not the last line: {count} later change(s) are refused, the \
+                 first at {first}; put -e 2 last"
+            ),
+            evidence: None,
+        },
+        Advice::LoadError(i) => {
+            let err = &ctx.outcome.errors[*i];
+            AdviceReport {
+                message: format!("load error: {}", err.kind),
+                evidence: Some(Evidence::new(&err.origin, &err.text)),
+            }
+        }
+    }
+}
+
+/// One judged control as a report entry.
+pub fn control(c: &ControlJudgement, ctx: &Context) -> ControlFinding {
+    let requirements: Vec<RequirementFinding> =
+        c.requirements.iter().map(|r| requirement(r, ctx)).collect();
+    let failing: Vec<&str> = requirements
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| r.id.as_str())
+        .collect();
+    let reason = if failing.is_empty() {
+        "every required event is recorded with a key".to_string()
+    } else {
+        format!("not met: {}", failing.join(", "))
+    };
+    ControlFinding {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        verdict: c.verdict(),
+        reason,
+        requirements,
+        advice: c.advice.iter().map(|a| advice(a, ctx)).collect(),
+    }
+}
+
+/// Every judged control as report entries.
+pub fn assessment(a: &Assessment, ctx: &Context) -> Vec<ControlFinding> {
+    a.controls.iter().map(|c| control(c, ctx)).collect()
+}
