@@ -219,12 +219,26 @@ pub fn judge_live(
     compared: usize,
     mismatches: &[String],
 ) {
+    judge_live_with(golden, now, kernel_matters, &[], compared, mismatches);
+}
+
+/// [`judge_live`], with more provenance than the auditd version and kernel release: what else
+/// differs between the recording and now (`other_differences`, e.g. another awk or script).
+pub fn judge_live_with(
+    golden: &Golden,
+    now: &Provenance,
+    kernel_matters: bool,
+    other_differences: &[String],
+    compared: usize,
+    mismatches: &[String],
+) {
     let file = shown(&golden.name);
     if mismatches.is_empty() {
         eprintln!("live part: the real tool agrees with {file} ({compared} answers)");
         return;
     }
-    let differences = golden.provenance.differences(now, kernel_matters);
+    let mut differences = golden.provenance.differences(now, kernel_matters);
+    differences.extend(other_differences.iter().cloned());
     let list = mismatches.join("\n  ");
     if differences.is_empty() {
         panic!(
