@@ -222,9 +222,9 @@ fn rules_equals_auditctl_listing_after_the_real_load() {
         .collect();
     let recorded = recorded(&golden);
     let Some(prefix) = as_root_owner() else {
-        eprintln!(
+        golden::say(
             "skipped offline part: `rules --file` wants a root-owned file, as auditctl -R does; \
-             needs root or a user namespace (unshare -r)"
+             needs root or a user namespace (unshare -r)",
         );
         return;
     };

@@ -16,11 +16,18 @@
 //! backslash and `\xNN` for each byte that is not UTF-8.
 
 use serde_json::{json, Map, Value};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
 /// Set to `1` to make the live parts rewrite their golden files.
 pub const REGENERATE_VAR: &str = "AUDITGUARD_REGENERATE_GOLDEN";
+
+/// Print one line on the real stderr, past the test harness's output capture, so skips and
+/// notes are seen in a plain `cargo test` run.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
 
 /// Whether the live parts should rewrite the golden files.
 pub fn regenerate() -> bool {
@@ -198,13 +205,13 @@ impl Golden {
         let p = path(&self.name);
         std::fs::create_dir_all(p.parent().expect("golden dir")).expect("create tests/golden");
         std::fs::write(&p, out).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
-        eprintln!(
+        say(&format!(
             "regenerated {} ({}, kernel {}, {})",
             shown(&self.name),
             self.provenance.auditd,
             self.provenance.kernel,
             self.provenance.date
-        );
+        ));
     }
 }
 
@@ -249,18 +256,18 @@ pub fn judge_live_with(
             mismatches.len()
         );
     }
-    eprintln!(
+    say(&format!(
         "NOTE live part: the real tool here differs from {file} in {} of {compared} answers, and \
          so does the provenance ({}); not a failure (the offline part still holds us to the \
          golden file). Set {REGENERATE_VAR}=1 to make this machine the reference.\n  {list}",
         mismatches.len(),
         differences.join("; ")
-    );
+    ));
 }
 
 /// The one line a test prints when it cannot do its live part.
 pub fn skip_live(needs: &str, reason: &str) {
-    eprintln!("skipped live part: needs {needs} ({reason})");
+    say(&format!("skipped live part: needs {needs} ({reason})"));
     if regenerate() {
         panic!("{REGENERATE_VAR}=1 but the live part cannot run: needs {needs} ({reason})");
     }
