@@ -11,11 +11,19 @@
 # of names.rs is code.
 #
 # Usage: scripts/gen-name-tables.sh [AUDIT_SOURCE_GIT_DIR]
+#   AUDIT_SOURCE_GIT_DIR defaults to $AUDIT_USERSPACE_GIT, a git clone of
+#   linux-audit/audit-userspace; tag v3.0.9 is read from it. Without either the script says so
+#   and exits 2 without touching anything.
 set -eu
 cd "$(dirname "$0")/.."
 
-src_git=${1:-/work/.mirror/linux-audit+audit-userspace/repo}
 tag=v3.0.9
+src_git=${1:-${AUDIT_USERSPACE_GIT:-}}
+if [ -z "$src_git" ]; then
+    echo "skipped: set AUDIT_USERSPACE_GIT (or pass an argument) to a git clone of" \
+        "linux-audit/audit-userspace; tag $tag is read from it" >&2
+    exit 2
+fi
 target=src/model/names.rs
 
 version=$(auditctl -v 2>/dev/null | sed -n 's/^auditctl version //p')

@@ -5,6 +5,10 @@
 # Debian's auditd package (installed here with apt-get when missing; needs root) and, for the
 # kernel tests, root on a machine with audit support. Kernel tests take a shared lock and
 # always leave the kernel with no rules and `enabled 0`; they never load -e 2 or -f 2.
+# Without auditd, root or kernel audit the parity tests still compare us with the real tools'
+# recorded answers in tests/golden/ and print "skipped live part: ..." for what they could not
+# re-ask. AUDIT_USERSPACE_GIT (a git clone of linux-audit/audit-userspace) lets the augenrules
+# test re-run the 3.1.1 and 4.2 scripts too; AUDITGUARD_REGENERATE_GOLDEN=1 rewrites the record.
 set -eu
 cd "$(dirname "$0")/.."
 

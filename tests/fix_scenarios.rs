@@ -1,6 +1,6 @@
 //! `auditguard fix` on every broken root: each `tests/scenarios/*.scenario` whose verdict is
 //! `fail` or `error`, and every `tests/fix/*.scenario` (broken roots written for `fix`), run
-//! twice — plain and with `--repair` — on fresh copies, checking DESIGN.md's invariants:
+//! twice — plain and with `--repair` — on fresh copies, checking `fix`'s invariants:
 //!
 //! - (a) `fix` exits 0 and then `check` passes, or exits 1 naming a blocker (and then the tree is
 //!   byte-identical: blocked plans write nothing); exit 2 only for `verdict: error` roots, which
@@ -60,7 +60,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// Expected outcomes of the `tests/scenarios` roots that `check` fails. Unlisted: `fix: fixed`.
-/// A load stopped by someone else's line blocks; `--repair` fixes it (DESIGN.md "Fix").
+/// A load stopped by someone else's line blocks; `--repair` fixes it.
 const EXISTING: &[(&str, &str)] = &[
     (
         "auditctl-world-writable-rules-file",

@@ -40,7 +40,7 @@ const STATUS_OPTIONS: &[&str] = &[
     "--signal",
 ];
 
-/// Cases the examples lack (reference §2.2): prepend, several keys, a directory watch with a
+/// Cases the examples lack: prepend, several keys, a directory watch with a
 /// trailing slash, saddr_fam, bit operators, the exclude, filesystem, user and task lists.
 const EXTRA_RULES: &str = "\
 -a always,exit -F arch=b64 -S init_module,finit_module -k mod1 -k mod2 -k third

@@ -1,14 +1,20 @@
 //! `model::listing::list_rules` against the real `auditctl -l` (auditd 3.0.9, live kernel).
 //!
 //! Story: for each of Debian's example rule files (and a few combinations of them, plus a file
-//! of the tricky cases of reference §2.2), every line is given to the real `auditctl -R` one at
-//! a time (which is what `-R` does: each line is a separate invocation) and to our parser. Lines
-//! the kernel accepts are applied to a plain in-test kernel list (append, prepend, delete,
+//! of the printer's tricky cases), every line is given to the real `auditctl -R` one at a time
+//! (which is what `-R` does: each line is a separate invocation) and to our parser. Lines the
+//! kernel accepts are applied to a plain in-test kernel list (append, prepend, delete,
 //! delete-all); lines it refuses (a watch whose parent is missing, a duplicate) are skipped on
 //! our side too. Then `auditctl -l` must equal our listing byte for byte, and our parser must
 //! not have refused a line auditctl accepted.
 //!
-//! Kernel safety: all of it runs inside `common::with_kernel`; text goes through
+//! The real answers (which lines the kernel accepted, then `auditctl -l`) and the example files
+//! are recorded in `tests/golden/listing_conformance.json` with their provenance. We are always
+//! compared with that record, so the test proves parity without root or kernel audit; with
+//! them, the real auditctl is asked again and must still agree
+//! (`AUDITGUARD_REGENERATE_GOLDEN=1` rewrites the record).
+//!
+//! Kernel safety: the live part runs inside `common::with_kernel`; text goes through
 //! `common::safe_rules`, and status lines (`-b`, `-f`, `-r`, `--backlog_wait_time`, ...) are
 //! dropped as well so the shared kernel's settings are left alone.
 
@@ -17,6 +23,9 @@ mod common;
 use auditguard::host::LiveHost;
 use auditguard::model::{listing, Machine};
 use auditguard::syntax::{LineKind, ParseContext};
+use common::golden::{self, Golden, Provenance};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -64,12 +73,44 @@ fn kernel_accepts(line: &[u8], file: &Path) -> bool {
     rc == 0
 }
 
-fn auditctl_list() -> Vec<u8> {
-    std::process::Command::new("auditctl")
-        .arg("-l")
-        .output()
-        .expect("auditctl -l")
-        .stdout
+fn auditctl_list() -> String {
+    common::auditctl(&["-l"]).1
+}
+
+/// What the real auditctl and kernel did with one case's (loadable) text: the line numbers
+/// (from 1) it accepted and refused, each line loaded alone, then `auditctl -l`.
+#[derive(Clone, Debug, PartialEq)]
+struct Answer {
+    accepted: BTreeSet<usize>,
+    refused: BTreeSet<usize>,
+    listing: String,
+}
+
+/// Load every line holding more than whitespace into the real kernel, one at a time
+/// (kernel, root).
+fn real(text: &str) -> Answer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("line.rules");
+    common::with_kernel(|| {
+        let (mut accepted, mut refused) = (BTreeSet::new(), BTreeSet::new());
+        for (i, line) in text.split('\n').enumerate() {
+            // `loadable` already made status lines comments; this guard never feeds a line
+            // that even looks like one (tabs count as separators here).
+            if line.trim().is_empty() || common::rules_only(line).is_empty() {
+                continue;
+            }
+            if kernel_accepts(line.as_bytes(), &file) {
+                accepted.insert(i + 1);
+            } else {
+                refused.insert(i + 1);
+            }
+        }
+        Answer {
+            accepted,
+            refused,
+            listing: auditctl_list(),
+        }
+    })
 }
 
 /// What one file gave: rules listed, and every difference found.
@@ -78,9 +119,9 @@ struct Outcome {
     problems: Vec<String>,
 }
 
-/// Load `text` into the real kernel and into our model, line by line, and compare listings.
-fn compare(name: &str, text: &str) -> Outcome {
-    let text = loadable(text);
+/// Our side, given what the kernel did: parse (the parser call is kept in this one place),
+/// mirror the lines the kernel accepted, list, compare.
+fn compare(name: &str, text: &str, real: &Answer) -> Outcome {
     let host = LiveHost;
     let accounts = auditguard::load::configuration::accounts(&host);
     let ctx = ParseContext {
@@ -88,42 +129,42 @@ fn compare(name: &str, text: &str) -> Outcome {
         accounts: &accounts,
     };
     let parsed = auditguard::load::resolve::checked_lines(text.as_bytes(), &ctx, &host);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("line.rules");
     let mut problems = Vec::new();
-    let (real, ours) = common::with_kernel(|| {
-        let mut model = common::KernelModel::default();
-        for line in &parsed {
-            let bytes = &text.as_bytes()[line.range.clone()];
-            let at = format!("{name}:{}", line.span.line);
-            match &line.kind {
-                LineKind::Blank | LineKind::Comment => continue,
-                LineKind::Commands(cmds) => {
-                    if kernel_accepts(bytes, &file) {
-                        cmds.iter().for_each(|c| model.apply(c));
-                    }
+    let mut model = common::KernelModel::default();
+    for line in &parsed {
+        let bytes = &text.as_bytes()[line.range.clone()];
+        let n = line.span.line as usize;
+        let at = format!("{name}:{n}");
+        let asked = real.accepted.contains(&n) || real.refused.contains(&n);
+        match &line.kind {
+            LineKind::Blank | LineKind::Comment => continue,
+            _ if !asked => problems.push(format!(
+                "{at}: no recorded answer of auditctl for {:?}",
+                String::from_utf8_lossy(bytes)
+            )),
+            LineKind::Commands(cmds) => {
+                if real.accepted.contains(&n) {
+                    cmds.iter().for_each(|c| model.apply(c));
                 }
-                LineKind::Error(d) => {
-                    if kernel_accepts(bytes, &file) {
-                        problems.push(format!(
-                            "{at}: auditctl accepted a line our parser refused ({d}): {}",
-                            String::from_utf8_lossy(bytes)
-                        ));
-                    }
+            }
+            LineKind::Error(d) => {
+                if real.accepted.contains(&n) {
+                    problems.push(format!(
+                        "{at}: auditctl accepted a line our parser refused ({d}): {}",
+                        String::from_utf8_lossy(bytes)
+                    ));
                 }
             }
         }
-        (auditctl_list(), model.rules())
-    });
-    let listed = listing::list_rules(&ours, Machine::X86_64);
-    if std::env::var_os("AUDITGUARD_SHOW_LISTING").is_some() {
-        eprintln!("== {name}\n{}", String::from_utf8_lossy(&real));
     }
-    if listed != real {
-        let real = String::from_utf8_lossy(&real);
-        let listed = String::from_utf8_lossy(&listed);
+    let ours = model.rules();
+    let listed = String::from_utf8_lossy(&listing::list_rules(&ours, Machine::X86_64)).into_owned();
+    if std::env::var_os("AUDITGUARD_SHOW_LISTING").is_some() {
+        eprintln!("== {name}\n{}", real.listing);
+    }
+    if listed != real.listing {
         let mut diff = String::new();
-        for (i, (a, b)) in real.lines().zip(listed.lines()).enumerate() {
+        for (i, (a, b)) in real.listing.lines().zip(listed.lines()).enumerate() {
             if a != b {
                 diff.push_str(&format!(
                     "  line {}:\n    auditctl: {a}\n    ours:     {b}\n",
@@ -133,7 +174,7 @@ fn compare(name: &str, text: &str) -> Outcome {
         }
         problems.push(format!(
             "{name}: listing differs ({} lines from auditctl, {} from us)\n{diff}",
-            real.lines().count(),
+            real.listing.lines().count(),
             listed.lines().count()
         ));
     }
@@ -143,24 +184,9 @@ fn compare(name: &str, text: &str) -> Outcome {
     }
 }
 
-fn skip() -> bool {
-    if !common::kernel_available() {
-        eprintln!("skipped: needs root, auditctl 3.0.9 and kernel audit support");
-        return true;
-    }
-    if common::debian_examples().is_empty() {
-        eprintln!("skipped: /usr/share/doc/auditd/examples/rules not installed");
-        return true;
-    }
-    false
-}
-
-fn read(name: &str) -> String {
-    let path = Path::new("/usr/share/doc/auditd/examples/rules").join(name);
-    std::fs::read_to_string(path).unwrap_or_default()
-}
-
-/// Rules that exercise the printer's corner cases (reference §2.2) on a live kernel.
+/// Rules that exercise the printer's corner cases: an arch carried to later rules, `perm`
+/// before `path`, a foreign arch, syscall numbers, operators, errno names, several keys, watch
+/// spellings, every list, prepend and delete.
 const TRICKY: &str = r"-a always,exit -F arch=b32 -S open -k carry1
 -a always,exit -S 5 -k carry2
 -a always,exit -F perm=wa -F path=/etc/hostname -k permfirst
@@ -200,18 +226,29 @@ const TRICKY: &str = r"-a always,exit -F arch=b32 -S open -k carry1
 -d always,exit -F arch=b64 -S execve -k with\ space
 ";
 
-#[test]
-fn debian_example_files_list_like_auditctl() {
-    if skip() {
-        return;
-    }
-    let mut cases: Vec<(String, String)> = common::debian_examples()
+const GOLDEN: &str = "listing_conformance";
+
+/// Debian's example files on this machine: (file name, text).
+fn system_examples() -> Vec<(String, String)> {
+    common::debian_examples()
         .iter()
         .map(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name.clone(), read(&name))
+            (name, std::fs::read_to_string(p).unwrap_or_default())
         })
-        .collect();
+        .collect()
+}
+
+/// The cases, (name, loadable text), from the example files (file name, text).
+fn cases_of(examples: &[(String, String)]) -> Vec<(String, String)> {
+    let read = |name: &str| -> String {
+        examples
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    };
+    let mut cases: Vec<(String, String)> = examples.to_vec();
     // Combinations, as augenrules would concatenate them.
     let combos: [&[&str]; 3] = [
         &[
@@ -241,18 +278,155 @@ fn debian_example_files_list_like_auditctl() {
     for combo in combos {
         cases.push((combo.join("+"), combo.iter().map(|n| read(n)).collect()));
     }
-    cases.push(("tricky (reference §2.2)".into(), TRICKY.into()));
+    cases.push(("tricky".into(), TRICKY.into()));
+    cases
+        .into_iter()
+        .map(|(name, text)| (name, loadable(&text)))
+        .collect()
+}
 
+fn numbers(v: &Value) -> BTreeSet<usize> {
+    v.as_array()
+        .expect("line numbers")
+        .iter()
+        .map(|n| n.as_u64().expect("line number") as usize)
+        .collect()
+}
+
+/// The recorded answers: case name → (input fingerprint, answer).
+fn recorded(golden: &Golden) -> BTreeMap<String, (String, Answer)> {
+    golden
+        .section("cases")
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| {
+                c[k].as_str()
+                    .unwrap_or_else(|| panic!("{k}: {c}"))
+                    .to_string()
+            };
+            let answer = Answer {
+                accepted: numbers(&c["accepted"]),
+                refused: numbers(&c["refused"]),
+                listing: s("listing"),
+            };
+            (s("name"), (s("input"), answer))
+        })
+        .collect()
+}
+
+/// Live part: ask the real auditctl again; rewrite the golden file or check it still holds.
+fn live_part(golden: Option<Golden>) -> Option<Golden> {
+    if !golden::kernel_live() {
+        return golden;
+    }
+    let examples = system_examples();
+    if examples.is_empty() {
+        golden::skip_live(
+            "Debian's example rules",
+            "/usr/share/doc/auditd/examples/rules is not installed",
+        );
+        return golden;
+    }
+    let answers: Vec<(String, String, Answer)> = cases_of(&examples)
+        .into_iter()
+        .map(|(name, text)| {
+            let answer = real(&text);
+            (name, golden::fingerprint(&[text.as_bytes()]), answer)
+        })
+        .collect();
+    let now = Provenance::here(
+        "per case, status lines dropped: auditctl -D; per line holding more than whitespace, \
+         auditctl -R FILE holding only that line (exit 0 = accepted); then auditctl -l; \
+         auditctl -D",
+    );
+    if golden::regenerate() {
+        let mut g = Golden::new(GOLDEN, now);
+        g.sections.insert(
+            "examples".into(),
+            Value::Object(
+                examples
+                    .iter()
+                    .map(|(n, t)| (n.clone(), Value::String(t.clone())))
+                    .collect(),
+            ),
+        );
+        g.sections.insert(
+            "cases".into(),
+            Value::Array(
+                answers
+                    .iter()
+                    .map(|(name, input, a)| {
+                        json!({"name": name, "input": input, "accepted": a.accepted,
+                               "refused": a.refused, "listing": a.listing})
+                    })
+                    .collect(),
+            ),
+        );
+        g.save();
+        return Some(g);
+    }
+    let golden = golden?;
+    let recorded = recorded(&golden);
+    let mismatches: Vec<String> = answers
+        .iter()
+        .filter_map(|(name, input, answer)| match recorded.get(name) {
+            Some((i, a)) if i == input && a == answer => None,
+            Some((i, _)) if i != input => {
+                Some(format!("{name}: input differs from the recorded one"))
+            }
+            Some((_, a)) => Some(format!("{name}: recorded {a:?}\n  now {answer:?}")),
+            None => Some(format!("{name}: not in the golden file")),
+        })
+        .collect();
+    golden::judge_live(&golden, &now, true, answers.len(), &mismatches);
+    Some(golden)
+}
+
+#[test]
+fn debian_example_files_list_like_auditctl() {
+    let golden = live_part(Golden::load(GOLDEN)).unwrap_or_else(|| Golden::require(GOLDEN));
+    // Offline part: our parser and printer against the recorded answers.
+    let examples: Vec<(String, String)> = golden
+        .section("examples")
+        .as_object()
+        .expect("examples")
+        .iter()
+        .map(|(n, t)| (n.clone(), t.as_str().expect("text").to_string()))
+        .collect();
+    let recorded = recorded(&golden);
+    let cases = cases_of(&examples);
     let (mut rules, mut problems) = (0, Vec::new());
     for (name, text) in &cases {
-        let outcome = compare(name, text);
+        let real = match recorded.get(name) {
+            Some((input, real)) if *input == golden::fingerprint(&[text.as_bytes()]) => real,
+            found => {
+                problems.push(format!(
+                    "{name}: {}; regenerate {} with {}=1 (root, kernel audit)",
+                    if found.is_some() {
+                        "the recorded answer is for another input"
+                    } else {
+                        "no recorded answer"
+                    },
+                    golden::shown(GOLDEN),
+                    golden::REGENERATE_VAR
+                ));
+                continue;
+            }
+        };
+        let outcome = compare(name, text, real);
         eprintln!("{name}: {} rules compared", outcome.rules);
         rules += outcome.rules;
         problems.extend(outcome.problems);
     }
     eprintln!(
-        "compared {rules} rules from {} files/combinations byte for byte",
-        cases.len()
+        "compared {rules} rules from {} files/combinations byte for byte with auditctl -l as \
+         recorded in {} ({}, kernel {})",
+        cases.len(),
+        golden::shown(GOLDEN),
+        golden.provenance.auditd,
+        golden.provenance.kernel
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

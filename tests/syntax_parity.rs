@@ -7,11 +7,19 @@
 //! parsed by us. A rejection whose cause is the state of the machine (ENOENT/ENOTDIR for a
 //! missing watch parent, EEXIST, "No rule matches" for deletes) is the loader's business and
 //! skipped. Kernel settings changed by `-b`, `-r` and `--backlog_wait_time` are restored.
+//!
+//! The real verdicts (and the example files they were given) are recorded in
+//! `tests/golden/syntax_parity.json` with their provenance: our parser is always compared with
+//! that record, so the test proves parity without root or kernel audit; with them, auditctl is
+//! asked again and must still agree (`AUDITGUARD_REGENERATE_GOLDEN=1` rewrites the record).
 
 mod common;
 
 use auditguard::host::{native_machine, LiveHost};
 use auditguard::syntax::{parse_file, Command as Cmd, LineKind, ParseContext};
+use common::golden::{self, Golden, Provenance};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::process::Command;
@@ -310,8 +318,24 @@ fn real_accepts(dir: &std::path::Path, line: &[u8]) -> bool {
     out.status.code() == Some(0)
 }
 
+/// Lines safe to rerun as argv: no `-R` (as argv it would load a whole file) and no long
+/// option; only rule commands can be refused for the state of the machine anyway.
+fn rerun_safe(line: &[u8]) -> bool {
+    let mut tokens = line
+        .split(|b| b.is_ascii_whitespace() || *b == 0)
+        .filter(|t| !t.is_empty());
+    let first_is_rule = matches!(
+        tokens.clone().next(),
+        Some(b"-a" | b"-A" | b"-d" | b"-w" | b"-W" | b"-D")
+    );
+    first_is_rule && !tokens.any(|t| t.starts_with(b"-R") || t.starts_with(b"--"))
+}
+
 /// Under `-R` auditctl reports to syslog; rerun the tokens as argv to see the kernel's answer.
 fn rejected_for_machine_state(line: &[u8]) -> bool {
+    if !rerun_safe(line) {
+        return false;
+    }
     let args: Vec<std::ffi::OsString> = line
         .split(|b| *b == b' ')
         .filter(|t| !t.is_empty())
@@ -338,15 +362,31 @@ fn status() -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn accept_reject_parity_with_auditctl() {
+const GOLDEN: &str = "syntax_parity";
+const ACCEPT: &str = "accept";
+const REJECT: &str = "reject";
+/// Refused for the state of the machine (missing watch parent, duplicate, nothing to delete):
+/// the loader's business, not the parser's.
+const MACHINE_STATE: &str = "reject (machine state)";
+
+/// Debian's example rule files on this machine: (file name, bytes).
+fn system_examples() -> Vec<(String, Vec<u8>)> {
+    common::debian_examples()
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(p).unwrap())
+        })
+        .collect()
+}
+
+/// Every line compared: (origin, line), ours first, then each example file's rule lines.
+fn lines_of(examples: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
     let mut lines: Vec<(String, Vec<u8>)> = own_lines()
         .into_iter()
         .map(|l| ("own".to_string(), l))
         .collect();
-    for file in common::debian_examples() {
-        let text = std::fs::read(&file).unwrap();
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    for (name, text) in examples {
         for (i, l) in text.split(|b| *b == b'\n').enumerate() {
             let blank = l.iter().all(|b| *b == b' ');
             let comment = l.iter().find(|b| **b != b' ') == Some(&b'#');
@@ -355,36 +395,29 @@ fn accept_reject_parity_with_auditctl() {
             }
         }
     }
-    if !common::kernel_available() {
-        eprintln!("skipped: no auditctl or no access to the kernel's audit socket (not root?)");
-        return;
-    }
+    lines
+}
+
+/// The real auditctl's verdict on every line safe to load: (origin, line, verdict).
+/// Kernel, root; inside `with_kernel`.
+fn real_verdicts(lines: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>, &'static str)> {
     let dir = tempfile::tempdir().unwrap();
-    let (mut compared, mut own_only, mut loader) = (0, 0, 0);
-    let mut mismatches = Vec::new();
     common::with_kernel(|| {
         let before = status();
-        for (origin, line) in &lines {
-            let (ours, why) = ours_accepts(line);
-            if unsafe_line(line) {
-                own_only += 1;
-                continue;
-            }
-            let real = real_accepts(dir.path(), line);
-            if ours && !real && rejected_for_machine_state(line) {
-                loader += 1;
-                continue;
-            }
-            compared += 1;
-            if ours != real {
-                mismatches.push(format!(
-                    "{origin}: {:?}: auditctl {}, we {} {why}",
-                    String::from_utf8_lossy(line),
-                    if real { "accepts" } else { "rejects" },
-                    if ours { "accept" } else { "reject" },
-                ));
-            }
-        }
+        let verdicts = lines
+            .iter()
+            .filter(|(_, line)| !unsafe_line(line))
+            .map(|(origin, line)| {
+                let verdict = if real_accepts(dir.path(), line) {
+                    ACCEPT
+                } else if rejected_for_machine_state(line) {
+                    MACHINE_STATE
+                } else {
+                    REJECT
+                };
+                (origin.clone(), line.clone(), verdict)
+            })
+            .collect();
         // Restore what -b, -r and --backlog_wait_time lines changed.
         for (key, opt) in [
             ("backlog_limit", "-b"),
@@ -395,10 +428,145 @@ fn accept_reject_parity_with_auditctl() {
                 let _ = common::auditctl(&[opt, v]);
             }
         }
-    });
+        verdicts
+    })
+}
+
+fn show(line: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(line))
+}
+
+/// The golden verdicts: (origin, line) → verdict.
+fn recorded(golden: &Golden) -> BTreeMap<(String, Vec<u8>), String> {
+    golden
+        .section("verdicts")
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .map(|v| {
+            (
+                (
+                    v["origin"].as_str().expect("origin").to_string(),
+                    golden::to_bytes(&v["line"]),
+                ),
+                v["auditctl"].as_str().expect("verdict").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Live part: ask the real auditctl again; rewrite the golden file or check it still holds.
+fn live_part(golden: Option<Golden>) -> Option<Golden> {
+    if !golden::kernel_live() {
+        return golden;
+    }
+    let examples = system_examples();
+    let real = real_verdicts(&lines_of(&examples));
+    let now = Provenance::here(
+        "per line: auditctl -D; auditctl -R FILE holding only that line (exit 0 = accept); a \
+         rejected rule line is rerun as argv to tell a machine-state refusal (ENOENT, ENOTDIR, \
+         EEXIST, no rule matches)",
+    );
+    if golden::regenerate() {
+        let mut g = Golden::new(GOLDEN, now);
+        g.sections.insert(
+            "examples".into(),
+            Value::Object(
+                examples
+                    .iter()
+                    .map(|(n, t)| (n.clone(), golden::bytes(t)))
+                    .collect(),
+            ),
+        );
+        g.sections.insert(
+            "verdicts".into(),
+            Value::Array(
+                real.iter()
+                    .map(|(origin, line, verdict)| {
+                        json!({"origin": origin, "line": golden::bytes(line), "auditctl": verdict})
+                    })
+                    .collect(),
+            ),
+        );
+        g.save();
+        return Some(g);
+    }
+    let golden = golden?;
+    let recorded = recorded(&golden);
+    let mismatches: Vec<String> = real
+        .iter()
+        .filter_map(
+            |(origin, line, verdict)| match recorded.get(&(origin.clone(), line.clone())) {
+                Some(r) if r == verdict => None,
+                Some(r) => Some(format!(
+                    "{origin}: {}: golden file says {r}, auditctl now says {verdict}",
+                    show(line)
+                )),
+                None => Some(format!(
+                    "{origin}: {}: not in the golden file (auditctl: {verdict})",
+                    show(line)
+                )),
+            },
+        )
+        .collect();
+    golden::judge_live(&golden, &now, true, real.len(), &mismatches);
+    Some(golden)
+}
+
+#[test]
+fn accept_reject_parity_with_auditctl() {
+    let golden = live_part(Golden::load(GOLDEN)).unwrap_or_else(|| Golden::require(GOLDEN));
+    // Offline part: our parser against the recorded verdicts, for every line of today's list
+    // (the example files as recorded, so this needs no auditd installed).
+    let examples: Vec<(String, Vec<u8>)> = golden
+        .section("examples")
+        .as_object()
+        .expect("examples")
+        .iter()
+        .map(|(n, t)| (n.clone(), golden::to_bytes(t)))
+        .collect();
+    let recorded = recorded(&golden);
+    let (mut compared, mut own_only, mut loader) = (0, 0, 0);
+    let (mut mismatches, mut unrecorded) = (Vec::new(), Vec::new());
+    for (origin, line) in lines_of(&examples) {
+        let (ours, why) = ours_accepts(&line);
+        if unsafe_line(&line) {
+            own_only += 1;
+            continue;
+        }
+        let Some(real) = recorded.get(&(origin.clone(), line.clone())) else {
+            unrecorded.push(format!("{origin}: {}", show(&line)));
+            continue;
+        };
+        if real == MACHINE_STATE {
+            loader += 1;
+            continue;
+        }
+        compared += 1;
+        if ours != (real == ACCEPT) {
+            mismatches.push(format!(
+                "{origin}: {}: auditctl {}, we {} {why}",
+                show(&line),
+                if real == ACCEPT { "accepts" } else { "rejects" },
+                if ours { "accept" } else { "reject" },
+            ));
+        }
+    }
     eprintln!(
-        "parity: {compared} lines compared with auditctl -R, {loader} left to the loader \
-         (missing watch parent etc.), {own_only} parsed only by us (unsafe for a shared kernel)"
+        "parity: {compared} lines compared with auditctl -R as recorded in {} ({}, kernel {}), \
+         {loader} left to the loader (missing watch parent etc.), {own_only} parsed only by us \
+         (unsafe for a shared kernel)",
+        golden::shown(GOLDEN),
+        golden.provenance.auditd,
+        golden.provenance.kernel,
+    );
+    assert!(
+        unrecorded.is_empty(),
+        "lines without a recorded auditctl verdict: regenerate {} with {}=1 (root, kernel \
+         audit):\n{}",
+        golden::shown(GOLDEN),
+        golden::REGENERATE_VAR,
+        unrecorded.join("\n")
     );
     assert!(compared >= 60, "too few lines compared: {compared}");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));

@@ -1,13 +1,21 @@
 //! The name tables of `model::names` against the real auditctl 3.0.9 and kernel: every record
 //! type, errno, file type and filesystem type name is loaded by name (in lower case, since
 //! libaudit's lookups are case-insensitive) and must come back from `auditctl -l` printed as
-//! our listing printer prints it. Runs only as root with auditctl and kernel audit support.
+//! our listing printer prints it.
+//!
+//! The real answers (exit status of `auditctl -R`, then `auditctl -l`) are recorded in
+//! `tests/golden/tables_names.json` with their provenance: our printer is always compared with
+//! that record, so the tables are checked without root or kernel audit; with them, auditctl is
+//! asked again and must still agree (`AUDITGUARD_REGENERATE_GOLDEN=1` rewrites the record).
 
 mod common;
 
 use auditguard::model::{listing, names, Action, Field, FieldType, List, Machine, Mask, Op, Rule};
+use common::golden::{self, Golden, Provenance};
+use serde_json::{json, Value};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
+use std::sync::OnceLock;
 
 /// Load `text` with `auditctl -R` (root-owned, mode 0600), returning (exit code, stderr).
 fn load(text: &str) -> (i32, String) {
@@ -18,30 +26,108 @@ fn load(text: &str) -> (i32, String) {
     (rc, err)
 }
 
-fn skip() -> bool {
-    if !common::kernel_available() {
-        eprintln!("skipped: needs root, auditctl and kernel audit support");
-        return true;
-    }
-    false
+const GOLDEN: &str = "tables_names";
+
+/// One case: the lines loaded, and the rules we expect them to become.
+type Case = (Vec<String>, Vec<Rule>);
+/// Builds one case.
+type MakeCase = fn() -> Case;
+/// The cases, by name.
+const CASES: [(&str, MakeCase); 3] = [
+    ("msgtype", msgtype_case),
+    ("errno", errno_case),
+    ("file and filesystem types", types_case),
+];
+
+/// The real answer to one case: (exit status of `auditctl -R`, its stderr, `auditctl -l`).
+fn real(lines: &[String]) -> (i32, String, String) {
+    common::with_kernel(|| {
+        let (rc, err) = load(&lines.concat());
+        (rc, err, common::auditctl(&["-l"]).1)
+    })
 }
 
-/// Load `lines`, then compare `auditctl -l` with our listing of `rules`.
-fn check(lines: &[String], rules: &[Rule]) {
-    let listed = common::with_kernel(|| {
-        let (rc, err) = load(&lines.concat());
-        assert_eq!(rc, 0, "auditctl -R failed: {err}");
-        common::auditctl(&["-l"]).1
-    });
-    let ours = String::from_utf8(listing::list_rules(rules, Machine::X86_64)).unwrap();
-    assert_eq!(listed, ours);
+/// The golden file, after the live part (run once per test process): ask the real auditctl
+/// again; rewrite the golden file or check it still holds.
+fn golden_file() -> &'static Golden {
+    static GOLDEN_FILE: OnceLock<Golden> = OnceLock::new();
+    GOLDEN_FILE.get_or_init(|| {
+        let golden = Golden::load(GOLDEN);
+        if !golden::kernel_live() {
+            return golden.unwrap_or_else(|| Golden::require(GOLDEN));
+        }
+        let answers: Vec<Value> = CASES
+            .iter()
+            .map(|(name, case)| {
+                let (lines, _) = case();
+                let (rc, err, listing) = real(&lines);
+                json!({"name": name, "input": golden::fingerprint(&[lines.concat().as_bytes()]),
+                       "status": rc, "stderr": err, "listing": listing})
+            })
+            .collect();
+        let now = Provenance::here(
+            "per case: auditctl -D; auditctl -R FILE holding every line (exit status, \
+             stderr); auditctl -l; auditctl -D",
+        );
+        if golden::regenerate() {
+            let mut g = Golden::new(GOLDEN, now);
+            g.sections.insert("cases".into(), Value::Array(answers));
+            g.save();
+            return g;
+        }
+        let golden = golden.unwrap_or_else(|| Golden::require(GOLDEN));
+        let recorded = golden.section("cases").as_array().expect("cases");
+        let mismatches: Vec<String> = answers
+            .iter()
+            .filter(|a| !recorded.contains(a))
+            .map(|a| format!("{}: the recorded answer differs; now {a}", a["name"]))
+            .collect();
+        golden::judge_live(&golden, &now, true, answers.len(), &mismatches);
+        golden
+    })
+}
+
+/// Compare our listing of the case's rules with the recorded `auditctl -l`.
+fn check(name: &str) {
+    let golden = golden_file();
+    let (lines, rules) = CASES.iter().find(|(n, _)| *n == name).expect("case").1();
+    let recorded = golden
+        .section("cases")
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("{name}: not in {}", golden::shown(GOLDEN)));
+    assert_eq!(
+        recorded["input"].as_str(),
+        Some(golden::fingerprint(&[lines.concat().as_bytes()]).as_str()),
+        "{name}: the lines changed since {} was recorded: regenerate it with {}=1 (root, \
+         kernel audit)",
+        golden::shown(GOLDEN),
+        golden::REGENERATE_VAR
+    );
+    assert_eq!(
+        recorded["status"], 0,
+        "auditctl -R failed: {}",
+        recorded["stderr"]
+    );
+    let ours = String::from_utf8(listing::list_rules(&rules, Machine::X86_64)).unwrap();
+    assert_eq!(recorded["listing"].as_str(), Some(ours.as_str()));
+    eprintln!(
+        "{name}: {} rules compared with auditctl -l as recorded in {} ({}, kernel {})",
+        rules.len(),
+        golden::shown(GOLDEN),
+        golden.provenance.auditd,
+        golden.provenance.kernel
+    );
 }
 
 #[test]
 fn every_msgtype_name_loads_and_lists_by_name() {
-    if skip() {
-        return;
-    }
+    check("msgtype");
+}
+
+fn msgtype_case() -> Case {
     let mut lines = Vec::new();
     let mut rules = Vec::new();
     for (n, name) in names::msgtypes() {
@@ -59,7 +145,7 @@ fn every_msgtype_name_loads_and_lists_by_name() {
     r.fields
         .push(Field::num(FieldType::MSGTYPE, Op::Equal, 999));
     rules.push(r);
-    check(&lines, &rules);
+    (lines, rules)
 }
 
 fn exit_rule(field: Field) -> Rule {
@@ -71,9 +157,10 @@ fn exit_rule(field: Field) -> Rule {
 
 #[test]
 fn every_errno_name_loads_and_lists_as_minus_name() {
-    if skip() {
-        return;
-    }
+    check("errno");
+}
+
+fn errno_case() -> Case {
     let mut lines = Vec::new();
     let mut rules = Vec::new();
     for (n, name) in names::errnos() {
@@ -101,14 +188,15 @@ fn every_errno_name_loads_and_lists_as_minus_name() {
         };
         rules.push(exit_rule(Field::num(FieldType::EXIT, op, value as u32)));
     }
-    check(&lines, &rules);
+    (lines, rules)
 }
 
 #[test]
 fn file_and_filesystem_type_names() {
-    if skip() {
-        return;
-    }
+    check("file and filesystem types");
+}
+
+fn types_case() -> Case {
     let mut lines = Vec::new();
     let mut rules = Vec::new();
     for name in [
@@ -138,5 +226,5 @@ fn file_and_filesystem_type_names() {
             .push(Field::str(FieldType::KEY, Op::Equal, format!("k{i}")));
         rules.push(r);
     }
-    check(&lines, &rules);
+    (lines, rules)
 }

@@ -1,11 +1,15 @@
 //! Shared test support. Include with `mod common;` from an integration test.
 //!
-//! Kernel safety (DEVELOPERS.md): every test that touches kernel audit state runs inside
-//! [`with_kernel`], which takes one `flock` shared by every test process, starts from no rules,
-//! and always restores no rules and `enabled 0`, even when the test panics. Rule text given to
+//! Kernel safety (the machine is shared): every test that touches kernel audit state runs
+//! inside [`with_kernel`], which takes one `flock` shared by every test process, starts from no
+//! rules, and always restores no rules and `enabled 0`, even when the test panics. Rule text given to
 //! the real auditctl goes through [`safe_rules`], which drops `-e`, `-f 2` and
 //! `--loginuid-immutable` lines so nothing can lock the kernel or panic it.
+//!
+//! [`golden`]: the recorded answers of the real tools the parity tests compare with.
 #![allow(dead_code)]
+
+pub mod golden;
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
