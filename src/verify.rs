@@ -18,50 +18,90 @@ use crate::kernel::events::{EventListener, Record, AUDIT_SYSCALL};
 use crate::kernel::{AuditKernel, KernelError};
 use crate::load::configuration::{facts, resolve_watches};
 use crate::model::Machine;
-use crate::report::words;
-use serde::Serialize;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// What `verify` found.
-#[derive(Debug, Clone, Serialize)]
-pub struct VerifyReport {
-    /// `auditguard/verify/1`.
-    pub schema: &'static str,
-    /// pass: every required event came out with a key; fail: some did not; error: could
-    /// not verify.
-    pub verdict: Verdict,
-    /// A summary.
-    pub reason: String,
-    /// The login uid the probes ran with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probe_loginuid: Option<u32>,
-    /// Per-event results.
-    pub events: Vec<ProbeFinding>,
-    /// How long the whole verification took, in milliseconds.
-    pub elapsed_ms: u64,
+/// What was observed for one expected event.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    /// Its SYSCALL record came out, with this key (`None`: without one).
+    Seen {
+        /// The key the record carried.
+        key: Option<Vec<u8>>,
+    },
+    /// It was probed and no record came out; `cause` is the kernel-side evaluation (indices
+    /// into [`Verification::outcome`]).
+    NotSeen {
+        /// What the kernel's rules do with it.
+        cause: Cause,
+        /// What the probe child reported on stderr.
+        probe_error: Option<String>,
+        /// The listener's queue overflowed: records were lost.
+        overrun: bool,
+    },
+    /// It was not probed.
+    NotProbed(NotProbed),
 }
 
-/// The result for one expected event.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProbeFinding {
+/// Why an event was not probed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotProbed {
+    /// Audit is disabled: the kernel emits nothing.
+    AuditDisabled,
+    /// An exec event without `--exec`.
+    ExecNotRequested,
+    /// A 32-bit exec (not probed).
+    Exec32,
+    /// The file to exec does not exist on this host.
+    NotInstalled,
+    /// The probe child could not run.
+    ProbeFailed,
+}
+
+/// One expected event, verified.
+#[derive(Debug, Clone)]
+pub struct Probed {
     /// The control.
     pub control: String,
     /// The requirement.
     pub requirement: String,
-    /// `b64 init_module`, `exec /usr/sbin/modprobe (b64)`.
-    pub event: String,
-    /// pass (seen with a key), fail (not seen, or seen without key), notapplicable (not
-    /// probed on this machine).
-    pub verdict: Verdict,
-    /// The key that came out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Why not, or what was seen.
-    pub reason: String,
+    /// The event.
+    pub event: crate::control::event::Event,
     /// Advice-only event (absence does not fail).
     pub advice: bool,
+    /// What was observed.
+    pub observation: Observation,
+}
+
+impl Probed {
+    /// pass: seen with a key; fail: seen without, or not seen; notapplicable: not verified.
+    pub fn verdict(&self) -> Verdict {
+        match &self.observation {
+            Observation::Seen { key: Some(_) } => Verdict::Pass,
+            Observation::Seen { key: None } | Observation::NotSeen { .. } => Verdict::Fail,
+            Observation::NotProbed(NotProbed::AuditDisabled) => Verdict::Fail,
+            Observation::NotProbed(_) => Verdict::NotApplicable,
+        }
+    }
+}
+
+/// What `verify` found, as data (worded by `report::verify`).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// The kernel's rules when the probes ran (causes point into them).
+    pub outcome: crate::load::auditctl::LoadOutcome,
+    /// Whether audit was enabled.
+    pub enabled: u32,
+    /// The login uid the probes ran with.
+    pub probe_loginuid: u32,
+    /// Per-event results.
+    pub events: Vec<Probed>,
+    /// Probes that could not run (spawn errors).
+    pub problems: Vec<String>,
+    /// How long the whole verification took.
+    pub elapsed: Duration,
 }
 
 /// Options of a verification.
@@ -81,7 +121,7 @@ pub fn verify(
     machine: Machine,
     host: &dyn Host,
     opts: &VerifyOptions,
-) -> Result<VerifyReport, KernelError> {
+) -> Result<Verification, KernelError> {
     let started = Instant::now();
     let status = kernel.status()?;
     let mut outcome = kernel_outcome(kernel.list_rules()?, machine);
@@ -132,6 +172,10 @@ pub fn verify(
                 .collect();
             paths.dedup();
             for p in paths {
+                // A tool that is not installed cannot be probed: "not installed", not "not seen".
+                if !host.exists(Path::new(std::ffi::OsStr::from_bytes(&p))) {
+                    continue;
+                }
                 let idx: Vec<usize> = pending
                     .iter()
                     .filter(|(_, _, e)| {
@@ -172,89 +216,39 @@ pub fn verify(
 
     let mut events = Vec::new();
     for (i, control, exp) in &pending {
-        let label = exp.event.label(machine);
         let child = children.iter().find(|(_, idx, _)| idx.contains(i));
-        let (verdict, key, reason) = match child {
-            None => not_probed(exp, machine, &status, opts.exec),
+        let observation = match child {
+            None => Observation::NotProbed(not_probed(exp, machine, &status, opts.exec, host)),
             Some((pid, _, child_err)) => match find_record(&records, *pid, exp) {
-                Some(r) => {
-                    let keys = r.keys();
-                    match keys.iter().find(|k| !k.is_empty()) {
-                        Some(k) => (
-                            Verdict::Pass,
-                            Some(String::from_utf8_lossy(k).into_owned()),
-                            format!("seen with key \"{}\"", String::from_utf8_lossy(k)),
-                        ),
-                        None => (Verdict::Fail, None, "seen, but without a key".to_string()),
-                    }
-                }
-                None => {
-                    let cause = decide(&exp.event, &outcome.rules);
-                    let why = words::cause(
-                        &cause,
-                        &words::Context {
-                            outcome: &outcome,
-                            unread: &[],
-                            loader: "the running kernel",
-                            machine,
-                        },
-                    );
-                    let mut reason = match cause {
-                        Cause::Covered { .. } => {
-                            format!("not seen although the kernel's rules should record it ({why})")
-                        }
-                        _ => format!("not seen: {why}"),
-                    };
-                    if let Some(e) = child_err {
-                        reason.push_str(&format!("; probe: {e}"));
-                    }
-                    if listener.overruns() > 0 {
-                        reason.push_str("; the listener's queue overflowed, records were lost");
-                    }
-                    (Verdict::Fail, None, reason)
-                }
+                Some(r) => Observation::Seen {
+                    key: r
+                        .keys()
+                        .into_iter()
+                        .find(|k| !k.is_empty())
+                        .map(|k| k.to_vec()),
+                },
+                None => Observation::NotSeen {
+                    cause: decide(&exp.event, &outcome.rules),
+                    probe_error: child_err.clone(),
+                    overrun: listener.overruns() > 0,
+                },
             },
         };
-        events.push(ProbeFinding {
+        events.push(Probed {
             control: control.id.clone(),
             requirement: exp.requirement.clone(),
-            event: label,
-            verdict,
-            key,
-            reason,
+            event: exp.event.clone(),
             advice: exp.advice,
+            observation,
         });
     }
-    let verdict = events
-        .iter()
-        .filter(|e| !e.advice)
-        .fold(Verdict::Pass, |v, e| v.worst(e.verdict));
-    let missing = events
-        .iter()
-        .filter(|e| !e.advice && e.verdict == Verdict::Fail)
-        .count();
-    let mut reason = if status.enabled == 0 {
-        "audit is disabled (enabled 0): the kernel emits nothing, so nothing was probed".to_string()
-    } else if missing == 0 {
-        "every required event came out with a key".to_string()
-    } else {
-        format!("{missing} required event(s) did not come out with a key")
-    };
-    for p in problems {
-        reason.push_str("; ");
-        reason.push_str(&p);
-    }
-    Ok(VerifyReport {
-        schema: "auditguard/verify/1",
-        verdict: if status.enabled == 0 {
-            Verdict::Fail
-        } else {
-            verdict
-        },
-        reason,
-        probe_loginuid: Some(probe_uid),
+    Ok(Verification {
+        outcome,
+        enabled: status.enabled,
+        probe_loginuid: probe_uid,
         events,
-        elapsed_ms: started.elapsed().as_millis() as u64,
+        problems,
+        elapsed: started.elapsed(),
     })
 }
 
@@ -264,29 +258,19 @@ fn not_probed(
     machine: Machine,
     status: &crate::kernel::Status,
     exec: bool,
-) -> (Verdict, Option<String>, String) {
+    host: &dyn Host,
+) -> NotProbed {
     if status.enabled == 0 {
-        return (
-            Verdict::Fail,
-            None,
-            "not collected: audit is disabled (enabled 0)".into(),
-        );
+        return NotProbed::AuditDisabled;
     }
-    if exp.event.exec_path.is_some() && !exec {
-        return (
-            Verdict::NotApplicable,
-            None,
-            "exec probes not requested (use --exec)".into(),
-        );
+    match &exp.event.exec_path {
+        Some(_) if !exec => NotProbed::ExecNotRequested,
+        Some(_) if exp.event.abi != machine => NotProbed::Exec32,
+        Some(p) if !host.exists(std::path::Path::new(std::ffi::OsStr::from_bytes(p))) => {
+            NotProbed::NotInstalled
+        }
+        _ => NotProbed::ProbeFailed,
     }
-    if exp.event.exec_path.is_some() && exp.event.abi != machine {
-        return (
-            Verdict::NotApplicable,
-            None,
-            "32-bit execs are not probed".into(),
-        );
-    }
-    (Verdict::Fail, None, "the probe could not run".into())
 }
 
 /// The SYSCALL record a child caused for this expectation.

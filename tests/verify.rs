@@ -122,7 +122,28 @@ fn fix_load_then_verify_proves_collection() {
         assert_eq!(mode & 0o777, 0o640);
 
         let (code, after) = verify_json();
-        assert_eq!(code, 0, "{after:#}");
+        // Every probed syscall came out with its key; the tool watches were not probed
+        // (no --exec), so the headline is "not verified", never a pass, and the exit is 1.
+        assert_eq!(code, 1, "{after:#}");
+        assert_eq!(after["verdict"], "notapplicable", "{after:#}");
+        assert!(
+            after["reason"].as_str().unwrap().contains("not verified"),
+            "{after:#}"
+        );
+        let unprobed = after["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"].as_str().unwrap().starts_with("exec "))
+            .collect::<Vec<_>>();
+        assert!(!unprobed.is_empty());
+        for e in unprobed {
+            assert_eq!(e["verdict"], "notapplicable", "{e}");
+            assert!(
+                e["reason"].as_str().unwrap().starts_with("not verified"),
+                "{e}"
+            );
+        }
         for e in [
             "b64 init_module",
             "b64 delete_module",

@@ -9,7 +9,7 @@ use crate::fix::plan::{plan, Plan, PlanOptions};
 use crate::host::Host;
 use crate::load::configuration::configure;
 use crate::model::Machine;
-use serde::Serialize;
+use crate::report::fix::{FixReport, StepReport, FIX_SCHEMA};
 use std::io::Write;
 
 /// Options of `fix`.
@@ -21,27 +21,6 @@ pub(super) struct FixArgs<'a> {
     pub backup: bool,
     pub load: bool,
     pub format: Format,
-}
-
-/// The JSON document of `fix --format json`.
-#[derive(Serialize)]
-struct FixReport {
-    schema: &'static str,
-    target: String,
-    dry_run: bool,
-    changed: bool,
-    verdict: Verdict,
-    steps: Vec<StepReport>,
-    blockers: Vec<String>,
-    diff: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    load: Option<crate::fix::load::LoadReport>,
-}
-
-#[derive(Serialize)]
-struct StepReport {
-    files: Vec<String>,
-    why: String,
 }
 
 pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
@@ -116,7 +95,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         }
     }
     let report = FixReport {
-        schema: "auditguard/fix/1",
+        schema: FIX_SCHEMA,
         target: host.describe(),
         dry_run: args.dry_run,
         changed,
@@ -125,6 +104,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             .steps
             .iter()
             .map(|s| StepReport {
+                strategy: s.strategy,
                 files: s.files.iter().map(|f| f.display().to_string()).collect(),
                 why: crate::report::fix::why(&s.why),
             })
@@ -139,7 +119,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        Format::Text => write_text(&mut out, &report)?,
+        Format::Text => out.write_all(crate::report::fix::text(&report).as_bytes())?,
     }
     Ok(match verdict {
         Verdict::Pass | Verdict::NotApplicable => 0,
@@ -163,34 +143,6 @@ fn recheck(
         facts: &facts,
     };
     Ok(assess(controls, &subject).verdict())
-}
-
-fn write_text(out: &mut impl Write, r: &FixReport) -> std::io::Result<()> {
-    if r.steps.is_empty() && r.blockers.is_empty() && r.load.is_none() {
-        writeln!(out, "nothing to fix: {} is compliant", r.target)?;
-        return Ok(());
-    }
-    for s in &r.steps {
-        writeln!(out, "{} ({})", s.why, s.files.join(", "))?;
-    }
-    for b in &r.blockers {
-        writeln!(out, "blocked: {b}")?;
-    }
-    if !r.diff.is_empty() {
-        writeln!(out)?;
-        out.write_all(r.diff.as_bytes())?;
-    }
-    let state = match (r.dry_run, r.changed, r.blockers.is_empty()) {
-        (_, _, false) => "nothing written",
-        (true, _, true) => "dry run: nothing written; after the fix",
-        (false, true, true) => "written",
-        (false, false, true) => "nothing to write",
-    };
-    writeln!(
-        out,
-        "{state}; result: {}",
-        r.verdict.as_str().to_uppercase()
-    )
 }
 
 /// The plan as a unified diff, file by file.

@@ -2,7 +2,6 @@
 //! `__probe` child it runs to make them happen.
 
 use super::{resolve_controls, Format};
-use crate::control::finding::Verdict;
 use crate::host::{native_machine, LiveHost};
 use crate::kernel::probe;
 use crate::kernel::NetlinkKernel;
@@ -28,43 +27,23 @@ pub(super) fn run(ids: &[String], exec: bool, format: Format) -> anyhow::Result<
         exec,
         settle: Duration::from_millis(400),
     };
-    let report = match verify(&mut kernel, &controls, machine, &LiveHost, &opts) {
+    let verification = match verify(&mut kernel, &controls, machine, &LiveHost, &opts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("auditguard: cannot verify: {e}");
             return Ok(2);
         }
     };
+    let report = crate::report::verify::report(&verification, machine);
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        Format::Text => {
-            for e in &report.events {
-                let mark = match e.verdict {
-                    Verdict::Pass => "ok ",
-                    Verdict::NotApplicable => "-- ",
-                    _ if e.advice => "adv",
-                    _ => "NO ",
-                };
-                writeln!(out, "{mark} {} {}: {}", e.requirement, e.event, e.reason)?;
-            }
-            writeln!(
-                out,
-                "\n{} ({} ms): {}",
-                report.verdict.as_str().to_uppercase(),
-                report.elapsed_ms,
-                report.reason
-            )?;
-        }
+        Format::Text => out.write_all(crate::report::verify::text(&report).as_bytes())?,
     }
-    Ok(match report.verdict {
-        Verdict::Pass | Verdict::NotApplicable => 0,
-        Verdict::Fail => 1,
-        Verdict::Error => 2,
-    })
+    Ok(crate::report::verify::exit_code(&report))
 }
 
 /// The probe child: take the login uid, make the refused syscalls, optionally exec a tool.

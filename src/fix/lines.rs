@@ -3,6 +3,8 @@
 //! Each line keeps its own terminator (or none, for a last line without `\n`), and CR bytes
 //! stay part of the line: auditctl treats them as data, so only an explicit repair removes one.
 
+use crate::syntax::lex::LineMap;
+
 /// A file's lines, terminators included.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lines {
@@ -10,11 +12,15 @@ pub struct Lines {
 }
 
 impl Lines {
-    /// Cut `bytes` into lines after each `\n`.
+    /// Cut `bytes` into its physical lines (the lexer's [`LineMap`]: what every origin and
+    /// diagnostic counts), each with its `\n`.
     pub fn parse(bytes: &[u8]) -> Lines {
-        let lines = bytes
-            .split_inclusive(|b| *b == b'\n')
-            .map(<[u8]>::to_vec)
+        let starts = LineMap::line_starts(bytes);
+        let ends = starts.iter().skip(1).copied().chain([bytes.len()]);
+        let lines = starts
+            .iter()
+            .zip(ends)
+            .map(|(s, e)| bytes[*s..e].to_vec())
             .collect();
         Lines { lines }
     }

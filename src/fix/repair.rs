@@ -6,6 +6,30 @@ use crate::fix::lines::{first_token, Lines};
 use crate::host::Host;
 use crate::load::auditctl::LoadErrorKind;
 use crate::load::Origin;
+use crate::syntax::lex::LINE_SIZE;
+
+/// Bytes of a wrapped piece: well under auditctl's line buffer, prefix included.
+const PIECE: usize = 4096;
+
+/// A long line as comment lines of at most [`PIECE`] bytes plus their `# ` prefix, joined by
+/// `\n`. The bytes of the line are all kept, in order.
+fn wrap_long(line: &[u8]) -> Vec<u8> {
+    let comment = first_token(line).is_some_and(|t| t.starts_with(b"#"));
+    let mut out = Vec::with_capacity(line.len() + line.len() / PIECE * 3 + 64);
+    if !comment {
+        out.extend_from_slice(b"# auditguard: disabled, longer than auditctl's 6143-byte line:\n");
+    }
+    for (i, piece) in line.chunks(PIECE).enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        if i > 0 || !comment {
+            out.extend_from_slice(b"# ");
+        }
+        out.extend_from_slice(piece);
+    }
+    out
+}
 
 /// A safe syntactic repair of a line that stops the load (worded by `report::fix`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +43,10 @@ pub enum Repair {
     StripCr,
     /// Move the trailing comment to its own line above.
     MoveTrailingComment,
+    /// Wrap a line longer than auditctl's 6,143-byte `fgets` buffer into comment lines it reads
+    /// whole (a comment stays a comment; anything else is commented out, as auditctl never
+    /// loaded it as written).
+    WrapLongLine,
     /// Comment the line out with a `# auditguard:` note (`duplicate`: "Rule exists").
     CommentOut {
         /// The line duplicates a loaded rule.
@@ -68,6 +96,9 @@ pub fn repair_preview(host: &dyn Host, at: &Origin, error: &LoadErrorKind) -> Re
 
 /// The repaired line, a line to insert above it, and what was done.
 fn repaired(line: &[u8], error: &LoadErrorKind) -> (Vec<u8>, Option<Vec<u8>>, Repair) {
+    if line.len() >= LINE_SIZE {
+        return (wrap_long(line), None, Repair::WrapLongLine);
+    }
     if line.contains(&b'\t') {
         let new = line
             .iter()
@@ -113,5 +144,13 @@ mod tests {
         assert_eq!(what, Repair::CommentOut { duplicate: false });
         let (c, _, _) = repaired(b"-w /x -p x", &LoadErrorKind::Exists);
         assert!(c.starts_with(b"# auditguard: duplicate"));
+        let long = [b"# ".to_vec(), vec![b'x'; 7000]].concat();
+        let (w, _, what) = repaired(&long, &none);
+        assert_eq!(what, Repair::WrapLongLine);
+        let pieces: Vec<&[u8]> = w.split(|b| *b == b'\n').collect();
+        assert_eq!(pieces.len(), 2);
+        assert!(pieces
+            .iter()
+            .all(|p| p.starts_with(b"#") && p.len() < LINE_SIZE));
     }
 }

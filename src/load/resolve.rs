@@ -486,3 +486,111 @@ fn kernel_accepts(rule: &Rule) -> bool {
     }
     rule.fields.len() <= MAX_FIELDS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::RootHost;
+    use crate::model::{Action, Field};
+    use std::os::unix::fs::symlink;
+
+    fn watch(path: &str) -> Rule {
+        let mut r = Rule::new(List::Exit, Action::Always);
+        r.fields = vec![
+            Field::str(FieldType::PATH, Op::Equal, path.as_bytes().to_vec()),
+            Field::num(FieldType::PERM, Op::Equal, 15),
+        ];
+        r
+    }
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("srv/data/app")).unwrap();
+        std::fs::create_dir_all(root.join("var/lib")).unwrap();
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        std::fs::create_dir_all(root.join("usr/sbin")).unwrap();
+        std::fs::write(root.join("usr/bin/kmod"), b"").unwrap();
+        symlink("/srv/data/app", root.join("var/lib/app")).unwrap();
+        symlink("../bin/kmod", root.join("usr/sbin/insmod")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn watch_kind_dir_or_path() {
+        let dir = tree();
+        let host = RootHost::new(dir.path());
+        let mut r = Resolver::new(&host);
+        let d = r.rule(watch("/srv/data/app"), true, Request::AddRule);
+        assert_eq!(d.rule.fields[0].kind, FieldType::DIR);
+        assert_eq!(d.refused, None);
+        // A directory reached through a symlink is still a directory (auditctl stats it).
+        let d = r.rule(watch("/var/lib/app"), true, Request::AddRule);
+        assert_eq!(d.rule.fields[0].kind, FieldType::DIR);
+        assert_eq!(d.watch.as_deref(), Some(&b"/srv/data/app"[..]));
+        let f = r.rule(watch("/srv/data/app/missing"), true, Request::AddRule);
+        assert_eq!(f.rule.fields[0].kind, FieldType::PATH);
+        assert_eq!(f.refused, None);
+        // An `-a ... -F path=` of a directory stays `path=`: only `-w` is statted.
+        let p = r.rule(watch("/srv/data/app"), false, Request::AddRule);
+        assert_eq!(p.rule.fields[0].kind, FieldType::PATH);
+    }
+
+    #[test]
+    fn missing_parent_is_enoent_and_symlinked_parents_resolve_inside_the_root() {
+        let dir = tree();
+        let host = RootHost::new(dir.path());
+        let mut r = Resolver::new(&host);
+        let gone = r.rule(watch("/nope/x"), true, Request::AddRule);
+        assert_eq!(
+            gone.refused,
+            Some(LoadErrorKind::NoEntry {
+                request: Request::AddRule
+            })
+        );
+        // Deleting does not look the path up.
+        assert_eq!(
+            r.rule(watch("/nope/x"), true, Request::DeleteRule).refused,
+            None
+        );
+        let via = r.rule(watch("/var/lib/app/f1"), true, Request::AddRule);
+        assert_eq!(via.refused, None);
+        assert_eq!(via.watch.as_deref(), Some(&b"/srv/data/app/f1"[..]));
+        // The leaf of a path watch is not followed; the executed file is.
+        let link = r.rule(watch("/usr/sbin/insmod"), true, Request::AddRule);
+        assert_eq!(link.watch.as_deref(), Some(&b"/usr/sbin/insmod"[..]));
+        assert_eq!(r.walk(b"/usr/sbin/insmod", true).path, b"/usr/bin/kmod");
+        // `..` through a missing directory fails as the kernel's lookup does.
+        assert_eq!(r.walk(b"/nope/../usr", true).kind, None);
+        assert_eq!(r.walk(b"/usr/sbin/../bin", true).kind, Some(FileKind::Dir));
+    }
+
+    #[test]
+    fn every_directory_is_listed_once() {
+        let dir = tree();
+        let host = RootHost::new(dir.path());
+        let mut r = Resolver::new(&host);
+        for i in 0..1000 {
+            r.rule(watch(&format!("/var/lib/app/f{i}")), true, Request::AddRule);
+        }
+        let s = r.stats();
+        // /, /var, /var/lib, /srv, /srv/data, /srv/data/app: six listings, one link read.
+        assert_eq!((s.dir_reads, s.link_reads, s.lstats), (6, 1, 0), "{s:?}");
+        assert!(s.hits > 3000, "{s:?}");
+    }
+
+    #[test]
+    fn invalid_rules_are_refused_before_the_target_is_read() {
+        let dir = tree();
+        let host = RootHost::new(dir.path());
+        let mut r = Resolver::new(&host);
+        let rel = r.rule(watch("relative/x"), false, Request::AddRule);
+        assert_eq!(
+            rel.refused,
+            Some(LoadErrorKind::Invalid {
+                request: Request::AddRule
+            })
+        );
+        assert_eq!(r.stats().dir_reads, 0);
+    }
+}

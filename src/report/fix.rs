@@ -1,8 +1,80 @@
 //! `fix` in words: its steps, blockers and the text report.
 
+use crate::control::finding::Verdict;
 use crate::fix::plan::{Blocker, Plan, Why};
 use crate::fix::repair::Repair;
 use crate::report::words::{self, Context};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// The JSON schema identifier of a fix report.
+pub const FIX_SCHEMA: &str = "auditguard/fix/1";
+
+/// The document of `fix`.
+#[derive(Debug, Serialize)]
+pub struct FixReport {
+    /// [`FIX_SCHEMA`].
+    pub schema: &'static str,
+    /// `/` or the root.
+    pub target: String,
+    /// Whether nothing was to be written.
+    pub dry_run: bool,
+    /// Whether files were written.
+    pub changed: bool,
+    /// After the fix (or, for a dry run, after the planned fix).
+    pub verdict: Verdict,
+    /// The steps, in order.
+    pub steps: Vec<StepReport>,
+    /// What stopped the plan.
+    pub blockers: Vec<String>,
+    /// The unified diff of the planned edits.
+    pub diff: String,
+    /// What `--load` did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<crate::fix::load::LoadReport>,
+}
+
+/// One step.
+#[derive(Debug, Serialize)]
+pub struct StepReport {
+    /// The strategy that took it.
+    pub strategy: &'static str,
+    /// The files it changed.
+    pub files: Vec<String>,
+    /// Why, in a sentence.
+    pub why: String,
+}
+
+/// The text report.
+pub fn text(r: &FixReport) -> String {
+    let mut out = String::new();
+    if r.steps.is_empty() && r.blockers.is_empty() && r.load.is_none() {
+        let _ = writeln!(out, "nothing to fix: {} is compliant", r.target);
+        return out;
+    }
+    for s in &r.steps {
+        let _ = writeln!(out, "{} ({})", s.why, s.files.join(", "));
+    }
+    for b in &r.blockers {
+        let _ = writeln!(out, "blocked: {b}");
+    }
+    if !r.diff.is_empty() {
+        let _ = writeln!(out);
+        out.push_str(&r.diff);
+    }
+    let state = match (r.dry_run, r.changed, r.blockers.is_empty()) {
+        (_, _, false) => "nothing written",
+        (true, _, true) => "dry run: nothing written; after the fix",
+        (false, true, true) => "written",
+        (false, false, true) => "nothing to write",
+    };
+    let _ = writeln!(
+        out,
+        "{state}; result: {}",
+        r.verdict.as_str().to_uppercase()
+    );
+    out
+}
 
 /// What a repair does, in words.
 pub fn repair(r: Repair) -> String {
@@ -13,6 +85,9 @@ pub fn repair(r: Repair) -> String {
         Repair::TabsToSpaces => "replace tabs with spaces".to_string(),
         Repair::StripCr => "strip the CR at the end of the line".to_string(),
         Repair::MoveTrailingComment => "move the trailing comment to its own line above".into(),
+        Repair::WrapLongLine => "wrap the line, longer than auditctl's 6143-byte line buffer, \
+                                 into comment lines"
+            .to_string(),
         Repair::CommentOut { duplicate } => format!(
             "comment the line out ({})",
             if duplicate { "duplicate" } else { "disabled" }

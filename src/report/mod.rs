@@ -7,7 +7,9 @@
 pub mod fix;
 pub mod json;
 pub mod kernel;
+pub mod status;
 pub mod text;
+pub mod verify;
 pub mod words;
 
 use crate::control::finding::Verdict;

@@ -442,3 +442,46 @@ mod tests {
         assert_eq!(toks(b"-w /etc/hosts -p wa -k k").len(), 6);
     }
 }
+
+#[cfg(test)]
+mod line_map_tests {
+    use super::*;
+
+    /// (auditctl line, physical line, offset, range) of every chunk of `text`.
+    fn placed(text: &[u8]) -> Vec<(u32, u32, Range<usize>)> {
+        let (mut pos, mut map, mut out) = (0, LineMap::new(), Vec::new());
+        while let Some(r) = next_line(text, &mut pos) {
+            let (line, offset) = map.place(&r, pos);
+            out.push((line, offset, r));
+        }
+        out
+    }
+
+    #[test]
+    fn a_7000_byte_line_is_two_auditctl_lines_and_one_physical_line() {
+        let text = [vec![b'a'; 7000], b"\n-w /x\n".to_vec()].concat();
+        let p = placed(&text);
+        assert_eq!(
+            p,
+            vec![(1, 0, 0..6143), (1, 6143, 6143..7000), (2, 0, 7001..7006)]
+        );
+        assert_eq!(LineMap::line_starts(&text), vec![0, 7001]);
+    }
+
+    #[test]
+    fn cr_stays_in_the_line_and_a_missing_final_newline_still_ends_a_line() {
+        let text = b"-w /a\r\n-w /b";
+        let p = placed(text);
+        assert_eq!(p, vec![(1, 0, 0..6), (2, 0, 7..12)]);
+        assert_eq!(&text[p[0].2.clone()], b"-w /a\r");
+        assert_eq!(LineMap::line_starts(text), vec![0, 7]);
+        assert!(LineMap::line_starts(b"").is_empty());
+        // 6,143 bytes then `\n`: fgets stops before the newline, which comes back as an empty
+        // auditctl line of its own — still physical line 1.
+        let exact = [vec![b'b'; 6143], b"\nx\n".to_vec()].concat();
+        assert_eq!(
+            placed(&exact),
+            vec![(1, 0, 0..6143), (1, 6143, 6143..6143), (2, 0, 6144..6145)]
+        );
+    }
+}
