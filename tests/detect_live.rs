@@ -12,7 +12,7 @@ fn this_host() {
     ]
     .iter()
     .find_map(|p| std::fs::read_to_string(p).ok());
-    let d = detect(&LiveHost);
+    let d = detect(&LiveHost, true);
     println!("{d:#?}");
     match unit {
         Some(text) if text.contains("\nExecStartPost=-/sbin/augenrules --load") => {

@@ -21,11 +21,13 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
     let facts = facts(host.as_ref(), &controls);
     let mut report = match &config {
         Ok(config) => {
+            let boot = config.boot();
             let subject = Subject {
                 outcome: &config.outcome,
                 unread: &config.unread,
                 machine,
                 facts: &facts,
+                boot: &boot,
             };
             let assessment = assess(&controls, &subject);
             let loader = config.loader_name();
@@ -38,6 +40,7 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
             let (mode, file) = match &config.mode {
                 Mode::Augenrules => ("augenrules", None),
                 Mode::Auditctl(f) => ("auditctl", Some(f.display().to_string())),
+                Mode::Nothing(_) => ("nothing", None),
             };
             CheckReport {
                 schema: CHECK_SCHEMA,

@@ -136,11 +136,13 @@ fn recheck(
 ) -> anyhow::Result<Verdict> {
     let config = configure(host, machine)?;
     let facts = crate::load::configuration::facts(host, controls);
+    let boot = config.boot();
     let subject = Subject {
         outcome: &config.outcome,
         unread: &config.unread,
         machine,
         facts: &facts,
+        boot: &boot,
     };
     Ok(assess(controls, &subject).verdict())
 }

@@ -10,9 +10,10 @@ use crate::control::event::{self, Event, Expectation};
 use crate::control::finding::{
     Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, Verdict,
 };
-use crate::control::predicate::{matches, narrowing_fields, Tri};
+use crate::control::predicate::{filter_list, matches, narrowing_fields, Tri};
 use crate::control::Control;
 use crate::load::auditctl::{LoadOutcome, LoadedRule};
+use crate::load::configuration::Boot;
 use crate::model::{Action, FieldType, List, Machine, TargetFacts};
 
 /// What controls are evaluated against.
@@ -27,6 +28,8 @@ pub struct Subject<'a> {
     pub machine: Machine,
     /// What the target's paths and users are (computed at the edge).
     pub facts: &'a TargetFacts,
+    /// Whether auditing is on after the load (a disabled or empty load records nothing).
+    pub boot: &'a Boot,
 }
 
 /// Every control judged.
@@ -134,7 +137,11 @@ fn load_advice(outcome: &LoadOutcome) -> Vec<Advice> {
 
 /// Judge one event: its cause, and for a failing one the rule that would have recorded it.
 pub fn judge(ev: &Event, s: &Subject) -> Judgement {
-    let cause = decide(ev, &s.outcome.rules);
+    let cause = match s.boot {
+        Boot::Enabled => decide(ev, &s.outcome.rules),
+        Boot::Disabled(by) => Cause::AuditDisabled { by: by.clone() },
+        Boot::NothingLoaded => Cause::NothingLoaded,
+    };
     let missed = (cause.verdict() != Verdict::Pass)
         .then(|| missed_rule(ev, s))
         .flatten();
@@ -158,21 +165,44 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
             .enumerate()
             .filter(move |(_, r)| r.rule.list == list)
     };
+    // The task list, once per process at fork (no syscall context): the first matching rule
+    // sets the process's state. `never` turns auditing off; `always` puts the process in the
+    // record state, in which every syscall is recorded with the task rule's key (if any) and
+    // the exit rules are skipped (their priority never beats the record state's).
     for (i, r) in on(List::Task) {
-        match (tri(r, ev), r.rule.action) {
-            (Tri::Never, _) => continue,
-            (t, Action::Never) => {
+        let t = tri(r, ev);
+        match r.rule.action {
+            _ if t == Tri::Never => continue,
+            Action::Never => {
                 return Cause::TaskSuppressed {
                     rule: i,
                     all: t == Tri::Always,
                 }
             }
-            (Tri::Always, _) => break,
+            Action::Always => match first_key(&r.rule) {
+                Some(key) if t == Tri::Always => return Cause::Covered { rule: i, key },
+                // Some processes carry the task rule's key; the rest go on.
+                Some(_) => continue,
+                None => {
+                    return Cause::TaskRecorded {
+                        rule: i,
+                        all: t == Tri::Always,
+                    }
+                }
+            },
             _ => continue,
         }
     }
-    if let Some((i, _)) = on(List::Exclude).find(|(_, r)| tri(r, ev) != Tri::Never) {
-        return Cause::Excluded { rule: i };
+    // The exclude list, per record: the first rule whose fields all match drops the record;
+    // a field the filter cannot test ends the walk, keeping the record.
+    for (i, r) in on(List::Exclude) {
+        let (matched, stops) = filter_list(&r.rule, ev);
+        if matched != Tri::Never {
+            return Cause::Excluded { rule: i };
+        }
+        if stops == Tri::Always {
+            break;
+        }
     }
     let mut partial: Option<usize> = None;
     let mut narrowed = Vec::new();
@@ -186,13 +216,7 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
                 return partly_lost(rules, partial.expect("checked"), Some(i), ev)
             }
             (Tri::Always, Action::Always) if keyed => {
-                let key = r
-                    .rule
-                    .keys()
-                    .into_iter()
-                    .find(|k| !k.is_empty())
-                    .unwrap_or_default()
-                    .to_vec();
+                let key = first_key(&r.rule).unwrap_or_default();
                 return Cause::Covered { rule: i, key };
             }
             (Tri::Always, Action::Always) => return Cause::Keyless { rule: i },
@@ -224,7 +248,29 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
             fields,
         };
     }
+    // A watch on the path as named, which is a symlink: the kernel never fires it on exec.
+    if let (Some(named), Some(target)) = (&ev.exec_path, &ev.exec_target) {
+        if named != target {
+            let on_link = on(List::Exit).find(|(_, r)| {
+                r.rule.action == Action::Always
+                    && r.rule.fields.iter().any(|f| {
+                        f.kind == FieldType::PATH && r.watch.as_deref().or(f.bytes()) == Some(named)
+                    })
+            });
+            if let Some((i, _)) = on_link {
+                return Cause::WatchOnSymlink { rule: i };
+            }
+        }
+    }
     Cause::Missing
+}
+
+/// The first non-empty key of a rule.
+fn first_key(rule: &crate::model::Rule) -> Option<Vec<u8>> {
+    rule.keys()
+        .into_iter()
+        .find(|k| !k.is_empty())
+        .map(<[u8]>::to_vec)
 }
 
 fn partly_lost(rules: &[LoadedRule], p: usize, covered_by: Option<usize>, ev: &Event) -> Cause {

@@ -92,6 +92,27 @@ pub enum Cause {
         /// The exclude rule.
         rule: usize,
     },
+    /// A task-list `always` rule without a key puts the processes in the record state: their
+    /// syscalls are recorded, the exit rules (and their keys) are skipped, so no key.
+    TaskRecorded {
+        /// The task rule.
+        rule: usize,
+        /// All user processes (else some).
+        all: bool,
+    },
+    /// The only watch on the executed path sits on a symlink: the kernel records the exec
+    /// under the target's inode, so the watch never fires.
+    WatchOnSymlink {
+        /// The watch rule.
+        rule: usize,
+    },
+    /// Auditing is left disabled at the end of the load: rules are loaded but inert.
+    AuditDisabled {
+        /// The `-e 0` line that disables it (`None`: nothing ever enables auditing).
+        by: Option<Origin>,
+    },
+    /// The boot configuration loads no rules at all (its loader line loads nothing).
+    NothingLoaded,
 }
 
 impl Cause {
@@ -111,9 +132,11 @@ impl Cause {
             | Cause::Keyless { rule }
             | Cause::PartlyLost { rule, .. }
             | Cause::TaskSuppressed { rule, .. }
+            | Cause::TaskRecorded { rule, .. }
+            | Cause::WatchOnSymlink { rule }
             | Cause::Excluded { rule } => Some(*rule),
             Cause::Narrowed { rules, .. } => rules.first().copied(),
-            Cause::Missing => None,
+            Cause::Missing | Cause::AuditDisabled { .. } | Cause::NothingLoaded => None,
         }
     }
 }

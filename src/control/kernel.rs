@@ -10,6 +10,7 @@ use crate::control::evaluate::{assess, Assessment, Subject};
 use crate::control::finding::Verdict;
 use crate::control::Control;
 use crate::load::auditctl::{LoadOutcome, LoadedRule};
+use crate::load::configuration::Boot;
 use crate::model::status::Status;
 use crate::model::{Machine, TargetFacts};
 
@@ -74,6 +75,8 @@ pub fn judge_kernel(
             unread: &[],
             machine,
             facts,
+            // The kernel's enabled flag is judged from its status, not here.
+            boot: &Boot::Enabled,
         },
     );
     let mut problems = Vec::new();

@@ -40,21 +40,106 @@ impl Tri {
     }
 }
 
-/// Match a rule of any list against an event class. `watch` is the inode path the rule's
-/// `path=`/`dir=` field watches, as `load::resolve` found it (`None`: the path as written).
-/// Pure; O(fields).
+/// Match a rule against an event class, as the kernel evaluates the rule's list. `watch` is
+/// the inode path the rule's `path=`/`dir=` field watches, as `load::resolve` found it
+/// (`None`: the path as written). Pure; O(fields).
+///
+/// - exit list (`audit_filter_syscall`): the syscall must be in the mask, then every field.
+/// - task list (`audit_filter_task`, at fork): evaluated without a syscall context, so the
+///   fields that need one — arch, a0..a3, exit, success, perm, filetype, the file and object
+///   fields, `-C` against an object — are false there; a rule without fields matches every
+///   process.
+/// - exclude and user lists (`audit_filter`): see [`filter_list`]; this returns its match.
 pub fn matches(rule: &Rule, watch: Option<&[u8]>, event: &Event) -> Tri {
-    let mut tri = Tri::Always;
-    if rule.list == List::Exit && !rule.mask.has(event.syscall) {
+    match rule.list {
+        List::Exclude | List::User => filter_list(rule, event).0,
+        List::Exit if !rule.mask.has(event.syscall) => Tri::Never,
+        _ => rule
+            .fields
+            .iter()
+            .map(|f| field_on(rule.list, f, watch, event))
+            .fold(Tri::Always, Tri::and),
+    }
+}
+
+/// A field as the rule's list evaluates it.
+fn field_on(list: List, field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
+    if list == List::Task && needs_syscall_context(field) {
         return Tri::Never;
     }
-    for field in &rule.fields {
-        tri = tri.and(field_matches(field, watch, event));
-        if tri == Tri::Never {
-            break;
+    field_matches(field, watch, event)
+}
+
+/// Fields `audit_filter_rules` can only test with a syscall context or a file name (both
+/// absent at fork): they are false on the task list.
+fn needs_syscall_context(field: &Field) -> bool {
+    match field.kind {
+        FieldType::ARCH
+        | FieldType::A0
+        | FieldType::A1
+        | FieldType::A2
+        | FieldType::A3
+        | FieldType::EXIT
+        | FieldType::SUCCESS
+        | FieldType::PERM
+        | FieldType::FILETYPE
+        | FieldType::PATH
+        | FieldType::DIR
+        | FieldType::INODE
+        | FieldType::DEVMAJOR
+        | FieldType::DEVMINOR
+        | FieldType::OBJ_UID
+        | FieldType::OBJ_GID
+        | FieldType::OBJ_USER
+        | FieldType::OBJ_ROLE
+        | FieldType::OBJ_TYPE
+        | FieldType::OBJ_LEV_LOW
+        | FieldType::OBJ_LEV_HIGH
+        | FieldType::SADDR_FAM => true,
+        // `-C` comparisons 1..=9 compare with an object's uid/gid.
+        FieldType::FIELD_COMPARE => field.number().is_some_and(|n| (1..=9).contains(&n)),
+        _ => false,
+    }
+}
+
+/// A rule of the exclude or user list against the event's SYSCALL record, as `audit_filter`
+/// (`kernel/auditfilter.c`, Linux 6.x) walks it: `(matches, stops)`.
+///
+/// The kernel starts each rule with "no match" and ANDs its fields in order, so a rule
+/// without fields matches nothing. It can test only pid, uid, gid, auid, the loginuid-set
+/// flag, msgtype, the subject labels and exe; at any other field (euid, key, ...) it stops the
+/// whole walk and keeps the record, so later rules of the list are never looked at. `stops`
+/// says whether that happens for the event (reached when the fields before it are true).
+pub fn filter_list(rule: &Rule, event: &Event) -> (Tri, Tri) {
+    if rule.fields.is_empty() {
+        return (Tri::Never, Tri::Never);
+    }
+    let mut reach = Tri::Always;
+    for f in &rule.fields {
+        let testable = matches!(
+            f.kind,
+            FieldType::PID
+                | FieldType::UID
+                | FieldType::GID
+                | FieldType::AUID
+                | FieldType::LOGINUID_SET
+                | FieldType::MSGTYPE
+                | FieldType::SUBJ_USER
+                | FieldType::SUBJ_ROLE
+                | FieldType::SUBJ_TYPE
+                | FieldType::SUBJ_SEN
+                | FieldType::SUBJ_CLR
+                | FieldType::EXE
+        );
+        if !testable {
+            return (Tri::Never, reach);
+        }
+        reach = reach.and(field_matches(f, None, event));
+        if reach == Tri::Never {
+            return (Tri::Never, Tri::Never);
         }
     }
-    tri
+    (reach, Tri::Never)
 }
 
 /// The fields of `rule` that make it match only some events of the class (for "narrowed by
@@ -65,7 +150,7 @@ pub fn narrowing_fields(rule: &Rule, watch: Option<&[u8]>, event: &Event) -> Vec
     }
     rule.fields
         .iter()
-        .filter(|f| field_matches(f, watch, event) == Tri::Sometimes)
+        .filter(|f| field_on(rule.list, f, watch, event) == Tri::Sometimes)
         .map(|f| f.kind)
         .collect()
 }
@@ -93,14 +178,16 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
             Some(v) => range(field.op, v, AUDIT_SYSCALL, AUDIT_SYSCALL),
             None => Tri::Sometimes,
         },
-        // A watch matches the file as named (what the control's text asks for; a symlink
-        // there earns advice) or the file really executed (what the kernel sees).
-        FieldType::PATH => match watch.or(field.bytes()) {
-            Some(watched) if exec => Tri::from_bool(exec_files(event).any(|f| f == watched)),
+        // The kernel records an exec under the inode really executed (every symlink
+        // resolved); a `path=` watch sits on the inode its last component names, not followed,
+        // so a watch on a symlink never fires on exec (confirmed on the kernel: verify's
+        // symlink probe). A `dir=` watch matches the executed file's real parents.
+        FieldType::PATH => match (watch.or(field.bytes()), &event.exec_target) {
+            (Some(watched), Some(file)) => Tri::from_bool(file.as_slice() == watched),
             _ => Tri::Never,
         },
-        FieldType::DIR => match watch.or(field.bytes()) {
-            Some(dir) if exec => Tri::from_bool(exec_files(event).any(|f| is_under(f, dir))),
+        FieldType::DIR => match (watch.or(field.bytes()), &event.exec_target) {
+            (Some(dir), Some(file)) => Tri::from_bool(is_under(file, dir)),
             _ => Tri::Never,
         },
         // perm on an exec is the kernel's AUDIT_PERM_EXEC class check.
@@ -137,11 +224,6 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
             _ => Tri::Sometimes,
         },
     }
-}
-
-/// The executed file as named and as resolved.
-fn exec_files(event: &Event) -> impl Iterator<Item = &Vec<u8>> {
-    event.exec_path.iter().chain(event.exec_target.iter())
 }
 
 /// Whether `path` is `dir` or below it.
@@ -203,5 +285,81 @@ mod tests {
         assert_eq!(Tri::Always.and(Tri::Sometimes), Tri::Sometimes);
         assert_eq!(Tri::Sometimes.and(Tri::Never), Tri::Never);
         assert_eq!(Tri::Always.and(Tri::Always), Tri::Always);
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::*;
+    use crate::model::{Action, Machine};
+
+    fn event(abi: Machine) -> Event {
+        Event {
+            abi,
+            syscall: 175,
+            syscall_name: "init_module".into(),
+            exec_path: None,
+            exec_target: None,
+            auid_min: 1000,
+        }
+    }
+
+    fn rule(list: List, fields: Vec<Field>) -> Rule {
+        let mut r = Rule::new(list, Action::Always);
+        r.fields = fields;
+        r
+    }
+
+    #[test]
+    fn filter_lists_match_nothing_without_fields_and_stop_at_untestable_fields() {
+        let ev = event(Machine::X86_64);
+        let none = rule(List::Exclude, vec![]);
+        assert_eq!(filter_list(&none, &ev), (Tri::Never, Tri::Never));
+        assert_eq!(matches(&none, None, &ev), Tri::Never);
+        let syscall = rule(
+            List::Exclude,
+            vec![Field::num(FieldType::MSGTYPE, Op::Equal, AUDIT_SYSCALL)],
+        );
+        assert_eq!(filter_list(&syscall, &ev), (Tri::Always, Tri::Never));
+        // A key (only reachable over netlink) is not testable by audit_filter: the walk ends
+        // there, keeping the record.
+        let keyed = rule(
+            List::Exclude,
+            vec![
+                Field::num(FieldType::MSGTYPE, Op::Equal, AUDIT_SYSCALL),
+                Field::str(FieldType::KEY, Op::Equal, b"k".to_vec()),
+            ],
+        );
+        assert_eq!(filter_list(&keyed, &ev), (Tri::Never, Tri::Always));
+        let euid = rule(
+            List::Exclude,
+            vec![Field::num(FieldType::EUID, Op::Equal, 0)],
+        );
+        assert_eq!(filter_list(&euid, &ev), (Tri::Never, Tri::Always));
+    }
+
+    #[test]
+    fn task_rules_have_no_syscall_context() {
+        for abi in [Machine::X86_64, Machine::X86] {
+            let ev = event(abi);
+            let arch = rule(
+                List::Task,
+                vec![Field::num(
+                    FieldType::ARCH,
+                    Op::Equal,
+                    Machine::X86.audit_arch(),
+                )],
+            );
+            assert_eq!(matches(&arch, None, &ev), Tri::Never, "{abi:?}");
+            let all = rule(List::Task, vec![]);
+            assert_eq!(matches(&all, None, &ev), Tri::Always);
+            let user = rule(
+                List::Task,
+                vec![Field::num(FieldType::AUID, Op::GreaterOrEqual, 1000)],
+            );
+            assert_eq!(matches(&user, None, &ev), Tri::Always);
+            let exit = rule(List::Task, vec![Field::num(FieldType::EXIT, Op::Equal, 0)]);
+            assert_eq!(matches(&exit, None, &ev), Tri::Never);
+        }
     }
 }

@@ -24,7 +24,7 @@ use crate::fix::repair::{repair_line, repair_preview, Repair};
 use crate::host::Host;
 use crate::load::auditctl::{LoadErrorKind, LoadedRule};
 use crate::load::augenrules::RULES_D;
-use crate::load::configuration::{configure, facts, ConfigError, Configuration, Mode};
+use crate::load::configuration::{configure, facts, ConfigError, Configuration, Layout, Mode};
 use crate::load::{LineText, Origin};
 use crate::model::{syscalls, Action, FieldType, List, Machine, TargetFacts};
 use crate::syntax::Command;
@@ -160,6 +160,16 @@ pub enum Blocker {
     },
     /// A step would bring back a state the plan has been in.
     NoProgress,
+    /// Auditing is left disabled at boot (by this `-e 0`, or nothing enables it).
+    AuditDisabled {
+        /// The `-e 0` line.
+        by: Option<Origin>,
+    },
+    /// The boot configuration loads no rules (the reason names the loader line).
+    NothingLoaded {
+        /// Why.
+        reason: String,
+    },
     /// Events still fail after the plan.
     StillFailing,
     /// The edited configuration would fail on a line that did not fail before.
@@ -213,6 +223,12 @@ pub const STRATEGIES: &[Strategy] = &[
         doc: "a task-list never rule, an exclude of SYSCALL records or a prepended never rule \
               catches the events: someone else's rule, named and left alone",
         run: foreign_blocker,
+    },
+    Strategy {
+        name: "boot-state",
+        doc: "the boot configuration loads nothing, or leaves auditing disabled (-e 0 last, \
+              or no daemon enables it): named, left alone — auditing off is someone's decision",
+        run: boot_state,
     },
     Strategy {
         name: "refused-rules-file",
@@ -270,6 +286,9 @@ pub struct State<'a> {
     controls: &'a [Control],
     config: &'a Configuration,
     failing: &'a [Failing],
+    /// Per control: the key the host already records its events with (new lines reuse it),
+    /// else the control's remediation key.
+    keys: &'a [String],
     machine: Machine,
     host: &'a dyn Host,
     opts: PlanOptions,
@@ -305,7 +324,7 @@ pub fn plan(
     seen.insert(Vec::new());
     let mut config = configure(&overlay, machine)?;
     for _ in 0..MAX_STEPS {
-        let failing = failing_events(controls, &config, machine, &facts);
+        let (failing, keys) = failing_events(controls, &config, machine, &facts);
         if failing.is_empty() {
             break;
         }
@@ -313,6 +332,7 @@ pub fn plan(
             controls,
             config: &config,
             failing: &failing,
+            keys: &keys,
             machine,
             host: &overlay,
             opts,
@@ -358,7 +378,11 @@ pub fn plan(
             }
         }
     }
-    if blockers.is_empty() && !failing_events(controls, &config, machine, &facts).is_empty() {
+    if blockers.is_empty()
+        && !failing_events(controls, &config, machine, &facts)
+            .0
+            .is_empty()
+    {
         blockers.push(Blocker::StillFailing);
     }
     // Our edits must not make any line fail that did not fail before (compared by text and
@@ -428,14 +452,32 @@ fn failing_events(
     config: &Configuration,
     machine: Machine,
     facts: &TargetFacts,
-) -> Vec<Failing> {
+) -> (Vec<Failing>, Vec<String>) {
+    let boot = config.boot();
     let subject = Subject {
         outcome: &config.outcome,
         unread: &config.unread,
         machine,
         facts,
+        boot: &boot,
     };
     let assessment = assess(controls, &subject);
+    // The key each control's events already carry on this host (the first covered one).
+    let keys = assessment
+        .controls
+        .iter()
+        .zip(controls)
+        .map(|(c, control)| {
+            c.requirements
+                .iter()
+                .flat_map(|r| &r.events)
+                .find_map(|e| match &e.cause {
+                    Cause::Covered { key, .. } => Some(String::from_utf8_lossy(key).into_owned()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| control.remediation.key.clone())
+        })
+        .collect();
     let mut out = Vec::new();
     for (ci, c) in assessment.controls.iter().enumerate() {
         let required: Vec<Failing> = c
@@ -468,14 +510,16 @@ fn failing_events(
         }
         out.extend(with_advice);
     }
-    out
+    (out, keys)
 }
 
 fn foreign_blocker(s: &State) -> Option<Next> {
     let rules = &s.config.outcome.rules;
     s.failing.iter().find_map(|f| {
         let blocker = match f.cause() {
-            Cause::TaskSuppressed { rule, .. } | Cause::Excluded { rule } => Some(*rule),
+            Cause::TaskSuppressed { rule, .. }
+            | Cause::TaskRecorded { rule, .. }
+            | Cause::Excluded { rule } => Some(*rule),
             Cause::Shadowed { rule } | Cause::PartlyLost { rule, .. }
                 if is_prepended_never(&rules[*rule]) =>
             {
@@ -489,6 +533,18 @@ fn foreign_blocker(s: &State) -> Option<Next> {
             origin: rules[blocker].origin.clone(),
             text: rules[blocker].text.clone(),
         }))
+    })
+}
+
+fn boot_state(s: &State) -> Option<Next> {
+    s.failing.iter().find_map(|f| match f.cause() {
+        Cause::AuditDisabled { by } => {
+            Some(Next::Blocked(Blocker::AuditDisabled { by: by.clone() }))
+        }
+        Cause::NothingLoaded => Some(Next::Blocked(Blocker::NothingLoaded {
+            reason: s.config.loader_name(),
+        })),
+        _ => None,
     })
 }
 
@@ -567,7 +623,11 @@ fn add_missing_key(s: &State) -> Option<Next> {
             Cause::PartlyLost { rule, .. } if rules[*rule].rule.action == Action::Always => *rule,
             _ => return None,
         };
-        let key = &s.controls[f.control].remediation.key;
+        let control = &s.controls[f.control];
+        if !serves(&rules[i], control, f.event().abi) {
+            return None;
+        }
+        let key = &s.keys[f.control];
         let next = add_key(s.host, &rules[i], key)?;
         Some(Next::edit(
             rules[i].origin.file.to_path_buf(),
@@ -603,13 +663,12 @@ fn insert_before_never(s: &State) -> Option<Next> {
         .failing
         .iter()
         .find_map(|f| never_of(f, rules).map(|i| (f, i)))?;
-    let control = &s.controls[f.control];
     let shadowed: Vec<&Failing> = s
         .failing
         .iter()
         .filter(|g| g.control == f.control && never_of(g, rules) == Some(i))
         .collect();
-    let lines = new_rule_lines(control, &shadowed, s.failing, s.machine, s.host);
+    let lines = new_rule_lines(s, f.control, &shadowed);
     let origin = &rules[i].origin;
     let next = insert_lines(s.host, &origin.file, origin.line as usize, &lines)?;
     Some(Next::edit(
@@ -625,10 +684,12 @@ fn insert_before_never(s: &State) -> Option<Next> {
 
 /// The failing events nothing records (fully or for all), of the first control that has any.
 fn missing_of_first_control<'f>(s: &State<'f>) -> Vec<&'f Failing> {
-    let missing = s
-        .failing
-        .iter()
-        .filter(|f| matches!(f.cause(), Cause::Missing | Cause::Narrowed { .. }));
+    let missing = s.failing.iter().filter(|f| {
+        matches!(
+            f.cause(),
+            Cause::Missing | Cause::Narrowed { .. } | Cause::WatchOnSymlink { .. }
+        )
+    });
     let Some(first) = missing.clone().next() else {
         return Vec::new();
     };
@@ -637,9 +698,11 @@ fn missing_of_first_control<'f>(s: &State<'f>) -> Vec<&'f Failing> {
 
 fn extend_syscall_list(s: &State) -> Option<Next> {
     let of_control = missing_of_first_control(s);
+    let control = &s.controls[of_control.first()?.control];
     extend_syscalls(
         s.host,
         &s.config.outcome.rules,
+        control,
         &of_control,
         s.failing,
         s.machine,
@@ -650,7 +713,7 @@ fn add_rules(s: &State) -> Option<Next> {
     let of_control = missing_of_first_control(s);
     let first = of_control.first()?;
     let control = &s.controls[first.control];
-    let lines = new_rule_lines(control, &of_control, s.failing, s.machine, s.host);
+    let lines = new_rule_lines(s, first.control, &of_control);
     if lines.is_empty() {
         return Some(Next::Blocked(Blocker::Unwritable {
             event: first.event().label(s.machine),
@@ -722,24 +785,62 @@ fn is_prepended_never(r: &LoadedRule) -> bool {
     r.rule.action == Action::Never && r.prepended
 }
 
+/// Whether a loaded rule already serves `control` (so `fix` may extend or re-key it): it
+/// carries the control's key, watches one of the control's paths, or its syscalls (on the
+/// event's ABI) are all the control's. Never a rule that records another purpose's events.
+fn serves(r: &LoadedRule, control: &Control, abi: Machine) -> bool {
+    let key = control.remediation.key.as_bytes();
+    if r.rule.keys().contains(&key) {
+        return true;
+    }
+    let paths = || control.requirements.iter().flat_map(|q| &q.paths);
+    if let Some(watched) = r.rule.fields.iter().find(|f| f.kind == FieldType::PATH) {
+        let watched = watched.bytes().unwrap_or_default();
+        return paths().any(|p| p.as_bytes() == watched)
+            || r.watch
+                .as_deref()
+                .is_some_and(|w| paths().any(|p| p.as_bytes() == w));
+    }
+    if r.rule.mask.is_all() {
+        return false;
+    }
+    let ours: Vec<u32> = control
+        .requirements
+        .iter()
+        .flat_map(|q| q.syscalls.iter().chain(&q.advice_syscalls))
+        .chain(&control.remediation.syscalls)
+        .filter_map(|n| syscalls::number(abi, n))
+        .collect();
+    let mut any = false;
+    for nr in r.rule.mask.bits() {
+        if !ours.contains(&nr) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// The canonical lines for the failing events of one control: one syscall rule per ABI
-/// listing every remediation syscall not yet recorded on it, and one watch per path.
-fn new_rule_lines(
-    control: &Control,
-    these: &[&Failing],
-    all_failing: &[Failing],
-    machine: Machine,
-    host: &dyn Host,
-) -> Vec<Vec<u8>> {
-    let key = &control.remediation.key;
+/// listing every remediation syscall not yet recorded on it, and one watch per path — on the
+/// file really executed when the named path is a symlink (a watch on the link never fires),
+/// with the key the host already uses for the control.
+fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
+    let control = &s.controls[ci];
+    let (machine, host, all_failing) = (s.machine, s.host, s.failing);
+    let key = &s.keys[ci];
+    let unknown_ok = s.config.layout == Layout::ConfigOnly;
     let mut lines = Vec::new();
     let mut abis: Vec<Machine> = Vec::new();
     let mut paths: BTreeSet<Vec<u8>> = BTreeSet::new();
     for f in these {
-        match &f.event().exec_path {
-            None if !abis.contains(&f.event().abi) => abis.push(f.event().abi),
-            None => {}
-            Some(_) => {
+        match (&f.event().exec_path, &f.event().exec_target) {
+            (None, _) if !abis.contains(&f.event().abi) => abis.push(f.event().abi),
+            (None, _) => {}
+            (Some(named), Some(target)) if named != target => {
+                paths.insert(target.clone());
+            }
+            (Some(_), _) => {
                 if let Some(p) = requirement_path(control, f) {
                     paths.insert(p);
                 }
@@ -774,9 +875,10 @@ fn new_rule_lines(
         );
     }
     for p in paths {
-        // The kernel refuses a watch whose directory is missing (ENOENT): never write one.
+        // The kernel refuses a watch whose directory is missing (ENOENT): never write one on
+        // an OS image (on a configuration-only tree the directory is unknown, not missing).
         let parent = Path::new(std::str::from_utf8(&p).unwrap_or("/")).parent();
-        if parent.is_some_and(|d| !host.exists(d)) {
+        if !unknown_ok && parent.is_some_and(|d| !host.exists(d)) {
             continue;
         }
         let mut line = b"-w ".to_vec();
@@ -808,7 +910,7 @@ fn requirement_path(control: &Control, f: &Failing) -> Option<Vec<u8>> {
 fn target_file(control: &Control, config: &Configuration, host: &dyn Host) -> (PathBuf, usize) {
     let key = control.remediation.key.as_bytes();
     match &config.mode {
-        Mode::Augenrules => {
+        Mode::Augenrules | Mode::Nothing(_) => {
             let holder = config
                 .outcome
                 .rules
@@ -841,6 +943,7 @@ fn target_file(control: &Control, config: &Configuration, host: &dyn Host) -> (P
 fn extend_syscalls(
     host: &dyn Host,
     rules: &[LoadedRule],
+    control: &Control,
     missing: &[&Failing],
     all_failing: &[Failing],
     machine: Machine,
@@ -855,6 +958,7 @@ fn extend_syscalls(
                 || rule.keys().iter().all(|k| k.is_empty())
                 || rule.mask.is_all()
                 || rule.fields_of(FieldType::PATH).next().is_some()
+                || !serves(r, control, abi)
             {
                 continue;
             }

@@ -22,6 +22,48 @@ pub enum Mode {
     Augenrules,
     /// `auditctl -R FILE` of a hand-kept file.
     Auditctl(PathBuf),
+    /// A loader line runs but provably loads nothing (the reason names it).
+    Nothing(String),
+}
+
+/// What the target's tree is: a whole OS image (missing paths are missing: the kernel's
+/// ENOENT), or a configuration-only tree (just `etc/audit` and units, as kept in a repository
+/// or a role), where a path it lacks is unknown and judged as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Has `os-release` or one of the usual binary directories.
+    OsImage,
+    /// Has neither.
+    ConfigOnly,
+}
+
+/// The layout of `host`'s tree: an OS image has an `os-release` (`/etc` or `/usr/lib`) or
+/// one of `/bin`, `/sbin`, `/usr/bin`, `/usr/sbin`.
+pub fn layout(host: &dyn Host) -> Layout {
+    let os = ["/etc/os-release", "/usr/lib/os-release"]
+        .iter()
+        .any(|p| host.exists(Path::new(p)))
+        || ["/bin", "/sbin", "/usr/bin", "/usr/sbin"].iter().any(|p| {
+            host.stat(Path::new(p))
+                .is_ok_and(|m| m.kind == FileKind::Dir)
+        });
+    if os {
+        Layout::OsImage
+    } else {
+        Layout::ConfigOnly
+    }
+}
+
+/// Whether auditing is on once the boot-time load is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Boot {
+    /// The rules are loaded and auditing is enabled.
+    Enabled,
+    /// Auditing is left disabled: by this `-e 0` (the last `-e` of the load), or (`None`)
+    /// because nothing enables it (the daemon starts with `-s nochange`, no daemon runs).
+    Disabled(Option<Origin>),
+    /// Nothing is loaded (see [`Mode::Nothing`]).
+    NothingLoaded,
 }
 
 /// The target's configuration, loaded as its boot would load it.
@@ -47,6 +89,10 @@ pub struct Configuration {
     pub unread: Vec<LoadedRule>,
     /// Problems reading the configuration that did not stop it (unreadable files, ...).
     pub warnings: Vec<String>,
+    /// Whether the daemon enables auditing when it starts (see [`Detection`]).
+    pub daemon_enables: Option<bool>,
+    /// Whether the tree is an OS image.
+    pub layout: Layout,
 }
 
 /// A line with commands other than a rule to add or delete (`-D`, `-e`, `-f`, `-b`, `-c`,
@@ -68,6 +114,21 @@ impl Configuration {
         match &self.mode {
             Mode::Augenrules => "augenrules".to_string(),
             Mode::Auditctl(f) => format!("auditctl -R {}", f.display()),
+            Mode::Nothing(reason) => reason.clone(),
+        }
+    }
+
+    /// Whether auditing is on after the load: the last `-e` decides (augenrules moves it to
+    /// the end); without one, what the daemon does when it starts.
+    pub fn boot(&self) -> Boot {
+        if matches!(self.mode, Mode::Nothing(_)) {
+            return Boot::NothingLoaded;
+        }
+        match &self.outcome.enabled {
+            Some((0, at)) => Boot::Disabled(Some(at.clone())),
+            Some(_) => Boot::Enabled,
+            None if self.daemon_enables == Some(false) => Boot::Disabled(None),
+            None => Boot::Enabled,
         }
     }
 }
@@ -85,14 +146,22 @@ pub enum ConfigError {
 
 /// Load the target's configuration as its boot would.
 pub fn configure(host: &dyn Host, machine: Machine) -> Result<Configuration, ConfigError> {
-    let detection = detect::detect(host);
+    // A loader program missing from the tree says "nothing loads" only on a whole image
+    // (one with an os-release): a trimmed or synthetic tree may simply not carry binaries.
+    let full_image = ["/etc/os-release", "/usr/lib/os-release"]
+        .iter()
+        .any(|p| host.exists(Path::new(p)));
+    let detection = detect::detect(host, full_image);
     let reason = describe(&detection);
     let mode = match &detection.loader {
         Loader::Augenrules => Mode::Augenrules,
         Loader::Auditctl { file } => Mode::Auditctl(file.clone()),
+        Loader::Nothing { reason } => Mode::Nothing(reason.clone()),
         Loader::Unknown { reason } => return Err(ConfigError::UnknownLoader(reason.clone())),
     };
-    load_as(host, machine, mode, reason)
+    let mut config = load_as(host, machine, mode, reason)?;
+    config.daemon_enables = detection.daemon_enables;
+    Ok(config)
 }
 
 /// Load the target's configuration with a given loader, skipping detection: `rules --file F`
@@ -108,8 +177,13 @@ pub fn load_as(
         machine,
         accounts: &accounts,
     };
+    let layout = layout(host);
     let mut resolver = Resolver::new(host);
+    resolver.missing_is_unknown(layout == Layout::ConfigOnly);
     let mut warnings = Vec::new();
+    if layout == Layout::ConfigOnly {
+        warnings.push(CONFIG_ONLY_NOTE.to_string());
+    }
     let (text, origins, mut pre_errors) = match &mode {
         Mode::Augenrules => {
             let merged = augenrules::merge(host, Path::new(RULES_D))
@@ -139,6 +213,7 @@ pub fn load_as(
                 .collect();
             (merged.into_text(), origins, Vec::new())
         }
+        Mode::Nothing(_) => (Vec::new(), Vec::new(), Vec::new()),
         Mode::Auditctl(file) => {
             let shared: Arc<Path> = Arc::from(file.as_path());
             match read_rules_file(host, file) {
@@ -214,8 +289,16 @@ pub fn load_as(
         outcome,
         unread,
         warnings,
+        daemon_enables: None,
+        layout,
     })
 }
+
+/// What is said once on a configuration-only tree.
+pub const CONFIG_ONLY_NOTE: &str = "this tree is not an OS image (no os-release, no /bin, /sbin, \
+    /usr/bin or /usr/sbin): paths it lacks are judged as written (a plain file in an existing \
+    directory); on a host where /usr/sbin/insmod, rmmod and modprobe are symlinks to kmod, \
+    watches on those names record nothing";
 
 /// What decided the loader, as `file:line: text` items.
 fn describe(d: &Detection) -> String {
@@ -335,7 +418,7 @@ fn collect_unread(host: &dyn Host, dir: &Path, mode: &Mode, depth: usize, out: &
         }
         let read_by_augenrules =
             depth == 0 && e.name.ends_with(b".rules") && !e.name.starts_with(b".");
-        if matches!(mode, Mode::Auditctl(_)) || !read_by_augenrules {
+        if !matches!(mode, Mode::Augenrules) || !read_by_augenrules {
             out.push(path);
         }
     }
@@ -359,6 +442,7 @@ fn unread_rules(
         }
         Mode::Auditctl(f) if f != Path::new(AUDIT_RULES) => files.push(PathBuf::from(AUDIT_RULES)),
         Mode::Auditctl(_) => {}
+        Mode::Nothing(_) => files.push(PathBuf::from(AUDIT_RULES)),
     }
     let mut out = Vec::new();
     for file in files {

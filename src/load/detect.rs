@@ -27,7 +27,14 @@ pub enum Loader {
         /// The file given to `-R`.
         file: PathBuf,
     },
-    /// Cannot tell (or nothing loads rules).
+    /// A loader line runs but provably loads no rules (`auditctl` without `-R`, `augenrules`
+    /// without `--load` and nothing loading its output, a loader program missing on an OS
+    /// image).
+    Nothing {
+        /// Why, naming the line.
+        reason: String,
+    },
+    /// Cannot tell (no loader line at all, an unknown command, several loaders).
     Unknown {
         /// Why.
         reason: String,
@@ -70,6 +77,10 @@ pub struct Detection {
     pub evidence: Vec<Evidence>,
     /// Things worth saying that did not decide (masked units, unrecognised commands).
     pub notes: Vec<String>,
+    /// Whether the audit daemon enables auditing when it starts (auditd does unless started
+    /// with `-s nochange` or `-s disable`; `false` also when no daemon unit runs); `None`
+    /// when it cannot be told.
+    pub daemon_enables: Option<bool>,
 }
 
 /// Directories the commands may live in (absolute paths elsewhere still count, with a note).
@@ -82,16 +93,27 @@ enum Step {
     Augenrules { load: bool },
     /// `auditctl -R file`.
     Load { file: PathBuf },
+    /// A loader program that loads nothing: why.
+    Nothing { why: String },
 }
 
 /// Detect the boot-time loader of `host`.
-pub fn detect(host: &dyn Host) -> Detection {
+pub fn detect(host: &dyn Host, full_image: bool) -> Detection {
     let mut notes = Vec::new();
     let auditd = systemd_unit::find(host, "auditd.service");
     let rules_unit = systemd_unit::find(host, "audit-rules.service");
     if auditd == Unit::Missing && rules_unit == Unit::Missing {
         return sysv(host);
     }
+    let daemon_enables = match &auditd {
+        Unit::Found { files } => Some(
+            !systemd_unit::list_setting(host, files, "Service", "ExecStart")
+                .iter()
+                .flat_map(|a| systemd_unit::exec_commands(&a.value))
+                .any(|c| keeps_enabled_state(&c.args)),
+        ),
+        Unit::Masked { .. } | Unit::Missing => Some(false),
+    };
     let mut steps: Vec<(Step, Evidence)> = Vec::new();
     for (unit, name, key) in [
         (&auditd, "auditd.service", "ExecStartPost"),
@@ -106,7 +128,16 @@ pub fn detect(host: &dyn Host) -> Detection {
             Unit::Found { files } => {
                 for a in systemd_unit::list_setting(host, files, "Service", key) {
                     for cmd in systemd_unit::exec_commands(&a.value) {
-                        match step_of(&cmd, &mut notes, &a) {
+                        let missing = full_image
+                            && Path::new(&cmd.program).is_absolute()
+                            && !host.exists(Path::new(&cmd.program));
+                        let step = match step_of(&cmd, &mut notes, &a) {
+                            Some(_) if missing => Some(Step::Nothing {
+                                why: format!("{} does not exist on the target", cmd.program),
+                            }),
+                            step => step,
+                        };
+                        match step {
                             Some(step) => steps.push((step, evidence(&a, key))),
                             None => notes.push(format!(
                                 "{}:{}: {key}={} does not load rules",
@@ -120,7 +151,26 @@ pub fn detect(host: &dyn Host) -> Detection {
             }
         }
     }
-    decide(steps, Init::Systemd, notes)
+    let mut d = decide(steps, Init::Systemd, notes);
+    d.daemon_enables = daemon_enables;
+    d
+}
+
+/// Whether auditd's arguments say `-s nochange` or `-s disable` (it then leaves the kernel's
+/// enabled flag as it is, or disables it), as `auditd -s` parses them.
+fn keeps_enabled_state(args: &[String]) -> bool {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = match a.strip_prefix("-s") {
+            Some("") => it.next().map(String::as_str),
+            Some(v) => Some(v),
+            None => None,
+        };
+        if matches!(value, Some("nochange" | "disable")) {
+            return true;
+        }
+    }
+    false
 }
 
 fn evidence(a: &Assignment, key: &str) -> Evidence {
@@ -163,7 +213,12 @@ fn step_of(cmd: &ExecCommand, notes: &mut Vec<String>, at: &Assignment) -> Optio
             file = Some(rest.to_string());
         }
     }
-    file.map(|f| Step::Load { file: f.into() })
+    Some(match file {
+        Some(f) => Step::Load { file: f.into() },
+        None => Step::Nothing {
+            why: "auditctl without -R loads no rules (it prints its usage)".to_string(),
+        },
+    })
 }
 
 /// From the steps in run order to the loader.
@@ -173,8 +228,14 @@ fn decide(steps: Vec<(Step, Evidence)>, init: Init, mut notes: Vec<String>) -> D
     // (file loaded, whether augenrules wrote it first, evidence)
     let mut loads: Vec<(PathBuf, bool)> = Vec::new();
     let mut evidence = Vec::new();
+    let mut nothing: Vec<String> = Vec::new();
     for (step, ev) in steps {
+        let at = match ev.line {
+            Some(l) => format!("{}:{l}: {}", ev.path.display(), ev.text),
+            None => format!("{}: {}", ev.path.display(), ev.text),
+        };
         match step {
+            Step::Nothing { why } => nothing.push(format!("{at} ({why})")),
             Step::Augenrules { load } => {
                 regenerated = true;
                 if load {
@@ -183,6 +244,9 @@ fn decide(steps: Vec<(Step, Evidence)>, init: Init, mut notes: Vec<String>) -> D
                     notes.push(format!(
                         "{}: augenrules runs without --load",
                         ev.path.display()
+                    ));
+                    nothing.push(format!(
+                        "{at} (augenrules without --load only writes audit.rules)"
                     ));
                 }
             }
@@ -199,8 +263,16 @@ fn decide(steps: Vec<(Step, Evidence)>, init: Init, mut notes: Vec<String>) -> D
         init,
         evidence: evidence.clone(),
         notes: notes.clone(),
+        daemon_enables: None,
     };
     let Some((first, _)) = loads.first().cloned() else {
+        if !nothing.is_empty() {
+            let reason = format!(
+                "the loader line loads nothing at boot: {}",
+                nothing.join("; ")
+            );
+            return detection(Loader::Nothing { reason }, None);
+        }
         let reason = if evidence.is_empty() {
             "no augenrules --load or auditctl -R command runs at boot".to_string()
         } else {
@@ -268,6 +340,7 @@ fn sysv(host: &dyn Host) -> Detection {
         init,
         evidence: Vec::new(),
         notes: Vec::new(),
+        daemon_enables: None,
     };
     let Some(flavor) = flavor else {
         let reason = match &script {
@@ -363,6 +436,8 @@ fn sysv(host: &dyn Host) -> Detection {
         init: Init::SysV,
         evidence,
         notes,
+        // The SysV script starts auditd, which enables auditing when it starts.
+        daemon_enables: Some(true),
     }
 }
 
@@ -414,7 +489,7 @@ mod tests {
             self
         }
         fn detect(&self) -> Detection {
-            detect(&RootHost::new(self.0.path()))
+            detect(&RootHost::new(self.0.path()), false)
         }
     }
 
@@ -577,10 +652,24 @@ mod tests {
             );
             assert_eq!(root.detect().loader, want, "{cmd}");
         }
+        // A loader line that provably loads nothing: `Nothing`, naming the line.
+        for cmd in ["/sbin/augenrules", "/sbin/auditctl -e 1", "-/sbin/auditctl"] {
+            let root = Root::new();
+            root.file(
+                "/lib/systemd/system/auditd.service",
+                &format!("[Service]\nExecStartPost={cmd}\n"),
+            );
+            match root.detect().loader {
+                Loader::Nothing { reason } => {
+                    assert!(reason.contains("auditd.service:2"), "{cmd}: {reason}")
+                }
+                other => panic!("{cmd}: {other:?}"),
+            }
+        }
+        // What cannot be told stays unknown: several loaders, no loader line at all.
         for cmd in [
-            "/sbin/augenrules",
-            "/sbin/auditctl -e 1",
             "/sbin/augenrules --load ; /sbin/auditctl -R /etc/audit/extra.rules",
+            "/bin/true",
         ] {
             let root = Root::new();
             root.file(
@@ -591,6 +680,44 @@ mod tests {
                 matches!(root.detect().loader, Loader::Unknown { .. }),
                 "{cmd}"
             );
+        }
+    }
+
+    #[test]
+    fn a_loader_program_missing_from_a_whole_image_loads_nothing() {
+        let root = Root::new();
+        root.file(
+            "/lib/systemd/system/auditd.service",
+            "[Service]\nExecStartPost=-/sbin/augenrules --load\n",
+        );
+        assert_eq!(root.detect().loader, Loader::Augenrules);
+        let d = detect(&RootHost::new(root.0.path()), true);
+        assert!(
+            matches!(&d.loader, Loader::Nothing { reason } if reason.contains("does not exist")),
+            "{d:?}"
+        );
+        root.file("/sbin/augenrules", "#!/bin/sh\n");
+        let d = detect(&RootHost::new(root.0.path()), true);
+        assert_eq!(d.loader, Loader::Augenrules);
+    }
+
+    #[test]
+    fn auditd_enables_auditing_unless_told_not_to() {
+        for (exec_start, enables) in [
+            ("/sbin/auditd", true),
+            ("/sbin/auditd -s enable", true),
+            ("/sbin/auditd -s nochange", false),
+            ("/sbin/auditd -snochange", false),
+            ("/sbin/auditd -s disable", false),
+        ] {
+            let root = Root::new();
+            root.file(
+                "/lib/systemd/system/auditd.service",
+                &format!(
+                    "[Service]\nExecStart={exec_start}\nExecStartPost=-/sbin/augenrules --load\n"
+                ),
+            );
+            assert_eq!(root.detect().daemon_enables, Some(enables), "{exec_start}");
         }
     }
 

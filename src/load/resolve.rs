@@ -107,6 +107,7 @@ pub struct Resolver<'h> {
     links: FxHashMap<Vec<u8>, Option<Vec<u8>>>,
     lstats: FxHashMap<Vec<u8>, Option<FileKind>>,
     stats: ResolveStats,
+    missing_unknown: bool,
 }
 
 impl<'h> Resolver<'h> {
@@ -118,7 +119,14 @@ impl<'h> Resolver<'h> {
             links: FxHashMap::default(),
             lstats: FxHashMap::default(),
             stats: ResolveStats::default(),
+            missing_unknown: false,
         }
+    }
+
+    /// On a configuration-only tree a missing path is unknown, not absent: no ENOENT is
+    /// decided from it (each path is judged as written).
+    pub fn missing_is_unknown(&mut self, unknown: bool) {
+        self.missing_unknown = unknown;
     }
 
     /// What the resolver has read so far.
@@ -172,8 +180,9 @@ impl<'h> Resolver<'h> {
         }
         let watch = self.watched_inode(&rule);
         // Deleting compares with what is loaded; only adding looks the paths up.
-        let refused = (request == Request::AddRule && !self.targets_exist(&rule))
-            .then_some(LoadErrorKind::NoEntry { request });
+        let refused =
+            (request == Request::AddRule && !self.missing_unknown && !self.targets_exist(&rule))
+                .then_some(LoadErrorKind::NoEntry { request });
         Resolved {
             rule,
             watch,

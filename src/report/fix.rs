@@ -164,6 +164,18 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             reason(cause)
         ),
         Blocker::NoStrategy { event, cause } => format!("{event}: {}", reason(cause)),
+        Blocker::AuditDisabled { by: Some(at) } => format!(
+            "auditing is left disabled by -e 0 at {at}: the rules are loaded but nothing is \
+             recorded; remove it or make it -e 1 (or -e 2, last) if auditing should be on"
+        ),
+        Blocker::AuditDisabled { by: None } => "nothing enables auditing at boot (the audit \
+             daemon starts with -s nochange or -s disable, or does not run): add -e 1 to the \
+             rules, or start auditd without that option"
+            .to_string(),
+        Blocker::NothingLoaded { reason } => format!(
+            "{reason}; make the loader line load the rules (augenrules --load, or auditctl -R \
+             /etc/audit/audit.rules)"
+        ),
         Blocker::NoProgress => "the plan would undo one of its own steps (no progress); nothing \
                                 was changed"
             .to_string(),

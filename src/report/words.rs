@@ -104,6 +104,39 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
             "the exclude rule at {} drops the SYSCALL records that carry the key",
             ctx.at(*rule)
         ),
+        Cause::TaskRecorded { rule, all } => format!(
+            "the task-list always rule at {} puts {} user processes in the record state: their \
+             syscalls are recorded but the exit rules, and their keys, are skipped, so the \
+             records carry no key",
+            ctx.at(*rule),
+            if *all { "all" } else { "some" }
+        ),
+        Cause::WatchOnSymlink { rule } => {
+            let r = &ctx.outcome.rules[*rule];
+            let named = r
+                .rule
+                .fields
+                .iter()
+                .find(|f| f.kind == FieldType::PATH)
+                .and_then(|f| f.bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            format!(
+                "the watch at {} is on {named}, a symlink: the kernel records an exec under the \
+                 inode really executed, so a watch on the link never fires; watch the file it \
+                 leads to",
+                r.origin
+            )
+        }
+        Cause::AuditDisabled { by: Some(at) } => format!(
+            "auditing is left disabled by -e 0 at {at}: the rules are loaded but nothing is \
+             recorded"
+        ),
+        Cause::AuditDisabled { by: None } => {
+            "nothing enables auditing at boot: the rules are loaded but nothing is recorded"
+                .to_string()
+        }
+        Cause::NothingLoaded => format!("no rules are loaded at boot: {}", ctx.loader),
     }
 }
 
@@ -160,7 +193,17 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
 /// The evidence lines of a cause: the rules it cites (narrowed ones: the first few).
 fn evidence(c: &Cause, ctx: &Context) -> Vec<Evidence> {
     match c {
-        Cause::Missing => Vec::new(),
+        Cause::Missing | Cause::NothingLoaded | Cause::AuditDisabled { by: None } => Vec::new(),
+        Cause::AuditDisabled { by: Some(at) } => {
+            let text = ctx
+                .outcome
+                .enabled
+                .as_ref()
+                .filter(|(_, o)| o == at)
+                .map(|_| b"-e 0".to_vec())
+                .unwrap_or_default();
+            vec![Evidence::new(at, &text)]
+        }
         Cause::Narrowed { rules, .. } => rules.iter().take(CITED).map(|i| ctx.cite(*i)).collect(),
         Cause::PartlyLost {
             rule, covered_by, ..
