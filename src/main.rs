@@ -16,7 +16,10 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("auditguard: error: {err:#}");
+            eprintln!(
+                "auditguard: error: {}",
+                auditguard::report::error_line(err.as_ref())
+            );
             ExitCode::from(2)
         }
     }

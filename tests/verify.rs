@@ -50,6 +50,61 @@ fn usable() -> bool {
     true
 }
 
+/// Every file under `dir` with its bytes (empty when `dir` is missing).
+fn tree(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(tree(&p));
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap_or_default()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `auditguard fix --load --format json` run in a private mount namespace with `audit_dir`
+/// bind-mounted over `/etc/audit`; `None` (said on stderr) when that cannot be set up here.
+fn fix_load_in_namespace(audit_dir: &std::path::Path) -> Option<(i32, String, String)> {
+    let script = r#"mount --bind "$1" /etc/audit || exit 97; shift; exec "$@""#;
+    let probe = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(audit_dir)
+        .arg("true")
+        .output();
+    match probe {
+        Ok(o) if o.status.success() && std::path::Path::new("/etc/audit").is_dir() => {}
+        Ok(o) => {
+            eprintln!(
+                "skipped: fix --load part needs unshare -m and a bind mount over /etc/audit ({})",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return None;
+        }
+        Err(e) => {
+            eprintln!("skipped: fix --load part needs unshare ({e})");
+            return None;
+        }
+    }
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(audit_dir)
+        .arg(env!("CARGO_BIN_EXE_auditguard"))
+        .args(["fix", "--load", "--format", "json"])
+        .output()
+        .unwrap();
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
 fn copy_example(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = format!("{}/examples/{name}/.", env!("CARGO_MANIFEST_DIR"));
@@ -103,7 +158,28 @@ fn fix_load_then_verify_proves_collection() {
         );
 
         // Fix and load: the kernel list is replaced (not a prefix), -e 2 only warned about.
-        let (code, out, err) = bin(&["fix", "--root", root_s, "--load", "--format", "json"]);
+        // `fix --load` acts on this host only (never with --root), so it runs in a private
+        // mount namespace where the copy is bind-mounted over /etc/audit: the host's real
+        // /etc/audit is never written (the audit netlink socket is not namespaced).
+        // On this host `fix` resolves names with this host's passwd, which has no _chrony
+        // user: drop that line from the copy (as the "before" load above did).
+        let noise = root.path().join("etc/audit/rules.d/30-noise.rules");
+        let kept: String = std::fs::read_to_string(&noise)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains("_chrony"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&noise, kept).unwrap();
+        let host_before = tree(std::path::Path::new("/etc/audit"));
+        let Some((code, out, err)) = fix_load_in_namespace(&root.path().join("etc/audit")) else {
+            return;
+        };
+        assert_eq!(
+            tree(std::path::Path::new("/etc/audit")),
+            host_before,
+            "the host's /etc/audit changed"
+        );
         assert_eq!(code, 0, "{out}{err}");
         let fix: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(fix["load"]["how"], "replaced", "{fix:#}");
@@ -157,8 +233,14 @@ fn fix_load_then_verify_proves_collection() {
         assert!(after["elapsed_ms"].as_u64().unwrap() < 1000, "{after:#}");
 
         // A second fix --load appends nothing and changes no file.
-        let (code, out, _) = bin(&["fix", "--root", root_s, "--load", "--format", "json"]);
-        assert_eq!(code, 0);
+        let (code, out, err) =
+            fix_load_in_namespace(&root.path().join("etc/audit")).expect("set up once already");
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(
+            tree(std::path::Path::new("/etc/audit")),
+            host_before,
+            "the host's /etc/audit changed"
+        );
         let again: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(again["load"]["how"], "unchanged", "{again:#}");
         assert_eq!(again["changed"], false);

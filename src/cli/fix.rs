@@ -24,6 +24,14 @@ pub(super) struct FixArgs<'a> {
 }
 
 pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
+    // --load acts on this host's kernel: only the configuration of this host may go there.
+    if args.load {
+        if let Some(dir) = &args.target.root {
+            if !is_this_host(dir) {
+                anyhow::bail!(crate::report::fix::load_with_root(dir));
+            }
+        }
+    }
     let controls = resolve_controls(args.controls)?;
     let (host, machine) = open(args.target)?;
     let target = match &args.target.root {
@@ -32,6 +40,9 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
     };
     // Plan under the lock, so a concurrent run sees this one's result and plans nothing.
     let _lock = apply::lock(&target)?;
+    if !args.dry_run {
+        apply::remove_stale_temps(&target);
+    }
     let plan = plan(
         host.as_ref(),
         machine,
@@ -113,19 +124,33 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         diff,
         load: load_report,
     };
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        Format::Text => out.write_all(crate::report::fix::text(&report).as_bytes())?,
-    }
-    Ok(match verdict {
+    let code = match verdict {
         Verdict::Pass | Verdict::NotApplicable => 0,
         Verdict::Fail => 1,
         Verdict::Error => 2,
-    })
+    };
+    let rendered = match args.format {
+        Format::Json => {
+            let mut v = serde_json::to_vec_pretty(&report)?;
+            v.push(b'\n');
+            v
+        }
+        Format::Text => crate::report::fix::text(&report).into_bytes(),
+    };
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(&rendered).and_then(|()| out.flush()) {
+        if !changed {
+            return Err(e.into());
+        }
+        // The files are written: the outcome is the verdict, not "error".
+        eprintln!("auditguard: {}", crate::report::fix::report_lost(&e));
+    }
+    Ok(code)
+}
+
+/// Whether `--root DIR` names this host's `/` (after symlinks).
+fn is_this_host(dir: &std::path::Path) -> bool {
+    std::fs::canonicalize(dir).is_ok_and(|d| d == std::path::Path::new("/"))
 }
 
 /// Evaluate again from the files as now written.

@@ -15,8 +15,17 @@
 //!    `.rules`, so augenrules never reads it), write everything, give it the old file's owner,
 //!    group, extended attributes (`security.selinux`, `user.*`, ACLs...) and mode — or mode
 //!    0600 and group root for a new file created by root — and `fsync` it;
-//! 4. with `--backup`, hard-link the old file to `NAME.bak` (a name augenrules ignores);
-//! 5. `renameat` the temporary file over the name and `fsync` the directory.
+//! 4. swap the temporary file with the name (`renameat2(RENAME_EXCHANGE)`; a new file:
+//!    `RENAME_NOREPLACE`), `fsync` the directory, and check that the file swapped out is the
+//!    inode step 1 opened and still holds exactly the bytes the plan was made from — else swap
+//!    it back and fail with "changed since the plan was made" (a compare-and-swap: an editor's
+//!    write in between is never lost);
+//! 5. with `--backup`, the old file's hard link becomes `NAME.bak` (a name augenrules ignores);
+//!    once every file is committed, the swapped-out old inodes are removed.
+//!
+//! Files are committed in the order of the plan, which orders them so that every intermediate
+//! state records at least as much as before (`fix::plan`'s `commit_order`); temporary files a
+//! killed run left behind are removed first.
 //!
 //! [`apply`] does steps 1–3 for *every* file before it renames any, so a full disk, an I/O
 //! error, a read-only file system or a refused permission changes nothing. Only a failing
@@ -341,13 +350,19 @@ pub fn apply(
         }
         staged.push(s);
     }
+    // What a killed run left behind goes first (we hold the lock: no live run owns it).
+    for s in &staged {
+        s.remove_stale_temps();
+    }
     // Step 3 for every file: a full disk or a refused write stops here, nothing replaced.
     for s in &mut staged {
         s.prepare(opts)?;
     }
-    // Steps 4-5, one file after the other; undo the ones done if one fails.
+    // Steps 4-5, one file after the other, in the plan's order; undo the ones done if one
+    // fails.
     let mut done = Vec::new();
     for (i, s) in staged.iter_mut().enumerate() {
+        test_delay();
         match s.commit() {
             Ok(()) => done.push(i),
             Err((e, replaced)) => {
@@ -358,7 +373,39 @@ pub fn apply(
             }
         }
     }
+    for s in &mut staged {
+        s.finish();
+    }
     Ok(staged.iter().map(Staged::applied).collect())
+}
+
+/// Remove the temporary files a killed run left in the target's `/etc/audit` and
+/// `/etc/audit/rules.d` (see the module doc). Call with the [`lock`] held; errors are ignored.
+pub fn remove_stale_temps(target: &Target) {
+    let Ok(root) = target.open(OFlags::PATH) else {
+        return;
+    };
+    for dir in ["/etc/audit", "/etc/audit/rules.d"] {
+        if let Ok(Walked {
+            node: Node::Dir(fd),
+            ..
+        }) = walk(&root, Path::new(dir))
+        {
+            file::remove_stale_temps(&fd);
+        }
+    }
+}
+
+/// Debug builds only: sleep `AUDITGUARD_TEST_COMMIT_DELAY_MS` before each commit, so the
+/// kill-loop test can stop a run between two renames. Release builds never read it.
+fn test_delay() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("AUDITGUARD_TEST_COMMIT_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
 }
 
 /// Put back the files of `done` (indexes into `staged`) after `error`.

@@ -19,9 +19,9 @@ use crate::fix::edits::{
     add_key, append_to_last_syscall_list, insert_lines, move_line_to_end, move_line_to_top,
 };
 use crate::fix::lines::{first_token, Lines};
-use crate::fix::overlay::Overlay;
+use crate::fix::overlay::{Overlay, Snapshot};
 use crate::fix::repair::{repair_line, repair_preview, Repair};
-use crate::host::Host;
+use crate::host::{resolve_target, FileKind, Host};
 use crate::load::auditctl::{LoadErrorKind, LoadedRule};
 use crate::load::augenrules::RULES_D;
 use crate::load::configuration::{configure, facts, ConfigError, Configuration, Layout, Mode};
@@ -29,7 +29,9 @@ use crate::load::{LineText, Origin};
 use crate::model::{syscalls, Action, FieldType, List, Machine, TargetFacts};
 use crate::syntax::Command;
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
 
 /// Options of a plan.
 #[derive(Debug, Clone, Copy, Default)]
@@ -179,6 +181,30 @@ pub enum Blocker {
         /// Why.
         error: LoadErrorKind,
     },
+    /// A step would write a file that is not an audit rules file the loader reads (see
+    /// [`writable`]); nothing is written.
+    NotARulesFile {
+        /// The file as the step named it.
+        path: PathBuf,
+        /// Why it may not be written.
+        why: NotWritable,
+    },
+}
+
+/// Why `fix` may not write a file (see [`writable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotWritable {
+    /// Not under `/etc/audit/`.
+    OutsideAudit,
+    /// Under `/etc/audit/`, but not a file the loader reads as rules.
+    NotLoadedAsRules,
+    /// A symlink (itself, or a directory on the way) leads to `target`, which is not one.
+    Symlink {
+        /// Where it leads, on the target.
+        target: PathBuf,
+    },
+    /// Not a regular file (a directory, device, FIFO or socket).
+    NotRegular,
 }
 
 /// The result of planning.
@@ -315,6 +341,10 @@ pub fn plan(
     controls: &[Control],
     opts: PlanOptions,
 ) -> Result<Plan, PlanError> {
+    // Every file is read once: what the plan computes and what `apply` compares against are
+    // the same bytes.
+    let snapshot = Snapshot::new(host);
+    let host: &dyn Host = &snapshot;
     let mut overlay = Overlay::new(host);
     let mut steps = Vec::new();
     let mut blockers = Vec::new();
@@ -352,6 +382,18 @@ pub fn plan(
             });
         match next {
             Next::Edit(files, why) => {
+                // Before the step touches anything: only audit rules files the loader reads.
+                if let Some(b) = files.iter().find_map(|(file, _)| {
+                    writable(host, &config.mode, file)
+                        .err()
+                        .map(|why| Blocker::NotARulesFile {
+                            path: file.clone(),
+                            why,
+                        })
+                }) {
+                    blockers.push(b);
+                    break;
+                }
                 let mut changed = Vec::new();
                 for (file, contents) in files {
                     overlay.put(&file, contents);
@@ -413,19 +455,190 @@ pub fn plan(
             config: Some(config),
         });
     }
-    let files = overlay
+    // `host` is the snapshot: `old` is exactly what the plan was computed from.
+    let files: Vec<_> = overlay
         .changes()
         .filter_map(|(path, new)| {
             let old = host.read(path).ok();
             (old.as_deref() != Some(new)).then(|| (path.to_path_buf(), old, new.to_vec()))
         })
         .collect();
+    let files = commit_order(host, machine, controls, &facts, files)?;
     Ok(Plan {
         steps,
         files,
         blockers,
         config: Some(config),
     })
+}
+
+/// Whether `fix` may write `path`: only a regular file under `/etc/audit/` that the loader reads
+/// as rules — a top-level `*.rules` in `/etc/audit/rules.d/` whose name does not start with a
+/// dot (augenrules), or the auditctl-mode rules file when it is under `/etc/audit/` — and never
+/// through a symlink (of the file or of a directory on the way) that leads anywhere else. A
+/// missing file is fine (it is created). Reading such a file for the simulation is not
+/// affected: this only guards writes (issue 9 item 1: a `rules.d` link to `/etc/shadow`, a unit
+/// running `auditctl -R /etc/passwd`).
+///
+/// Errors: the [`NotWritable`] reason. Cost: one resolution of the path (`O(components +
+/// symlinks)` stats).
+pub fn writable(host: &dyn Host, mode: &Mode, path: &Path) -> Result<(), NotWritable> {
+    if !is_rules_path(mode, path) {
+        return Err(if is_under_audit(path) {
+            NotWritable::NotLoadedAsRules
+        } else {
+            NotWritable::OutsideAudit
+        });
+    }
+    let resolved = resolve_target(host, path.as_os_str().as_bytes(), true);
+    let resolved = PathBuf::from(OsStr::from_bytes(&resolved));
+    if resolved != path && !is_rules_path(mode, &resolved) {
+        return Err(NotWritable::Symlink { target: resolved });
+    }
+    match host.stat(path) {
+        Ok(m) if m.kind != FileKind::File => Err(NotWritable::NotRegular),
+        _ => Ok(()),
+    }
+}
+
+/// `/etc/audit/` and below, spelled without `.` or `..`.
+fn is_under_audit(path: &Path) -> bool {
+    path.is_absolute()
+        && path
+            .components()
+            .all(|c| !matches!(c, Component::ParentDir | Component::CurDir))
+        && path.starts_with("/etc/audit")
+        && path != Path::new("/etc/audit")
+}
+
+/// A path the loader reads as rules (by name only; see [`writable`]).
+fn is_rules_path(mode: &Mode, path: &Path) -> bool {
+    if !is_under_audit(path) {
+        return false;
+    }
+    let name = path.file_name().map(OsStrExt::as_bytes).unwrap_or_default();
+    let in_rules_d = path.parent() == Some(Path::new(RULES_D))
+        && name.ends_with(b".rules")
+        && !name.starts_with(b".");
+    in_rules_d || matches!(mode, Mode::Auditctl(f) if f == path)
+}
+
+/// How many of the controls' events a configuration records with a key, as a number to
+/// compare between states of the same target (required events recorded, minus advice events
+/// not recorded).
+fn recorded(
+    controls: &[Control],
+    config: &Configuration,
+    machine: Machine,
+    facts: &TargetFacts,
+) -> isize {
+    let subject = Subject {
+        outcome: &config.outcome,
+        unread: &config.unread,
+        machine,
+        facts,
+    };
+    let assessment = assess(controls, &subject);
+    let mut n: isize = 0;
+    for c in &assessment.controls {
+        for r in &c.requirements {
+            n += r
+                .events
+                .iter()
+                .filter(|e| e.verdict() == Verdict::Pass)
+                .count() as isize;
+        }
+        for a in &c.advice {
+            if let crate::control::finding::Advice::Unaudited(j) = a {
+                if j.verdict() != Verdict::Pass {
+                    n -= 1;
+                }
+            }
+        }
+    }
+    n
+}
+
+/// One file of a plan: target path, bytes the plan was made from (`None`: new), new bytes.
+pub type PlannedFile = (PathBuf, Option<Vec<u8>>, Vec<u8>);
+
+/// Most files whose commit orders are searched; beyond, additions-first order is kept.
+const MAX_ORDERED: usize = 6;
+
+/// The order to commit `files` in so that a crash between two renames never leaves the target
+/// less compliant than it was: every prefix of the order, applied to `host`, records at least
+/// as many of the controls' events as `host` does now. Tried first: files that gain lines
+/// before files that lose them (for a line moved between files, the file that gains it), then
+/// path order; the first order whose every prefix holds is taken (depth-first, a prefix that
+/// records fewer events is not extended). If none holds, the additions-first order.
+///
+/// Cost: at most `n!` prefix simulations for `n ≤` [`MAX_ORDERED`] files (a plan touches one
+/// to three), each a full load simulation; errors: the simulation's.
+fn commit_order(
+    host: &dyn Host,
+    machine: Machine,
+    controls: &[Control],
+    facts: &TargetFacts,
+    mut files: Vec<PlannedFile>,
+) -> Result<Vec<PlannedFile>, PlanError> {
+    let lines = |b: &[u8]| Lines::parse(b).len() as isize;
+    files.sort_by_key(|(_, old, new)| -(lines(new) - old.as_deref().map_or(0, lines)));
+    if files.len() < 2 || files.len() > MAX_ORDERED {
+        return Ok(files);
+    }
+    let base = recorded(controls, &configure(host, machine)?, machine, facts);
+    let mut order = Vec::new();
+    let mut used = vec![false; files.len()];
+    let found = search_order(
+        host, machine, controls, facts, &files, base, &mut order, &mut used,
+    )?;
+    if !found {
+        return Ok(files);
+    }
+    Ok(order.into_iter().map(|i| files[i].clone()).collect())
+}
+
+/// Depth-first search of [`commit_order`]: extend `order` by every unused file whose prefix
+/// still records at least `base` events.
+#[allow(clippy::too_many_arguments)]
+fn search_order(
+    host: &dyn Host,
+    machine: Machine,
+    controls: &[Control],
+    facts: &TargetFacts,
+    files: &[PlannedFile],
+    base: isize,
+    order: &mut Vec<usize>,
+    used: &mut [bool],
+) -> Result<bool, PlanError> {
+    if order.len() + 1 >= files.len() {
+        // The last file completes the plan, which is checked as a whole.
+        if let Some(last) = (0..files.len()).find(|i| !used[*i]) {
+            order.push(last);
+        }
+        return Ok(true);
+    }
+    for i in 0..files.len() {
+        if used[i] {
+            continue;
+        }
+        let mut overlay = Overlay::new(host);
+        for &j in order.iter().chain([&i]) {
+            overlay.put(&files[j].0, files[j].2.clone());
+        }
+        let config = configure(&overlay, machine)?;
+        if recorded(controls, &config, machine, facts) < base {
+            continue;
+        }
+        order.push(i);
+        used[i] = true;
+        if search_order(host, machine, controls, facts, files, base, order, used)? {
+            return Ok(true);
+        }
+        order.pop();
+        used[i] = false;
+    }
+    Ok(false)
 }
 
 /// A required event that is not recorded with a key, with its cause.
@@ -652,9 +865,30 @@ fn never_of(f: &Failing, rules: &[LoadedRule]) -> Option<usize> {
 
 fn move_before_never(s: &State) -> Option<Next> {
     let rules = &s.config.outcome.rules;
-    s.failing
-        .iter()
-        .find_map(|f| move_before(s.host, rules, never_of(f, rules)?, f, s.machine))
+    s.failing.iter().find_map(|f| {
+        let next = move_before(s.host, rules, never_of(f, rules)?, f, s.machine)?;
+        // A move between two files is two commits: a crash between them must not leave less
+        // recorded than now. When neither half alone keeps that (the copy in both files
+        // stops the load with "Rule exists" before later rules; the removal alone loses what
+        // the line did record), leave it to insert-before-never (one file).
+        match &next {
+            Next::Edit(files, _) if files.len() > 1 && !some_half_keeps(s, files) => None,
+            _ => Some(next),
+        }
+    })
+}
+
+/// Whether committing one of `files` alone (the others as they are now) records at least as
+/// many events as now. Cost: one load simulation per file.
+fn some_half_keeps(s: &State, files: &[(PathBuf, Vec<u8>)]) -> bool {
+    let facts = facts(s.host, s.controls);
+    let now = recorded(s.controls, s.config, s.machine, &facts);
+    files.iter().any(|(path, contents)| {
+        let mut half = Overlay::new(s.host);
+        half.put(path, contents.clone());
+        configure(&half, s.machine)
+            .is_ok_and(|c| recorded(s.controls, &c, s.machine, &facts) >= now)
+    })
 }
 
 fn insert_before_never(s: &State) -> Option<Next> {

@@ -397,6 +397,21 @@ fn read_rules_file(host: &dyn Host, file: &Path) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("Error opening {name} ({e})"))
 }
 
+/// The marker in the names of `auditguard fix`'s temporary files (`.NAME.auditguard-XXXXXXXX`,
+/// written by `fix::apply`).
+pub const FIX_TEMP_MARK: &str = ".auditguard-";
+
+/// Whether `name` is one of `fix`'s temporary files: a dot name ending in [`FIX_TEMP_MARK`] and
+/// eight hex digits. A killed `fix` can leave one behind; the loader never reads it (a dot
+/// name not ending in `.rules`), so it is no evidence either, and the next `fix` removes it.
+pub fn is_fix_temp_name(name: &[u8]) -> bool {
+    let mark = FIX_TEMP_MARK.as_bytes();
+    name.len() > 1 + mark.len() + 8
+        && name.starts_with(b".")
+        && name[name.len() - 8..].iter().all(u8::is_ascii_hexdigit)
+        && name[..name.len() - 8].ends_with(mark)
+}
+
 /// How deep `rules.d` subdirectories are searched for stray rule files.
 const MAX_UNREAD_DEPTH: usize = 4;
 
@@ -414,6 +429,9 @@ fn collect_unread(host: &dyn Host, dir: &Path, mode: &Mode, depth: usize, out: &
             if depth < MAX_UNREAD_DEPTH {
                 collect_unread(host, &path, mode, depth + 1, out);
             }
+            continue;
+        }
+        if is_fix_temp_name(&e.name) {
             continue;
         }
         let read_by_augenrules =

@@ -1,7 +1,7 @@
 //! `fix` in words: its steps, blockers and the text report.
 
 use crate::control::finding::Verdict;
-use crate::fix::plan::{Blocker, Plan, Why};
+use crate::fix::plan::{Blocker, NotWritable, Plan, Why};
 use crate::fix::repair::Repair;
 use crate::report::words::{self, Context};
 use serde::Serialize;
@@ -185,6 +185,25 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
         Blocker::NewLoadError { at, error } => {
             format!("the edited configuration would not load cleanly: {at}: {error}")
         }
+        Blocker::NotARulesFile { path, why } => {
+            let why = match why {
+                NotWritable::OutsideAudit => "it is not under /etc/audit/".to_string(),
+                NotWritable::NotLoadedAsRules => {
+                    "the loader does not read it as an audit rules file".to_string()
+                }
+                NotWritable::Symlink { target } => format!(
+                    "it is reached through a symlink that leads to {}, which is not an audit \
+                     rules file",
+                    target.display()
+                ),
+                NotWritable::NotRegular => "it is not a regular file".to_string(),
+            };
+            format!(
+                "the fix would write {}, and {why}; fix only writes the audit rules files \
+                 under /etc/audit/ that the loader reads; nothing was changed",
+                path.display()
+            )
+        }
     }
 }
 
@@ -205,4 +224,20 @@ pub fn blockers(plan: &Plan, machine: crate::model::Machine) -> Vec<String> {
         .iter()
         .map(|b| blocker(b, ctx.as_ref()))
         .collect()
+}
+
+/// The refusal of `fix --load --root DIR`: loading would put an image's rules into this host's
+/// kernel.
+pub fn load_with_root(dir: &std::path::Path) -> String {
+    format!(
+        "--load loads rules into this host's running kernel, but --root {} is another system's \
+         configuration; nothing was written or loaded (run fix --root without --load, or fix \
+         --load on the host itself)",
+        dir.display()
+    )
+}
+
+/// Said on stderr when the report cannot be written after the files were.
+pub fn report_lost(e: &std::io::Error) -> String {
+    format!("the files were written, but the report could not be printed: {e}")
 }

@@ -170,3 +170,55 @@ impl CheckReport {
         }
     }
 }
+
+/// An error and its causes as one line, `outer: cause: cause`, for `auditguard: error: …`.
+/// A cause whose text the line already holds is not repeated: many errors put their source
+/// into their own message *and* expose it as their `source()` (thiserror's `{source}`, anyhow
+/// contexts that quote the error), which `{:#}` would print twice ("Operation not permitted
+/// (os error 1): Operation not permitted (os error 1)"). Cost: linear in the chain's text.
+pub fn error_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
+}
+
+#[cfg(test)]
+mod error_line_tests {
+    use super::error_line;
+    use crate::fix::apply::ApplyError;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_cause_in_the_message_is_not_repeated() {
+        let io = std::io::Error::from_raw_os_error(1);
+        let e = ApplyError::Io {
+            path: PathBuf::from("/etc/audit/rules.d/a.rules"),
+            what: "cannot rename".into(),
+            source: io,
+        };
+        let rolled = ApplyError::RolledBack {
+            source: Box::new(e),
+            restored: vec![PathBuf::from("/etc/audit/rules.d/b.rules")],
+        };
+        let err = anyhow::Error::from(rolled);
+        let line = error_line(err.as_ref());
+        assert_eq!(line.matches("os error 1").count(), 1, "{line}");
+        assert!(
+            line.contains("restored the files already replaced"),
+            "{line}"
+        );
+        let ctx = anyhow::Error::from(std::io::Error::from_raw_os_error(2)).context("--root /x");
+        assert_eq!(
+            error_line(ctx.as_ref()),
+            "--root /x: No such file or directory (os error 2)"
+        );
+    }
+}

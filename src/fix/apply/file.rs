@@ -5,8 +5,8 @@ use super::walk::{walk, Node, WalkError};
 use super::{io_error, Applied, ApplyError, ApplyOptions, FileWrite};
 use rustix::fs::{
     fchmod, fchown, fgetxattr, fgetxattr_query, flistxattr, flistxattr_query, fsetxattr, fstat,
-    fsync, linkat, openat, renameat, unlinkat, AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid,
-    XattrFlags,
+    fsync, linkat, openat, renameat, renameat_with, unlinkat, AtFlags, FileType, Gid, Mode, OFlags,
+    RenameFlags, Stat, Uid, XattrFlags,
 };
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
@@ -40,13 +40,20 @@ pub(super) struct Staged<'w> {
     /// The temporary hard link that becomes `NAME.bak`.
     backup_temp: Option<OsString>,
     backup: Option<PathBuf>,
+    /// After the exchange: the temporary name that now holds the old file, until
+    /// [`Staged::finish`] removes it (or a roll-back exchanges it back).
+    displaced: Option<OsString>,
 }
 
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
-        for name in [self.temp.take(), self.backup_temp.take()]
-            .into_iter()
-            .flatten()
+        for name in [
+            self.temp.take(),
+            self.backup_temp.take(),
+            self.displaced.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             let _ = unlinkat(&self.dir, &name, AtFlags::empty());
         }
@@ -104,6 +111,7 @@ impl<'w> Staged<'w> {
             temp: None,
             backup_temp: None,
             backup: None,
+            displaced: None,
         };
         let (old, bytes) = staged.read_current()?;
         staged.check(bytes.as_deref())?;
@@ -164,6 +172,15 @@ impl<'w> Staged<'w> {
 
     /// Step 3, and the hard link for step 4.
     pub(super) fn prepare(&mut self, opts: &ApplyOptions) -> Result<(), ApplyError> {
+        if opts.backup && self.old.is_some() && self.name.len() + ".bak".len() > NAME_MAX {
+            let mut bak = self.name.clone();
+            bak.push(".bak");
+            let what = format!(
+                "cannot keep a backup as {}",
+                self.dir_path.join(bak).display()
+            );
+            return Err(self.fail(what, Errno::NAMETOOLONG));
+        }
         let temp = self.write_temp(&self.write.contents)?;
         self.temp = Some(temp);
         if opts.backup && self.old.is_some() {
@@ -304,39 +321,155 @@ impl<'w> Staged<'w> {
         Ok(())
     }
 
-    /// Steps 4 and 5. On error, whether the file had been replaced already.
+    /// Steps 4 and 5, as a compare-and-swap on the file's name. On error, whether the file
+    /// had been replaced already.
+    ///
+    /// A new file is renamed into place with `RENAME_NOREPLACE`: a file created meanwhile
+    /// stops it. An existing file is swapped with the temporary file by `RENAME_EXCHANGE`, so
+    /// the old inode is not gone but sits under the temporary name; it must be the inode
+    /// [`Staged::resolve`] opened, holding exactly the bytes the plan was made from, else it is
+    /// swapped back (an editor that wrote to the file since then keeps its write) and the error
+    /// is [`ApplyError::Changed`]. Where the file system cannot exchange (`EINVAL`), a plain
+    /// rename after a last comparison. [`Staged::finish`] then removes the old inode.
     pub(super) fn commit(&mut self) -> Result<(), (ApplyError, bool)> {
-        // Under the lock nothing changed since `resolve`; without it, this narrows the window.
-        let (_, now) = self.read_current().map_err(|e| (e, false))?;
+        // Compare once more before the swap (the cheap check; the exchange below is the sure one).
+        let (now_old, now) = self.read_current().map_err(|e| (e, false))?;
         self.check(now.as_deref()).map_err(|e| (e, false))?;
+        if let (Some(was), Some(now)) = (&self.old, &now_old) {
+            if (was.stat.st_dev, was.stat.st_ino) != (now.stat.st_dev, now.stat.st_ino) {
+                return Err((self.changed("it was replaced by another file"), false));
+            }
+        }
+        let temp = self.temp.clone().unwrap_or_default();
+        let rename_error = |s: &Self, e: Errno| {
+            let what = format!(
+                "cannot rename {} over {}",
+                s.dir_path.join(&temp).display(),
+                s.target_path().display()
+            );
+            s.fail(what, e)
+        };
+        let flags = if self.old.is_some() {
+            RenameFlags::EXCHANGE
+        } else {
+            RenameFlags::NOREPLACE
+        };
+        match renameat_with(&self.dir, &temp, &self.dir, &self.name, flags) {
+            Ok(()) if self.old.is_some() => {
+                self.displaced = Some(temp.clone());
+                self.temp = None;
+            }
+            Ok(()) => self.temp = None,
+            Err(Errno::EXIST) => return Err((self.changed("it exists now"), false)),
+            Err(Errno::INVAL | Errno::NOSYS) => {
+                renameat(&self.dir, &temp, &self.dir, &self.name)
+                    .map_err(|e| (rename_error(self, e), false))?;
+                self.temp = None;
+            }
+            Err(e) => return Err((rename_error(self, e), false)),
+        }
+        fsync(&self.dir).map_err(|e| {
+            let what = format!("cannot fsync directory {}", self.dir_path.display());
+            (self.fail(what, e), true)
+        })?;
+        if let Some(displaced) = self.displaced.clone() {
+            if let Some(how) = self.displaced_differs(&displaced) {
+                // Swap back: the name holds the file as the other writer left it.
+                renameat_with(
+                    &self.dir,
+                    &displaced,
+                    &self.dir,
+                    &self.name,
+                    RenameFlags::EXCHANGE,
+                )
+                .map_err(|e| {
+                    let what = format!("cannot put back {}", self.target_path().display());
+                    (self.fail(what, e), true)
+                })?;
+                self.displaced = None;
+                self.temp = Some(displaced);
+                let _ = fsync(&self.dir);
+                return Err((self.changed(how), false));
+            }
+        }
         if let (Some(link), Some(backup)) = (&self.backup_temp, &self.backup) {
             let bak = backup.file_name().unwrap_or_default().to_os_string();
             renameat(&self.dir, link, &self.dir, &bak).map_err(|e| {
                 (
                     self.fail(format!("cannot keep a backup as {}", backup.display()), e),
-                    false,
+                    true,
                 )
             })?;
             self.backup_temp = None;
         }
-        let temp = self.temp.clone().unwrap_or_default();
-        renameat(&self.dir, &temp, &self.dir, &self.name).map_err(|e| {
-            let what = format!(
-                "cannot rename {} over {}",
-                self.dir_path.join(&temp).display(),
-                self.target_path().display()
-            );
-            (self.fail(what, e), false)
-        })?;
-        self.temp = None;
-        fsync(&self.dir).map_err(|e| {
-            let what = format!("cannot fsync directory {}", self.dir_path.display());
-            (self.fail(what, e), true)
-        })
+        Ok(())
+    }
+
+    /// After the exchange: whether the inode now under `displaced` is not the one resolved,
+    /// or no longer holds the bytes the plan was made from.
+    fn displaced_differs(&self, displaced: &OsStr) -> Option<&'static str> {
+        let Some(old) = &self.old else {
+            return None;
+        };
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let Ok(fd) = openat(&self.dir, displaced, flags, Mode::empty()) else {
+            return Some("it was replaced by another file");
+        };
+        match fstat(&fd) {
+            Ok(st) if (st.st_dev, st.st_ino) == (old.stat.st_dev, old.stat.st_ino) => {}
+            _ => return Some("it was replaced by another file"),
+        }
+        // The old inode is no longer reachable by its name; a writer that opened it before the
+        // exchange may still write. Wait until none holds it open for writing, then its bytes
+        // are final.
+        if !writers_gone(&fd, WRITERS_WAIT) {
+            return Some("another process holds it open for writing");
+        }
+        let mut bytes = Vec::new();
+        if File::from(fd).read_to_end(&mut bytes).is_err()
+            || Some(bytes.as_slice()) != self.write.expected.as_deref()
+        {
+            return Some("its contents differ");
+        }
+        None
+    }
+
+    fn changed(&self, how: &'static str) -> ApplyError {
+        ApplyError::Changed {
+            path: self.write.path.clone(),
+            how,
+        }
+    }
+
+    /// After every file of the plan is committed: remove the old inode kept by the exchange.
+    pub(super) fn finish(&mut self) {
+        if let Some(displaced) = self.displaced.take() {
+            let _ = unlinkat(&self.dir, &displaced, AtFlags::empty());
+        }
     }
 
     /// Undo a commit: the bytes the plan was made from, with the old metadata, or no file.
     pub(super) fn restore(&self) -> Result<(), ApplyError> {
+        if let Some(displaced) = &self.displaced {
+            // The old inode itself goes back (metadata, hard links and all).
+            if renameat_with(
+                &self.dir,
+                displaced,
+                &self.dir,
+                &self.name,
+                RenameFlags::EXCHANGE,
+            )
+            .is_ok()
+            {
+                let _ = unlinkat(&self.dir, displaced, AtFlags::empty());
+                return fsync(&self.dir).map_err(|e| {
+                    self.fail(
+                        format!("cannot fsync directory {}", self.dir_path.display()),
+                        e,
+                    )
+                });
+            }
+        }
         let Some(expected) = &self.write.expected else {
             unlinkat(&self.dir, &self.name, AtFlags::empty()).map_err(|e| {
                 self.fail(format!("cannot remove {}", self.target_path().display()), e)
@@ -364,6 +497,12 @@ impl<'w> Staged<'w> {
         })
     }
 
+    /// Remove the temporary files a killed run left in this file's directory (see
+    /// [`remove_stale_temps`]).
+    pub(super) fn remove_stale_temps(&self) {
+        remove_stale_temps(&self.dir);
+    }
+
     pub(super) fn applied(&self) -> Applied {
         Applied {
             path: self.write.path.clone(),
@@ -371,6 +510,42 @@ impl<'w> Staged<'w> {
             created: self.old.is_none(),
             backup: self.backup.clone(),
         }
+    }
+}
+
+/// How long [`Staged::commit`] waits for another process to close the swapped-out file.
+const WRITERS_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+extern "C" {
+    fn fcntl(fd: std::ffi::c_int, cmd: std::ffi::c_int, ...) -> std::ffi::c_int;
+}
+
+/// Whether no process holds `fd`'s file open for writing, waiting up to `wait` for them to
+/// close it: Linux grants a read lease (`F_SETLEASE`, `F_RDLCK`) only then; it is released at
+/// once. Where leases cannot be taken (a file system without them, no `CAP_LEASE` for another
+/// user's file) this cannot be told and the answer is yes.
+fn writers_gone(fd: &OwnedFd, wait: std::time::Duration) -> bool {
+    use std::os::fd::AsRawFd;
+    const F_SETLEASE: std::ffi::c_int = 1024;
+    const F_RDLCK: std::ffi::c_int = 0;
+    const F_UNLCK: std::ffi::c_int = 2;
+    let start = std::time::Instant::now();
+    loop {
+        // SAFETY: fcntl on a descriptor we own, with an integer argument.
+        let rc = unsafe { fcntl(fd.as_raw_fd(), F_SETLEASE, F_RDLCK) };
+        if rc == 0 {
+            // SAFETY: as above.
+            unsafe { fcntl(fd.as_raw_fd(), F_SETLEASE, F_UNLCK) };
+            return true;
+        }
+        let busy = io::Error::last_os_error().raw_os_error() == Some(Errno::AGAIN.raw_os_error());
+        if !busy {
+            return true;
+        }
+        if start.elapsed() >= wait {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -422,7 +597,40 @@ fn xattrs(file: &File) -> rustix::io::Result<Vec<(OsString, Vec<u8>)>> {
 }
 
 /// The marker every temporary name carries (`.NAME.auditguard-XXXXXXXX`).
-pub const TEMP_MARK: &str = ".auditguard-";
+pub const TEMP_MARK: &str = crate::load::configuration::FIX_TEMP_MARK;
+
+/// Remove from the directory `dir` every regular file named like one of our temporary files
+/// ([`crate::load::configuration::is_fix_temp_name`]): left by a run that was killed between
+/// creating and renaming it. Call with the target's lock held, so no live run owns them.
+/// Errors are ignored (a file we cannot remove is never read as rules: its name is a dot name
+/// that does not end in `.rules`). Cost: one pass over the directory.
+pub(super) fn remove_stale_temps(dir: &OwnedFd) {
+    let Ok(fd) = openat(
+        dir,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return;
+    };
+    let Ok(mut entries) = rustix::fs::Dir::read_from(&fd) else {
+        return;
+    };
+    let mut stale = Vec::new();
+    while let Some(Ok(e)) = entries.next() {
+        let name = e.file_name().to_bytes();
+        if crate::load::configuration::is_fix_temp_name(name) {
+            stale.push(OsStr::from_bytes(name).to_os_string());
+        }
+    }
+    for name in stale {
+        let is_file = rustix::fs::statat(&fd, &name, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile);
+        if is_file {
+            let _ = unlinkat(&fd, &name, AtFlags::empty());
+        }
+    }
+}
 
 use crate::model::rule::NAME_MAX;
 
@@ -458,6 +666,27 @@ mod tests {
         assert_eq!(t, OsStr::new(".modules.rules.auditguard-000000ab"));
         assert!(t.as_bytes().starts_with(b"."));
         assert!(!t.as_bytes().ends_with(b".rules"));
+    }
+
+    #[test]
+    fn temp_names_are_recognised_as_stale_temps() {
+        use crate::load::configuration::is_fix_temp_name;
+        for n in [0, 0xab, u32::MAX] {
+            let t = temp_name(OsStr::new("modules.rules"), n);
+            assert!(is_fix_temp_name(t.as_bytes()), "{t:?}");
+            let t = temp_name(OsStr::new("modules.rules.bak"), n);
+            assert!(is_fix_temp_name(t.as_bytes()), "{t:?}");
+        }
+        let long = "x".repeat(255);
+        assert!(is_fix_temp_name(temp_name(OsStr::new(&long), 7).as_bytes()));
+        for other in [
+            "modules.rules",
+            ".modules.rules",
+            ".x.auditguard-1234567",
+            "a.auditguard-00000000",
+        ] {
+            assert!(!is_fix_temp_name(other.as_bytes()), "{other}");
+        }
     }
 
     #[test]
