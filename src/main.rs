@@ -16,7 +16,13 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("auditguard: error: {err:#}");
+            // The message may name target paths or quote target bytes: escaped like every
+            // other text auditguard prints.
+            let msg = format!("{err:#}");
+            eprintln!(
+                "auditguard: error: {}",
+                auditguard::report::bytes::text(&msg)
+            );
             ExitCode::from(2)
         }
     }

@@ -9,7 +9,7 @@ use crate::control::kernel::{judge_kernel, kernel_rules};
 use crate::kernel::{AuditKernel, NetlinkKernel};
 use crate::load::configuration::{configure, facts, resolve_watches, ConfigError, Mode};
 use crate::report::{
-    kernel as kernel_words, text, words, CheckReport, ControlFinding, KernelFinding,
+    kernel as kernel_words, text, words, ByteString, CheckReport, ControlFinding, KernelFinding,
     LoadErrorReport, LoaderReport, CHECK_SCHEMA,
 };
 use std::io::Write;
@@ -37,11 +37,11 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
             };
             let (mode, file) = match &config.mode {
                 Mode::Augenrules => ("augenrules", None),
-                Mode::Auditctl(f) => ("auditctl", Some(f.display().to_string())),
+                Mode::Auditctl(f) => ("auditctl", Some(ByteString::path(f))),
             };
             CheckReport {
                 schema: CHECK_SCHEMA,
-                target: host.describe(),
+                target: target_name(target),
                 machine: machine.name().to_string(),
                 loader: LoaderReport {
                     mode: mode.to_string(),
@@ -60,9 +60,12 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
                 kernel: None,
             }
         }
-        Err(err @ ConfigError::UnknownLoader(_)) | Err(err @ ConfigError::Merge(_)) => {
-            unevaluated(&controls, host.describe(), machine.name(), err.to_string())
-        }
+        Err(err @ ConfigError::UnknownLoader(_)) | Err(err @ ConfigError::Merge(_)) => unevaluated(
+            &controls,
+            target_name(target),
+            machine.name(),
+            err.to_string(),
+        ),
     };
     // On the live host, the kernel is judged too: its rules, its status, its drift. Read
     // here, at the edge; judged as data.
@@ -113,10 +116,19 @@ pub fn kernel_finding(
     }
 }
 
+/// The target as the report names it: `/` or the `--root` directory's exact bytes.
+fn target_name(target: &Target) -> ByteString {
+    target
+        .root
+        .as_deref()
+        .map(ByteString::path)
+        .unwrap_or_else(|| ByteString::from("/"))
+}
+
 /// A report whose every control is `error`, with the reason.
 fn unevaluated(
     controls: &[control::Control],
-    target: String,
+    target: ByteString,
     machine: &str,
     reason: String,
 ) -> CheckReport {

@@ -5,11 +5,12 @@ use super::{open, resolve_controls, Format, Target};
 use crate::control::evaluate::{assess, Subject};
 use crate::control::finding::Verdict;
 use crate::fix::apply::{self, ApplyOptions, FileWrite};
-use crate::fix::plan::{plan, Plan, PlanOptions};
+use crate::fix::plan::{plan, PlanOptions};
 use crate::host::Host;
 use crate::load::configuration::configure;
 use crate::model::Machine;
 use crate::report::fix::{FixReport, StepReport, FIX_SCHEMA};
+use crate::report::ByteString;
 use std::io::Write;
 
 /// Options of `fix`.
@@ -40,7 +41,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             repair: args.repair,
         },
     )?;
-    let diff = render_diff(&plan);
+    let diff = crate::report::fix::diff(&plan.files);
     let writes: Vec<FileWrite> = plan
         .files
         .iter()
@@ -105,20 +106,17 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|s| StepReport {
                 strategy: s.strategy,
-                files: s.files.iter().map(|f| f.display().to_string()).collect(),
+                files: s.files.iter().map(|f| ByteString::path(f)).collect(),
                 why: crate::report::fix::why(&s.why),
             })
             .collect(),
         blockers: crate::report::fix::blockers(&plan, machine),
-        diff,
+        diff: ByteString(diff),
         load: load_report,
     };
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
+        Format::Json => out.write_all(crate::report::fix::json(&report).as_bytes())?,
         Format::Text => out.write_all(crate::report::fix::text(&report).as_bytes())?,
     }
     Ok(match verdict {
@@ -143,28 +141,4 @@ fn recheck(
         facts: &facts,
     };
     Ok(assess(controls, &subject).verdict())
-}
-
-/// The plan as a unified diff, file by file.
-fn render_diff(plan: &Plan) -> String {
-    let mut out = String::new();
-    for (path, old, new) in &plan.files {
-        let old_text = String::from_utf8_lossy(old.as_deref().unwrap_or_default()).into_owned();
-        let new_text = String::from_utf8_lossy(new).into_owned();
-        let name = path.display().to_string();
-        let old_name = if old.is_some() {
-            format!("a{name}")
-        } else {
-            "/dev/null".to_string()
-        };
-        let diff = similar::TextDiff::from_lines(&old_text, &new_text);
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&old_name, &format!("b{name}"))
-                .to_string(),
-        );
-    }
-    out
 }

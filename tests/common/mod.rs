@@ -183,3 +183,34 @@ impl KernelModel {
         self.0.values().flatten().cloned().collect()
     }
 }
+
+/// The exact bytes of a JSON byte string as auditguard writes it (`schemas/check-1.json`,
+/// `$defs/bytes`): a plain string when the bytes are valid UTF-8, else an object whose
+/// `base64` member holds them. An independent decoder on purpose (not the library's code).
+pub fn json_bytes(v: &serde_json::Value) -> Option<Vec<u8>> {
+    if let Some(s) = v.as_str() {
+        return Some(s.as_bytes().to_vec());
+    }
+    let b64 = v.get("base64")?.as_str()?;
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::new();
+    for chunk in b64.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let mut n = 0u32;
+        for &c in chunk {
+            n = (n << 6) | if c == b'=' { 0 } else { val(c)? };
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
