@@ -3,8 +3,9 @@
 #
 # The conformance tests compare with the real auditctl, augenrules and kernel, so this needs
 # Debian's auditd package (installed here with apt-get when missing; needs root) and, for the
-# kernel tests, root on a machine with audit support. Kernel tests take a shared lock and
-# always leave the kernel with no rules and `enabled 0`; they never load -e 2 or -f 2.
+# kernel tests, root on a machine with audit support. Kernel tests take a shared lock, skip
+# (saying why) while an audit daemon is registered or the rules are locked, and restore the
+# host's rules and settings exactly; they never load -e 2 or -f 2.
 # Without auditd, root or kernel audit the parity tests still compare us with the real tools'
 # recorded answers in tests/golden/ and print "skipped live part: ..." for what they could not
 # re-ask. AUDIT_USERSPACE_GIT (a git clone of linux-audit/audit-userspace) lets the augenrules
@@ -19,6 +20,23 @@ command -v chattr >/dev/null 2>&1 || need="$need e2fsprogs"   # immutable-file f
 command -v setfattr >/dev/null 2>&1 || need="$need attr"      # xattrs survive an edit
 if [ -n "$need" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        case "$need" in *auditd*)
+            # Before auditd's postinst can change it: the kernel's rules and settings, read
+            # with auditguard itself (auditctl comes with the package), put back below.
+            cargo build --quiet
+            saved_rules=$(mktemp)
+            if "${CARGO_TARGET_DIR:-target}/debug/auditguard" rules --kernel >"$saved_rules" 2>/dev/null; then
+                saved_settings=$("${CARGO_TARGET_DIR:-target}/debug/auditguard" status | awk '
+                    $1 == "failure" && $2 < 2 { print "-f=" $2 }
+                    $1 == "rate_limit" { print "-r=" $2 }
+                    $1 == "backlog_limit" { print "-b=" $2 }
+                    $1 == "backlog_wait_time" { print "--backlog_wait_time=" $2 }
+                    $1 == "enabled" && $2 < 2 { e = "-e=" $2 }
+                    END { if (e != "") print e }')
+            else
+                rm -f "$saved_rules"; saved_rules=""
+            fi ;;
+        esac
         echo "installing Debian packages:$need"
         case "$need" in *auditd*) installed=1 ;; esac
         # Do not start the daemon: tests read events themselves and must leave no auditd behind.
@@ -30,11 +48,19 @@ if [ -n "$need" ]; then
         echo "warning:$need not installed and cannot be installed here; the tests that need them skip" >&2
     fi
 fi
-# The package's postinst may have started auditd; tests must run without one we started.
+# The package's postinst may have started auditd (which loads the package's rules); tests
+# must run without one we started, and the kernel must hold what it held before the install.
 if [ "${installed:-0}" = 1 ]; then
     pkill -x auditd 2>/dev/null || true
-    auditctl -D >/dev/null 2>&1 || true
-    auditctl -e 0 >/dev/null 2>&1 || true
+    if [ -n "${saved_rules:-}" ]; then
+        auditctl -D >/dev/null 2>&1 || true
+        if [ -s "$saved_rules" ]; then auditctl -R "$saved_rules" >/dev/null 2>&1 || true; fi
+        for setting in $saved_settings; do
+            # shellcheck disable=SC2086
+            auditctl $(echo "$setting" | tr = ' ') >/dev/null 2>&1 || true
+        done
+        rm -f "$saved_rules"
+    fi
 fi
 
 cargo test --all-targets "$@"

@@ -16,9 +16,11 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
+            // The message may name target paths or quote target bytes: escaped like every
+            // other text auditguard prints; each cause said once.
             eprintln!(
                 "auditguard: error: {}",
-                auditguard::report::error_line(err.as_ref())
+                auditguard::report::bytes::text(&auditguard::report::error_line(err.as_ref()))
             );
             ExitCode::from(2)
         }

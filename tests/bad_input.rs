@@ -5,6 +5,8 @@
 //! and `merge` on it: no panic, an exit code of 0, 1 or 2 as the case demands, and a message
 //! that names the offending path.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
@@ -142,18 +144,27 @@ fn check(t: &Target) -> Run {
     run(&["check", "--format", "json"], &root)
 }
 
+/// `check` in text.
+fn check_text(t: &Target) -> String {
+    run(&["check"], &t.root()).stdout
+}
+
 fn load_errors(j: &Value) -> String {
     j["load_errors"].to_string()
 }
 
+fn event_key_bytes(j: &Value, label: &str) -> Option<Vec<u8>> {
+    common::json_bytes(
+        &j["controls"][0]["requirements"]
+            .as_array()?
+            .iter()
+            .flat_map(|r| r["events"].as_array().into_iter().flatten())
+            .find(|e| e["event"] == label)?["key"],
+    )
+}
+
 fn event_key(j: &Value, label: &str) -> Option<String> {
-    j["controls"][0]["requirements"]
-        .as_array()?
-        .iter()
-        .flat_map(|r| r["events"].as_array().into_iter().flatten())
-        .find(|e| e["event"] == label)?["key"]
-        .as_str()
-        .map(str::to_string)
+    event_key_bytes(j, label).map(|k| String::from_utf8_lossy(&k).into_owned())
 }
 
 #[test]
@@ -204,8 +215,12 @@ fn invalid_utf8_key_is_still_a_key() {
     t.write("/etc/audit/rules.d/50-modules.rules", &bytes);
     let r = check(&t);
     assert_eq!(r.code, Some(0), "{}", r.both());
-    let key = event_key(&r.json(), "b64 init_module").expect("a key");
-    assert!(key.starts_with("mod"), "{key}");
+    // The key keeps its exact bytes in JSON (a base64 object, not U+FFFD) ...
+    let key = event_key_bytes(&r.json(), "b64 init_module").expect("a key");
+    assert_eq!(key, b"mod\xff\xfe", "{}", r.stdout);
+    // ... and shows escaped in text.
+    let text = check_text(&t);
+    assert!(text.contains("key \"mod\\xff\\xfe\""), "{text}");
 }
 
 #[test]

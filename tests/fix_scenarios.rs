@@ -84,6 +84,10 @@ const EXISTING: &[(&str, &str)] = &[
     ("ssg-template-wrong-syscall", STOPPED),
     ("task-never-root-only", "fix: blocked\nfix.blocker: task-list never rule"),
     ("task-never", "fix: blocked\nfix.blocker: task-list never rule"),
+    (
+        "task-always-before-never",
+        "fix: blocked\nfix.blocker: task-list always rule at /etc/audit/rules.d/10-task.rules:1",
+    ),
     ("watch-missing-parent-stops-load", STOPPED),
 ];
 

@@ -2,8 +2,8 @@
 //! `auditctl -l` prints, `status` what `auditctl -s` prints, and drift reports exactly the
 //! difference between a configuration and the kernel.
 //!
-//! Kernel safety: everything runs in `common::with_kernel` (shared flock, no rules before and
-//! after, `enabled 0`); only rule lines are loaded (no `-e`, `-f`, `-b`, ...).
+//! Kernel safety: everything runs in `common::with_kernel` (shared flock, no rules and
+//! `enabled 0` inside, the host's state restored after); only rule lines are loaded (no `-e`, `-f`, `-b`, ...).
 
 mod common;
 

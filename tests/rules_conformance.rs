@@ -9,7 +9,7 @@
 //! (`AUDITGUARD_REGENERATE_GOLDEN=1` rewrites the record).
 //!
 //! Kernel safety: the live part runs inside `common::with_kernel` (shared flock, no rules
-//! before and after, `enabled 0`), and status lines (`-e`, `-f`, `-b`, `-r`,
+//! and `enabled 0` inside, the host's state restored after), and status lines (`-e`, `-f`, `-b`, `-r`,
 //! `--backlog_wait_time`, `--loginuid-immutable`) are dropped so no shared setting changes and
 //! nothing can lock.
 

@@ -2,7 +2,7 @@
 //! broken on purpose, and without privilege.
 //!
 //! Kernel safety: every kernel-touching step runs in `common::with_kernel` (shared flock, no
-//! rules before and after, `enabled 0`). `fix --load` never sends `-e 2` (it warns and enables
+//! rules and `enabled 0` inside, the host's state restored after). `fix --load` never sends `-e 2` (it warns and enables
 //! 1 instead); nothing here loads `-f 2` or `--loginuid-immutable`.
 
 mod common;

@@ -9,7 +9,7 @@ use crate::control::kernel::{judge_kernel, kernel_rules};
 use crate::kernel::{AuditKernel, NetlinkKernel};
 use crate::load::configuration::{configure, facts, resolve_watches, ConfigError, Mode};
 use crate::report::{
-    kernel as kernel_words, text, words, CheckReport, ControlFinding, KernelFinding,
+    kernel as kernel_words, text, words, ByteString, CheckReport, ControlFinding, KernelFinding,
     LoadErrorReport, LoaderReport, CHECK_SCHEMA,
 };
 use std::io::Write;
@@ -39,12 +39,12 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
             };
             let (mode, file) = match &config.mode {
                 Mode::Augenrules => ("augenrules", None),
-                Mode::Auditctl(f) => ("auditctl", Some(f.display().to_string())),
+                Mode::Auditctl(f) => ("auditctl", Some(ByteString::path(f))),
                 Mode::Nothing(_) => ("nothing", None),
             };
             CheckReport {
                 schema: CHECK_SCHEMA,
-                target: host.describe(),
+                target: target_name(target),
                 machine: machine.name().to_string(),
                 loader: LoaderReport {
                     mode: mode.to_string(),
@@ -63,9 +63,12 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
                 kernel: None,
             }
         }
-        Err(err @ ConfigError::UnknownLoader(_)) | Err(err @ ConfigError::Merge(_)) => {
-            unevaluated(&controls, host.describe(), machine.name(), err.to_string())
-        }
+        Err(err @ ConfigError::UnknownLoader(_)) | Err(err @ ConfigError::Merge(_)) => unevaluated(
+            &controls,
+            target_name(target),
+            machine.name(),
+            err.to_string(),
+        ),
     };
     // On the live host, the kernel is judged too: its rules, its status, its drift. Read
     // here, at the edge; judged as data.
@@ -116,10 +119,19 @@ pub fn kernel_finding(
     }
 }
 
+/// The target as the report names it: `/` or the `--root` directory's exact bytes.
+fn target_name(target: &Target) -> ByteString {
+    target
+        .root
+        .as_deref()
+        .map(ByteString::path)
+        .unwrap_or_else(|| ByteString::from("/"))
+}
+
 /// A report whose every control is `error`, with the reason.
 fn unevaluated(
     controls: &[control::Control],
-    target: String,
+    target: ByteString,
     machine: &str,
     reason: String,
 ) -> CheckReport {

@@ -5,11 +5,12 @@ use super::{open, resolve_controls, Format, Target};
 use crate::control::evaluate::{assess, Subject};
 use crate::control::finding::Verdict;
 use crate::fix::apply::{self, ApplyOptions, FileWrite};
-use crate::fix::plan::{plan, Plan, PlanOptions};
+use crate::fix::plan::{plan, PlanOptions};
 use crate::host::Host;
 use crate::load::configuration::configure;
 use crate::model::Machine;
 use crate::report::fix::{FixReport, StepReport, FIX_SCHEMA};
+use crate::report::ByteString;
 use std::io::Write;
 
 /// Options of `fix`.
@@ -51,7 +52,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             repair: args.repair,
         },
     )?;
-    let diff = render_diff(&plan);
+    let diff = crate::report::fix::diff(&plan.files);
     let writes: Vec<FileWrite> = plan
         .files
         .iter()
@@ -116,12 +117,12 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|s| StepReport {
                 strategy: s.strategy,
-                files: s.files.iter().map(|f| f.display().to_string()).collect(),
+                files: s.files.iter().map(|f| ByteString::path(f)).collect(),
                 why: crate::report::fix::why(&s.why),
             })
             .collect(),
         blockers: crate::report::fix::blockers(&plan, machine),
-        diff,
+        diff: ByteString(diff),
         load: load_report,
     };
     let code = match verdict {
@@ -130,11 +131,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         Verdict::Error => 2,
     };
     let rendered = match args.format {
-        Format::Json => {
-            let mut v = serde_json::to_vec_pretty(&report)?;
-            v.push(b'\n');
-            v
-        }
+        Format::Json => crate::report::fix::json(&report).into_bytes(),
         Format::Text => crate::report::fix::text(&report).into_bytes(),
     };
     let mut out = std::io::stdout().lock();
@@ -170,28 +167,4 @@ fn recheck(
         boot: &boot,
     };
     Ok(assess(controls, &subject).verdict())
-}
-
-/// The plan as a unified diff, file by file.
-fn render_diff(plan: &Plan) -> String {
-    let mut out = String::new();
-    for (path, old, new) in &plan.files {
-        let old_text = String::from_utf8_lossy(old.as_deref().unwrap_or_default()).into_owned();
-        let new_text = String::from_utf8_lossy(new).into_owned();
-        let name = path.display().to_string();
-        let old_name = if old.is_some() {
-            format!("a{name}")
-        } else {
-            "/dev/null".to_string()
-        };
-        let diff = similar::TextDiff::from_lines(&old_text, &new_text);
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&old_name, &format!("b{name}"))
-                .to_string(),
-        );
-    }
-    out
 }

@@ -37,10 +37,7 @@ pub(super) fn run(ids: &[String], exec: bool, format: Format) -> anyhow::Result<
     let report = crate::report::verify::report(&verification, machine);
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
+        Format::Json => out.write_all(crate::report::verify::json(&report).as_bytes())?,
         Format::Text => out.write_all(crate::report::verify::text(&report).as_bytes())?,
     }
     Ok(crate::report::verify::exit_code(&report))

@@ -1,6 +1,6 @@
 //! Drift: how the rules the kernel holds differ from the rules the configuration would load.
 //!
-//! Compared by the kernel's own identity (reference §2.4: list, action, fields in order,
+//! Compared by the kernel's own identity (list, action, fields in order,
 //! mask), never by text, as multisets; a same-set-different-order difference is reported too,
 //! because the first match decides which key an event carries.
 

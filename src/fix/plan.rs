@@ -532,11 +532,13 @@ fn recorded(
     machine: Machine,
     facts: &TargetFacts,
 ) -> isize {
+    let boot = config.boot();
     let subject = Subject {
         outcome: &config.outcome,
         unread: &config.unread,
         machine,
         facts,
+        boot: &boot,
     };
     let assessment = assess(controls, &subject);
     let mut n: isize = 0;

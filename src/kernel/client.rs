@@ -2,7 +2,7 @@
 //! running kernel over netlink ([`NetlinkKernel`]) and an in-memory one ([`FakeKernel`]) for the
 //! one state a shared machine must never enter: rules locked until reboot (`enabled 2`).
 //!
-//! Errors carry the kernel's meaning (reference §5.1): EEXIST is "Rule exists", ENOENT a
+//! Errors carry the kernel's meaning: EEXIST is "Rule exists", ENOENT a
 //! missing rule or watch parent, EINVAL a rule the kernel refuses, EPERM either the lock or a
 //! missing privilege, ECONNREFUSED / EPROTONOSUPPORT no audit in this namespace or kernel.
 //! [`KernelError::is_not_applicable`] tells "cannot look from here" apart from real errors.
@@ -104,7 +104,7 @@ pub trait AuditKernel {
     fn list_rules(&mut self) -> Result<Vec<Rule>>;
     /// Add a rule (at the head of its list when `rule.prepend`).
     fn add_rule(&mut self, rule: &Rule) -> Result<()>;
-    /// Delete the rule identical to `rule` (reference §2.4).
+    /// Delete the rule identical to `rule`.
     fn delete_rule(&mut self, rule: &Rule) -> Result<()>;
     /// Set `enabled` to 0 or 1. 2 is refused with [`KernelError::WouldLock`].
     fn set_enabled(&mut self, enabled: u32) -> Result<()>;

@@ -3,7 +3,7 @@
 //! records of one event, and the keys of a SYSCALL record.
 //!
 //! Joining `AUDIT_NLGRP_READLOG` (netlink group 1) needs CAP_AUDIT_READ and changes no kernel
-//! state; the kernel copies every record there whether or not auditd runs (reference §7.2).
+//! state; the kernel copies every record there whether or not auditd runs.
 //! Each record arrives as its own datagram. The kernel sets `nlmsg_len` inconsistently on
 //! audit records (the unicast path to auditd subtracts the header, kernel/audit.c
 //! `audit_log_end`), so, like go-libaudit, the listener ignores it and takes the whole

@@ -4,7 +4,7 @@
 //! NLMSG_ERROR acknowledgement, NLMSG_DONE); what the payloads mean is `kernel::wire`'s and
 //! `kernel::client`'s business. Built on `rustix::net` (already a dependency; no unsafe here).
 //!
-//! Reply order quirk (reference §5.1, observed on Linux 6.18): for AUDIT_GET and
+//! Reply order quirk (observed on Linux 6.18): for AUDIT_GET and
 //! AUDIT_LIST_RULES the kernel answers from a kernel thread, so the ack (error 0) usually
 //! arrives *before* the data. A request is complete when both its ack and the data it expects
 //! have arrived, in whichever order.

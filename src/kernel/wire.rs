@@ -3,7 +3,7 @@
 //!
 //! Everything here takes bytes and returns values (or the reverse); nothing opens a socket.
 //! Layouts and constants come from `linux/audit.h` and `linux/netlink.h` (Linux 6.x) and were
-//! checked against raw dumps from a 6.18 kernel (reference §5.1, §5.2). All integers are in
+//! checked against raw dumps from a 6.18 kernel. All integers are in
 //! host byte order, as the kernel writes them. Decoders are bounds-checked and never panic on
 //! any input; they return [`WireError`] instead.
 //!

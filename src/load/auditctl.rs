@@ -1,6 +1,6 @@
 //! What `auditctl -R FILE` puts into a freshly booted kernel, simulated line by line.
 //!
-//! auditctl 3.0.9 semantics (reference §1.1, §7.2): each line is one invocation; the first
+//! auditctl 3.0.9 semantics: each line is one invocation; the first
 //! failing line stops the load unless an earlier line said `-c` or `-i`; rules loaded before
 //! the failure stay loaded; `-D` empties the lists (or deletes the rules whose key contains
 //! the `-D -k` text); `-A` puts a rule at the head of its list; adding the kernel's identical

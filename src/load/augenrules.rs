@@ -1,7 +1,7 @@
 //! What `augenrules` writes to `/etc/audit/audit.rules`: the exact bytes, and for every output
 //! line the file and line it came from.
 //!
-//! augenrules (reference §3) lists `rules.d`, `cat`s the chosen files into one stream and runs
+//! augenrules lists `rules.d`, `cat`s the chosen files into one stream and runs
 //! a small awk program over it: drop empty lines and comment lines, remember the last `-e`,
 //! the last bare `-D`, the last `-f` and the last `-b` instead of emitting them, keep the rest
 //! in order; then print a fixed header, the `-D`, `-b` and `-f` lines (an empty line for each

@@ -1,7 +1,7 @@
 //! Which loader puts the audit rules into the kernel at boot on the target: augenrules (rules
 //! from `/etc/audit/rules.d`) or `auditctl -R FILE` — or that we cannot tell, and why.
 //!
-//! systemd (reference §4): the commands of `auditd.service`'s `ExecStartPost=` (audit ≤ 3.x)
+//! systemd: the commands of `auditd.service`'s `ExecStartPost=` (audit ≤ 3.x)
 //! then of `audit-rules.service`'s `ExecStart=` (audit ≥ 4), each assembled as systemd does it
 //! ([`crate::load::systemd_unit`]: overrides, drop-ins, empty assignment resets, masking).
 //! Without any unit, SysV init: Debian's `/etc/default/auditd` or RHEL's

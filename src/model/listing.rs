@@ -1,12 +1,12 @@
 //! Two printers for a [`Rule`]: the `auditctl -l` text, byte-identical to auditctl 3.0.9, and a
 //! lossless canonical text for messages and diffs that re-parses to the identical rule.
 //!
-//! The listing mirrors `print_rule` in 3.0.9 `src/auditctl-listing.c` (reference §2.1), quirks
+//! The listing mirrors `print_rule` in 3.0.9 `src/auditctl-listing.c`, quirks
 //! included, because `auditguard rules --kernel` must print what `auditctl -l` prints:
 //! - a rule is printed as a watch when its fields are only path/dir/perm/key with at least
 //!   one perm, and (except on the user, task, exclude and filesystem lists) mask words 0–62
 //!   are all ones; a watch is printed field by field, so a perm stored before the path gives
-//!   the malformed ` -p wa-w /path` (§2.2 #21);
+//!   the malformed ` -p wa-w /path` (a quirk of 3.0.9's printer);
 //! - arch fields come first; syscall names come from the table of the *last* arch field
 //!   printed (`_audit_elf`), else of the host machine; and because auditctl never resets
 //!   `_audit_elf` between the rules of one listing, a rule without an arch field is named with
@@ -204,7 +204,7 @@ fn field(f: &Field, watch: bool, out: &mut Vec<u8>) {
             out.extend_from_slice(b"-w ");
             out.extend_from_slice(c_str(f));
         }
-        // 3.0.9 prints `=` whatever the operator (reference §2.3 #4).
+        // 3.0.9 prints `=` whatever the operator.
         FieldType::PATH | FieldType::DIR | FieldType::EXE => {
             out.extend_from_slice(b" -F ");
             out.extend_from_slice(name.as_bytes());
@@ -542,7 +542,7 @@ mod tests {
         String::from_utf8(list_rule(r, Machine::X86_64)).unwrap()
     }
 
-    /// Reference §2.2, the rows that need no parser (x86_64 host, auditctl 3.0.9).
+    /// Listing rows that need no parser (x86_64 host, auditctl 3.0.9).
     #[test]
     fn reference_table_rows() {
         let k = |v: &str| s(F::KEY, v);

@@ -2,8 +2,7 @@
 //!
 //! A [`Rule`] is built from rule text by `syntax::parse` and, later, decoded from netlink
 //! replies; both land here unchanged so one evaluator and one printer serve both. The model
-//! is lossless: fields keep their order (the kernel's identity is order-sensitive, see
-//! reference §2.4), strings are bytes, unknown field numbers and lists pass through.
+//! is lossless: fields keep their order (the kernel's identity is order-sensitive), strings are bytes, unknown field numbers and lists pass through.
 //!
 //! This module knows nothing of text: printing lives in `model::listing`, parsing in `syntax`.
 
@@ -140,7 +139,7 @@ pub enum Op {
 
 impl Op {
     /// Operators in auditctl's search order: the first one found in `name OP value` wins
-    /// (libaudit `audit_rule_fieldpair_data`, reference §1.5).
+    /// (libaudit `audit_rule_fieldpair_data`).
     pub const SEARCH_ORDER: [Op; 8] = [
         Op::NotEqual,
         Op::GreaterOrEqual,
@@ -286,7 +285,7 @@ impl Mask {
     });
 
     /// Every syscall, as the kernel stores `-S all` (and a syscall rule with no `-S`): words
-    /// 0–62 all ones, word 63 with the class selector bits cleared (reference §1.4).
+    /// 0–62 all ones, word 63 with the class selector bits cleared.
     pub fn all() -> Mask {
         Mask(Repr::All { last: 0x0000_FFFF })
     }
@@ -519,7 +518,7 @@ impl Rule {
             .and_then(Field::number)
     }
 
-    /// Whether this rule is the kernel's *identical* twin of `other` (reference §2.4):
+    /// Whether this rule is the kernel's *identical* twin of `other`:
     /// list, action, fields in order with operators and values, and the syscall mask. The
     /// prepend flag is ignored. `-d`, `-W` and "Rule exists" use this.
     pub fn same_identity(&self, other: &Rule) -> bool {

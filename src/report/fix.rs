@@ -1,11 +1,14 @@
-//! `fix` in words: its steps, blockers and the text report.
+//! `fix` in words: its steps, blockers, its diff, and the text and JSON reports (target bytes
+//! through [`crate::report::bytes`]: escaped in text, lossless in JSON).
 
 use crate::control::finding::Verdict;
 use crate::fix::plan::{Blocker, NotWritable, Plan, Why};
 use crate::fix::repair::Repair;
+use crate::report::bytes::{escape, escape_lines, origin, path, text as t, ByteString};
 use crate::report::words::{self, Context};
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 /// The JSON schema identifier of a fix report.
 pub const FIX_SCHEMA: &str = "auditguard/fix/1";
@@ -27,8 +30,8 @@ pub struct FixReport {
     pub steps: Vec<StepReport>,
     /// What stopped the plan.
     pub blockers: Vec<String>,
-    /// The unified diff of the planned edits.
-    pub diff: String,
+    /// The unified diff of the planned edits (exact bytes of the files' lines).
+    pub diff: ByteString,
     /// What `--load` did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<crate::fix::load::LoadReport>,
@@ -39,28 +42,66 @@ pub struct FixReport {
 pub struct StepReport {
     /// The strategy that took it.
     pub strategy: &'static str,
-    /// The files it changed.
-    pub files: Vec<String>,
+    /// The files it changed (exact bytes).
+    pub files: Vec<ByteString>,
     /// Why, in a sentence.
     pub why: String,
 }
 
-/// The text report.
+/// The JSON report, terminal-safe (see [`crate::report::bytes::to_json`]).
+pub fn json(r: &FixReport) -> String {
+    crate::report::bytes::to_json(r)
+}
+
+/// One planned file edit: target path, old bytes (`None` for a new file), new bytes.
+pub type FileEdit = (PathBuf, Option<Vec<u8>>, Vec<u8>);
+
+/// The planned edits as a unified diff, file by file (`files`: target path, old bytes or
+/// `None` for a new file, new bytes). Byte-exact: lines are compared and copied as bytes,
+/// whatever their encoding.
+pub fn diff(files: &[FileEdit]) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    // Each byte as the char of the same number (Latin-1): a lossless text for `similar`, whose
+    // own additions (headers, hunk lines, markers) are ASCII, so the result maps back exactly.
+    let latin1 = |b: &[u8]| b.iter().map(|&b| char::from(b)).collect::<String>();
+    let mut out = String::new();
+    for (file, old, new) in files {
+        let name = latin1(file.as_os_str().as_bytes());
+        let old_name = if old.is_some() {
+            format!("a{name}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let (old_text, new_text) = (latin1(old.as_deref().unwrap_or_default()), latin1(new));
+        let diff = similar::TextDiff::from_lines(&old_text, &new_text);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&old_name, &format!("b{name}"))
+                .to_string(),
+        );
+    }
+    out.chars().map(|c| c as u32 as u8).collect()
+}
+
+/// The text report (every value escaped: see [`crate::report::bytes`]).
 pub fn text(r: &FixReport) -> String {
     let mut out = String::new();
     if r.steps.is_empty() && r.blockers.is_empty() && r.load.is_none() {
-        let _ = writeln!(out, "nothing to fix: {} is compliant", r.target);
+        let _ = writeln!(out, "nothing to fix: {} is compliant", t(&r.target));
         return out;
     }
     for s in &r.steps {
-        let _ = writeln!(out, "{} ({})", s.why, s.files.join(", "));
+        let files: Vec<String> = s.files.iter().map(|f| f.to_string()).collect();
+        let _ = writeln!(out, "{} ({})", t(&s.why), files.join(", "));
     }
     for b in &r.blockers {
-        let _ = writeln!(out, "blocked: {b}");
+        let _ = writeln!(out, "blocked: {}", t(b));
     }
-    if !r.diff.is_empty() {
+    if !r.diff.as_bytes().is_empty() {
         let _ = writeln!(out);
-        out.push_str(&r.diff);
+        out.push_str(&escape_lines(r.diff.as_bytes()));
     }
     let state = match (r.dry_run, r.changed, r.blockers.is_empty()) {
         (_, _, false) => "nothing written",
@@ -98,30 +139,37 @@ pub fn repair(r: Repair) -> String {
 /// Why a step was taken, in a sentence.
 pub fn why(w: &Why) -> String {
     match w {
-        Why::MoveLockToEnd { lock } => {
-            format!("move -e 2 at {lock} to the end: every rule after it is refused")
-        }
-        Why::Repair { at, repair: r } => format!("repair {at}: {}", repair(*r)),
-        Why::MoveDeleteAllToTop { at } => {
-            format!("move -D at {at} to the top: it deletes the rules loaded before it")
-        }
+        Why::MoveLockToEnd { lock } => format!(
+            "move -e 2 at {} to the end: every rule after it is refused",
+            origin(lock)
+        ),
+        Why::Repair { at, repair: r } => format!("repair {}: {}", origin(at), repair(*r)),
+        Why::MoveDeleteAllToTop { at } => format!(
+            "move -D at {} to the top: it deletes the rules loaded before it",
+            origin(at)
+        ),
         Why::AddKey { key, rule, event } => format!(
-            "add key {key:?} to the rule at {rule}: it catches {event} first and records no key"
+            "add key {key:?} to the rule at {}: it catches {event} first and records no key",
+            origin(rule)
         ),
         Why::MoveBeforeNever { from, never, event } => format!(
-            "move the rule at {from} before the never rule at {never}, which catches {event} first"
+            "move the rule at {} before the never rule at {}, which catches {event} first",
+            origin(from),
+            origin(never)
         ),
         Why::InsertBeforeNever {
             count,
             never,
             event,
         } => format!(
-            "add {count} rule(s) before the never rule at {never}, which catches {event} first"
+            "add {count} rule(s) before the never rule at {}, which catches {event} first",
+            origin(never)
         ),
         Why::ExtendSyscalls { names, rule, abi } => format!(
-            "add {} to the syscall list of the rule at {rule}, which already records {abi} with \
+            "add {} to the syscall list of the rule at {}, which already records {abi} with \
              a key",
-            names.join(",")
+            names.join(","),
+            origin(rule)
         ),
         Why::AddRules { count, events } => {
             format!("add {count} rule(s): {}", events.join(", "))
@@ -142,21 +190,23 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             origin,
             text,
         } => format!(
-            "{event}: {} (at {origin}: {}); change or remove that rule by hand",
+            "{event}: {} (at {}: {}); change or remove that rule by hand",
             reason(cause),
-            String::from_utf8_lossy(text)
+            self::origin(origin),
+            escape(text)
         ),
         Blocker::RulesFile { file, error } => format!(
             "auditctl refuses {} before reading a line: {error}; make it a regular root-owned \
              file that is not world writable (e.g. chown root: and chmod o-w), then run fix again",
-            file.display()
+            path(file)
         ),
         Blocker::LoadStops {
             at,
             error,
             repair: r,
         } => format!(
-            "the load stops at {at} ({error}), so no rule after it is loaded; --repair would {}",
+            "the load stops at {} ({error}), so no rule after it is loaded; --repair would {}",
+            origin(at),
             repair(*r)
         ),
         Blocker::Unwritable { event, cause } => format!(
@@ -183,7 +233,10 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             "no safe edit makes every event recorded; nothing was changed".to_string()
         }
         Blocker::NewLoadError { at, error } => {
-            format!("the edited configuration would not load cleanly: {at}: {error}")
+            format!(
+                "the edited configuration would not load cleanly: {}: {error}",
+                origin(at)
+            )
         }
         Blocker::NotARulesFile { path, why } => {
             let why = match why {

@@ -3,7 +3,12 @@
 //! renders them for people and [`json`] for programs (schema `auditguard/check/1`). Rendering
 //! never decides anything; it only says what evaluation concluded. A new format is a sibling
 //! renderer over the same shapes.
+//!
+//! Bytes from the target (file names, rule text, keys) are kept as [`ByteString`] in the
+//! shapes and leave only through [`bytes`]: escaped in every text rendering (no control byte
+//! or invalid UTF-8 reaches a terminal raw), lossless in JSON (`schemas/check-1.json`).
 
+pub mod bytes;
 pub mod fix;
 pub mod json;
 pub mod kernel;
@@ -15,27 +20,29 @@ pub mod words;
 use crate::control::finding::Verdict;
 use crate::load::Origin;
 use serde::Serialize;
+use std::os::unix::ffi::OsStrExt;
 
+pub use bytes::ByteString;
 pub use kernel::KernelFinding;
 
 /// A place in the configuration, with its text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Evidence {
-    /// The file on the target.
-    pub file: String,
+    /// The file on the target (exact bytes).
+    pub file: ByteString,
     /// The 1-based line.
     pub line: u32,
-    /// The line's text (lossy UTF-8, CR shown as `\r`).
-    pub text: String,
+    /// The line's text (exact bytes, without the newline).
+    pub text: ByteString,
 }
 
 impl Evidence {
     /// Evidence for a line of a file.
     pub fn new(origin: &Origin, text: &[u8]) -> Evidence {
         Evidence {
-            file: origin.file.display().to_string(),
+            file: ByteString(origin.file.as_os_str().as_bytes().to_vec()),
             line: origin.line,
-            text: String::from_utf8_lossy(text).replace('\r', "\\r"),
+            text: ByteString(text.to_vec()),
         }
     }
 }
@@ -49,9 +56,9 @@ pub struct EventFinding {
     pub verdict: Verdict,
     /// Why, in a sentence.
     pub reason: String,
-    /// The key the event carries when it is recorded.
+    /// The key the event carries when it is recorded (exact bytes).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<ByteString>,
     /// The lines that decide it.
     pub evidence: Vec<Evidence>,
 }
@@ -81,6 +88,9 @@ pub struct AdviceReport {
     /// Where, when it is about a line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// The target paths the message names (exact bytes), when it names some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<ByteString>,
 }
 
 /// The finding for one control.
@@ -108,8 +118,8 @@ pub const CHECK_SCHEMA: &str = "auditguard/check/1";
 pub struct CheckReport {
     /// Always [`CHECK_SCHEMA`].
     pub schema: &'static str,
-    /// `/` or the `--root` directory.
-    pub target: String,
+    /// `/` or the `--root` directory (exact bytes).
+    pub target: ByteString,
     /// The target's machine (`x86_64`), which decides the ABIs checked.
     pub machine: String,
     /// How the target loads its rules at boot.
@@ -133,9 +143,9 @@ pub struct CheckReport {
 pub struct LoaderReport {
     /// `augenrules`, `auditctl` or `unknown`.
     pub mode: String,
-    /// The rules file auditctl reads.
+    /// The rules file auditctl reads (exact bytes).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<ByteString>,
     /// What decided it (unit file and line), or why it could not be told.
     pub reason: String,
 }

@@ -74,7 +74,5 @@ pub fn json(s: &Status, feature: LoginuidImmutable) -> String {
         loginuid_immutable: feature.map(|f| f.0),
         loginuid_immutable_locked: feature.map(|f| f.1),
     };
-    let mut out = serde_json::to_string_pretty(&report).expect("a status serialises");
-    out.push('\n');
-    out
+    crate::report::bytes::to_json(&report)
 }

@@ -1,6 +1,10 @@
 //! The human rendering: what failed, why, where, and what to do — colour only when asked.
+//! Every value interpolated here goes through [`crate::report::bytes`] ([`t`] for strings,
+//! `Display` of [`crate::report::ByteString`] for bytes): nothing from the target reaches the
+//! terminal raw, and no value can start a line of its own (so none can forge `result:`).
 
 use crate::control::finding::Verdict;
+use crate::report::bytes::text as t;
 use crate::report::CheckReport;
 use crate::report::Evidence;
 use std::fmt::Write;
@@ -33,6 +37,7 @@ impl Style {
 }
 
 fn cite(e: &Evidence) -> String {
+    // ByteString displays escaped.
     format!("{}:{}: {}", e.file, e.line, e.text)
 }
 
@@ -43,8 +48,8 @@ pub fn render(report: &CheckReport, style: Style) -> String {
         out,
         "target {} ({}), rules loaded by {}{}",
         report.target,
-        report.machine,
-        report.loader.mode,
+        t(&report.machine),
+        t(&report.loader.mode),
         report
             .loader
             .file
@@ -52,25 +57,37 @@ pub fn render(report: &CheckReport, style: Style) -> String {
             .map(|f| format!(" from {f}"))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "  {}", report.loader.reason);
+    let _ = writeln!(out, "  {}", t(&report.loader.reason));
     for w in &report.warnings {
-        let _ = writeln!(out, "  {} {w}", style.paint("33", "warning:"));
+        let _ = writeln!(out, "  {} {}", style.paint("33", "warning:"), t(w));
     }
     for c in &report.controls {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{} {}: {}", style.verdict(c.verdict), c.id, c.title);
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            style.verdict(c.verdict),
+            t(&c.id),
+            t(&c.title)
+        );
         if c.verdict != Verdict::Pass {
-            let _ = writeln!(out, "  {}", c.reason);
+            let _ = writeln!(out, "  {}", t(&c.reason));
         }
         for r in &c.requirements {
-            let _ = writeln!(out, "  {} {}: {}", style.verdict(r.verdict), r.id, r.title);
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                style.verdict(r.verdict),
+                t(&r.id),
+                t(&r.title)
+            );
             for e in &r.events {
                 let mark = if e.verdict == Verdict::Pass {
                     "ok "
                 } else {
                     "NO "
                 };
-                let _ = writeln!(out, "    {mark} {}: {}", e.event, e.reason);
+                let _ = writeln!(out, "    {mark} {}: {}", t(&e.event), t(&e.reason));
                 if e.verdict != Verdict::Pass {
                     for ev in &e.evidence {
                         let _ = writeln!(out, "          at {}", cite(ev));
@@ -79,7 +96,7 @@ pub fn render(report: &CheckReport, style: Style) -> String {
             }
         }
         for a in &c.advice {
-            let _ = writeln!(out, "  {} {}", style.paint("33", "advice:"), a.message);
+            let _ = writeln!(out, "  {} {}", style.paint("33", "advice:"), t(&a.message));
             if let Some(ev) = &a.evidence {
                 let _ = writeln!(out, "          at {}", cite(ev));
             }
@@ -87,7 +104,7 @@ pub fn render(report: &CheckReport, style: Style) -> String {
     }
     if let Some(k) = &report.kernel {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{} kernel: {}", style.verdict(k.verdict), k.reason);
+        let _ = writeln!(out, "{} kernel: {}", style.verdict(k.verdict), t(&k.reason));
         if let Some(s) = &k.status {
             let _ = writeln!(
                 out,
@@ -108,11 +125,11 @@ pub fn render(report: &CheckReport, style: Style) -> String {
                 out,
                 "  {} {} (kernel rules): {}",
                 style.verdict(c.verdict),
-                c.id,
-                c.reason
+                t(&c.id),
+                t(&c.reason)
             );
             for r in c.requirements.iter().filter(|r| r.verdict != Verdict::Pass) {
-                let _ = writeln!(out, "    {}: {}", r.id, r.reason);
+                let _ = writeln!(out, "    {}: {}", t(&r.id), t(&r.reason));
             }
         }
     }

@@ -2,6 +2,7 @@
 //! and a headline that never claims more than was proved.
 
 use crate::control::finding::Verdict;
+use crate::report::bytes::{escape, text as t, ByteString};
 use crate::report::words::{self, Context};
 use crate::verify::{NotProbed, Observation, Probed, Verification};
 use serde::Serialize;
@@ -42,9 +43,9 @@ pub struct ProbeFinding {
     /// pass (seen with a key), fail (not seen, or seen without key), notapplicable (not
     /// verified: not probed, with the reason).
     pub verdict: Verdict,
-    /// The key that came out.
+    /// The key that came out (exact bytes).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<ByteString>,
     /// Why not, or what was seen.
     pub reason: String,
     /// Advice-only event (absence does not fail).
@@ -54,7 +55,7 @@ pub struct ProbeFinding {
 fn reason(p: &Probed, ctx: &Context) -> String {
     match &p.observation {
         Observation::Seen { key: Some(k) } => {
-            format!("seen with key \"{}\"", String::from_utf8_lossy(k))
+            format!("seen with key \"{}\"", escape(k))
         }
         Observation::Seen { key: None } => "seen, but without a key".to_string(),
         Observation::NotSeen {
@@ -106,7 +107,7 @@ pub fn report(v: &Verification, machine: crate::model::Machine) -> VerifyReport 
             event: p.event.label(machine),
             verdict: p.verdict(),
             key: match &p.observation {
-                Observation::Seen { key: Some(k) } => Some(String::from_utf8_lossy(k).into()),
+                Observation::Seen { key: Some(k) } => Some(ByteString(k.to_vec())),
                 _ => None,
             },
             reason: reason(p, &ctx),
@@ -170,7 +171,12 @@ pub fn report(v: &Verification, machine: crate::model::Machine) -> VerifyReport 
     }
 }
 
-/// The text report.
+/// The JSON report, terminal-safe (see [`crate::report::bytes::to_json`]).
+pub fn json(r: &VerifyReport) -> String {
+    crate::report::bytes::to_json(r)
+}
+
+/// The text report (every value escaped: see [`crate::report::bytes`]).
 pub fn text(r: &VerifyReport) -> String {
     let mut out = String::new();
     for e in &r.events {
@@ -180,16 +186,22 @@ pub fn text(r: &VerifyReport) -> String {
             _ if e.advice => "adv",
             _ => "NO ",
         };
-        let _ = writeln!(out, "{mark} {} {}: {}", e.requirement, e.event, e.reason);
+        let _ = writeln!(
+            out,
+            "{mark} {} {}: {}",
+            t(&e.requirement),
+            t(&e.event),
+            t(&e.reason)
+        );
     }
     for w in &r.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        let _ = writeln!(out, "warning: {}", t(w));
     }
     let headline = match r.verdict {
         Verdict::NotApplicable => "NOT VERIFIED".to_string(),
         v => v.as_str().to_uppercase(),
     };
-    let _ = writeln!(out, "\n{headline} ({} ms): {}", r.elapsed_ms, r.reason);
+    let _ = writeln!(out, "\n{headline} ({} ms): {}", r.elapsed_ms, t(&r.reason));
     out
 }
 
@@ -199,5 +211,45 @@ pub fn exit_code(r: &VerifyReport) -> u8 {
         Verdict::Pass => 0,
         Verdict::Fail | Verdict::NotApplicable => 1,
         Verdict::Error => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_escapes_keys_reasons_and_labels_from_the_kernel() {
+        let r = VerifyReport {
+            schema: VERIFY_SCHEMA,
+            verdict: Verdict::Fail,
+            reason: "1 required event(s) did not come out with a key".into(),
+            probe_loginuid: 4242,
+            events: vec![ProbeFinding {
+                control: "c".into(),
+                requirement: "r".into(),
+                event: "exec /usr/sbin/x\x1b[2J\u{9b} (b64)".into(),
+                verdict: Verdict::Fail,
+                key: Some(ByteString(b"k\x1b\xff".to_vec())),
+                reason: format!(
+                    "seen with key \"{}\"\n\nPASS (1 ms): forged",
+                    escape(b"k\x1b")
+                ),
+                advice: false,
+            }],
+            warnings: vec!["w\r\x07".into()],
+            elapsed_ms: 1,
+        };
+        let out = text(&r);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out}");
+        assert!(!out.contains('\u{9b}'), "{out}");
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("PASS")).count(),
+            0,
+            "{out}"
+        );
+        assert!(out.contains("x\\x1b[2J\\u{9b}"), "{out}");
+        let j: serde_json::Value = serde_json::from_str(&json(&r)).unwrap();
+        assert_eq!(j["events"][0]["key"]["base64"], "axv/");
     }
 }

@@ -1,5 +1,7 @@
 //! Judgements into words: the sentences and evidence every format shows, built from the
-//! causes `control` returns (the only place that words them).
+//! causes `control` returns (the only place that words them). Target bytes inside a sentence
+//! (keys, file names) are escaped with [`crate::report::bytes`]; the exact bytes travel beside
+//! the sentence (evidence, key, paths).
 
 use crate::control::evaluate::Assessment;
 use crate::control::event::Event;
@@ -7,9 +9,11 @@ use crate::control::finding::{
     Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, Verdict,
 };
 use crate::load::auditctl::{LoadOutcome, LoadedRule};
-use crate::load::Origin;
 use crate::model::{FieldType, Machine};
-use crate::report::{AdviceReport, ControlFinding, EventFinding, Evidence, RequirementFinding};
+use crate::report::bytes::{escape, origin, path};
+use crate::report::{
+    AdviceReport, ByteString, ControlFinding, EventFinding, Evidence, RequirementFinding,
+};
 
 /// Narrowed rules cited per event; the rest are counted.
 const CITED: usize = 3;
@@ -29,8 +33,8 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn at(&self, i: usize) -> &Origin {
-        &self.outcome.rules[i].origin
+    fn at(&self, i: usize) -> String {
+        origin(&self.outcome.rules[i].origin)
     }
 
     fn cite(&self, i: usize) -> Evidence {
@@ -56,7 +60,7 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
     match c {
         Cause::Covered { rule, key } => format!(
             "recorded with key \"{}\" by the rule at {}",
-            String::from_utf8_lossy(key),
+            escape(key),
             ctx.at(*rule)
         ),
         Cause::Missing => "no loaded rule audits it".to_string(),
@@ -149,7 +153,7 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
                 .outcome
                 .stopped_at
                 .as_ref()
-                .map(|o| o.to_string())
+                .map(origin)
                 .unwrap_or_default();
             let why = ctx
                 .outcome
@@ -160,7 +164,7 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
             (
                 format!(
                     "the rule at {} would audit it but is never loaded: the load stops at {stop} ({why})",
-                    r.origin
+                    origin(&r.origin)
                 ),
                 Evidence::new(&r.origin, &r.text),
             )
@@ -169,8 +173,9 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
             let (r, by) = &ctx.outcome.deleted[i];
             (
                 format!(
-                    "the rule at {} would audit it but the -D at {by} deletes it again",
-                    r.origin
+                    "the rule at {} would audit it but the -D at {} deletes it again",
+                    origin(&r.origin),
+                    origin(by)
                 ),
                 Evidence::new(&r.origin, &r.text),
             )
@@ -180,8 +185,8 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
             (
                 format!(
                     "the rule at {} would audit it, but {} is not read by {}",
-                    r.origin,
-                    r.origin.file.display(),
+                    origin(&r.origin),
+                    path(&r.origin.file),
                     ctx.loader
                 ),
                 Evidence::new(&r.origin, &r.text),
@@ -240,7 +245,7 @@ pub fn event(j: &Judgement, ctx: &Context) -> EventFinding {
         verdict: j.verdict(),
         reason,
         key: match &j.cause {
-            Cause::Covered { key, .. } => Some(String::from_utf8_lossy(key).into_owned()),
+            Cause::Covered { key, .. } => Some(ByteString(key.to_vec())),
             _ => None,
         },
         evidence: ev,
@@ -293,14 +298,17 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
                     e.event, e.reason
                 ),
                 evidence: e.evidence.first().cloned(),
+                paths: Vec::new(),
             }
         }
         Advice::Symlinked { names, target } => {
-            let target = String::from_utf8_lossy(target);
-            let names: Vec<String> = names
+            let paths = names
                 .iter()
-                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .chain(std::iter::once(target))
+                .map(|p| ByteString(p.to_vec()))
                 .collect();
+            let target = escape(target);
+            let names: Vec<String> = names.iter().map(|n| escape(n).into_owned()).collect();
             AdviceReport {
                 message: format!(
                     "{} {} to {target} on the target: a watch on a symlink never fires on \
@@ -313,20 +321,25 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
                     },
                 ),
                 evidence: None,
+                paths,
             }
         }
         Advice::LockNotLast { lock, first, count } => AdviceReport {
             message: format!(
-                "-e 2 at {lock} is not the last line: {count} later change(s) are refused, the \
-                 first at {first}; put -e 2 last"
+                "-e 2 at {} is not the last line: {count} later change(s) are refused, the \
+                 first at {}; put -e 2 last",
+                origin(lock),
+                origin(first)
             ),
             evidence: None,
+            paths: Vec::new(),
         },
         Advice::LoadError(i) => {
             let err = &ctx.outcome.errors[*i];
             AdviceReport {
                 message: format!("load error: {}", err.kind),
                 evidence: Some(Evidence::new(&err.origin, &err.text)),
+                paths: Vec::new(),
             }
         }
     }

@@ -284,7 +284,9 @@ pub fn is_root() -> bool {
 }
 
 /// Why the kernel parity tests cannot talk to the real auditctl and kernel, or `None` when
-/// they can (same test as `common::kernel_available`, with the reason).
+/// they can (same test as `common::kernel_available`, with the reason): not root, no
+/// auditctl, no kernel audit, or a host state the tests must not touch
+/// ([`super::host_refusal`]: a registered audit daemon, locked rules, panic on failure).
 pub fn kernel_unavailable() -> Option<String> {
     let out = match Command::new("auditctl").arg("-s").output() {
         Ok(o) => o,
@@ -300,7 +302,7 @@ pub fn kernel_unavailable() -> Option<String> {
             err.lines().next().unwrap_or("no kernel audit support?")
         ));
     }
-    None
+    super::host_refusal()
 }
 
 /// The standard skip for a kernel parity test; true when the live part can run.

@@ -1,5 +1,5 @@
 //! Unit tests of the wire codecs: round trips of hand-built rules, a raw kernel dump
-//! (reference §5.2, Linux 6.18), bad input, status layouts, netlink framing.
+//! (Linux 6.18), bad input, status layouts, netlink framing.
 
 use super::*;
 use crate::model::Machine;
@@ -124,7 +124,7 @@ fn hand_built_rules_round_trip() {
     }
 }
 
-/// `-w /etc/hosts -p wa -k hosts` as LIST_RULES returned it on Linux 6.18 (reference §5.2),
+/// `-w /etc/hosts -p wa -k hosts` as LIST_RULES returned it on Linux 6.18,
 /// built here byte by byte, independent of the encoder.
 fn kernel_dump_hosts_watch() -> Vec<u8> {
     let mut d = vec![0u8; 1040];
@@ -160,7 +160,7 @@ fn decodes_a_kernel_dump_and_encodes_it_back() {
 
 #[test]
 fn exe_consumes_its_string_so_the_key_after_it_is_intact() {
-    // netlink-packet-audit 0.7 decodes this key as "/u" (reference §5.4).
+    // netlink-packet-audit 0.7 decodes this key as "/u".
     let (_, rule) = hand_built().swap_remove(2);
     let back = decode_rule(&encode_rule(&rule).unwrap()).unwrap();
     assert_eq!(back.keys(), vec![&b"k1"[..]]);

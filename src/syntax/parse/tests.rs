@@ -1,4 +1,4 @@
-//! Unit tests for the line parser (reference §1 and the §2.2 table, auditctl 3.0.9).
+//! Unit tests for the line parser (what auditctl 3.0.9 accepts and refuses).
 
 //!
 //! The helpers run each line through `load::resolve` too, so what a test sees is auditctl's
