@@ -84,6 +84,19 @@ const EXISTING: &[(&str, &str)] = &[
     ("ssg-template-wrong-syscall", STOPPED),
     ("task-never-root-only", "fix: blocked\nfix.blocker: task-list never rule"),
     ("task-never", "fix: blocked\nfix.blocker: task-list never rule"),
+    ("e0-last-auditctl", "fix: blocked\nfix.blocker: disabled by -e 0 at /etc/audit/audit.rules:7"),
+    (
+        "e0-last-augenrules",
+        "fix: blocked\nfix.blocker: disabled by -e 0 at /etc/audit/rules.d/99-off.rules:1",
+    ),
+    ("nochange-nobody-enables", "fix: blocked\nfix.blocker: nothing enables auditing"),
+    ("loader-auditctl-without-R", "fix: blocked\nfix.blocker: auditd.service:2"),
+    ("loader-augenrules-without-load", "fix: blocked\nfix.blocker: auditd.service:3"),
+    ("loader-program-missing-on-image", "fix: blocked\nfix.blocker: does not exist"),
+    (
+        "watch-symlinked-tools-advice",
+        "fix.diff: +-w /usr/bin/kmod -p x -k modules\nfix.not-diff: +-w /usr/sbin/insmod",
+    ),
     (
         "task-always-before-never",
         "fix: blocked\nfix.blocker: task-list always rule at /etc/audit/rules.d/10-task.rules:1",

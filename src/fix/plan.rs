@@ -956,7 +956,7 @@ fn add_rules(s: &State) -> Option<Next> {
             cause: first.cause().clone(),
         }));
     }
-    let (file, at) = target_file(control, s.config, s.host);
+    let (file, at) = target_file(control, &s.keys[first.control], s.config, s.host);
     let next = insert_lines(s.host, &file, at, &lines)?;
     Some(Next::edit(
         file,
@@ -1141,10 +1141,15 @@ fn requirement_path(control: &Control, f: &Failing) -> Option<Vec<u8>> {
 }
 
 /// Where new rules of `control` go, and before which line: augenrules — the `rules.d` file
-/// already holding the control's key, else the control's own file; auditctl — its rules file,
+/// already holding the key the host uses for the control, else the control's own file; auditctl — its rules file,
 /// before any `-e` line.
-fn target_file(control: &Control, config: &Configuration, host: &dyn Host) -> (PathBuf, usize) {
-    let key = control.remediation.key.as_bytes();
+fn target_file(
+    control: &Control,
+    key: &str,
+    config: &Configuration,
+    host: &dyn Host,
+) -> (PathBuf, usize) {
+    let key = key.as_bytes();
     match &config.mode {
         Mode::Augenrules | Mode::Nothing(_) => {
             let holder = config
