@@ -72,9 +72,9 @@ const EXISTING: &[(&str, &str)] = &[
     ("exclude-syscall-records", "fix: blocked\nfix.blocker: exclude rule at /etc/audit/rules.d/70-exclude.rules:1"),
     (
         "join-no-trailing-newline",
-        "fix: blocked\nfix.blocker: 10-identity.rules:1\nrepair: fixed\n\
-         repair.line /etc/audit/rules.d/10-identity.rules: -w /etc/passwd -p wa -k identity\n\
-         repair.not-diff: +-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F key=modules",
+        // The join swallowed the module rule: plain fix adds the newline (no --repair needed).
+        "fix.line /etc/audit/rules.d/10-identity.rules: -w /etc/passwd -p wa -k identity\n\
+         fix.not-diff: +-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F key=modules",
     ),
     ("load-stop-tab-before", STOPPED),
     ("load-stop-trailing-comment-before", STOPPED),
@@ -84,6 +84,11 @@ const EXISTING: &[(&str, &str)] = &[
     ("ssg-template-wrong-syscall", STOPPED),
     ("task-never-root-only", "fix: blocked\nfix.blocker: task-list never rule"),
     ("task-never", "fix: blocked\nfix.blocker: task-list never rule"),
+    (
+        "join-swallows-a-rule",
+        "fix.diff: +# end of identity rules\nfix.not-diff: +-a always,exit -F arch=b64\n\
+         fix.last-line /etc/audit/rules.d/10-identity.rules: # end of identity rules",
+    ),
     ("e0-last-auditctl", "fix: blocked\nfix.blocker: disabled by -e 0 at /etc/audit/audit.rules:7"),
     (
         "e0-last-augenrules",

@@ -302,6 +302,9 @@ fn missed_rule(ev: &Event, s: &Subject) -> Option<Missed> {
     let would_cover = |r: &LoadedRule| {
         r.rule.list == List::Exit && r.rule.action == Action::Always && tri(r, ev) == Tri::Always
     };
+    if let Some(i) = s.outcome.swallowed.iter().position(|(r, _)| would_cover(r)) {
+        return Some(Missed::Swallowed(i));
+    }
     if let Some(i) = s.outcome.not_reached.iter().position(would_cover) {
         return Some(Missed::NotReached(i));
     }

@@ -150,6 +150,9 @@ pub enum Missed {
     Deleted(usize),
     /// In a file the loader never reads (index into the subject's `unread`).
     Unread(usize),
+    /// Swallowed by augenrules joining its line to the end of the file before (index into
+    /// the outcome's `swallowed`).
+    Swallowed(usize),
 }
 
 /// One expected event, judged.

@@ -43,6 +43,14 @@ pub struct PlanOptions {
 /// Why a step was taken (worded by `report::fix`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Why {
+    /// A missing final newline added: augenrules had glued the file's last line to the next
+    /// file's first, swallowing a rule.
+    RepairJoin {
+        /// The joined line (the file's last).
+        joined: Origin,
+        /// The swallowed rule (the next file's first line).
+        swallowed: Origin,
+    },
     /// auditctl mode: `-e 2` moved to the end (every rule after it was refused).
     MoveLockToEnd {
         /// The `-e 2` line.
@@ -244,6 +252,13 @@ pub struct Strategy {
 /// The strategies, in the order they are tried (DESIGN.md's order; each has scenario tests in
 /// `tests/fix_scenarios.rs`).
 pub const STRATEGIES: &[Strategy] = &[
+    Strategy {
+        name: "repair-join",
+        doc: "a rules.d file without a final newline made augenrules glue its last line to the \
+              next file's first line, swallowing a rule that would record the events: add the \
+              newline (the smallest edit that restores the author's rule; never a second copy)",
+        run: repair_join,
+    },
     Strategy {
         name: "foreign-blocker",
         doc: "a task-list never rule, an exclude of SYSCALL records or a prepended never rule \
@@ -748,6 +763,28 @@ fn foreign_blocker(s: &State) -> Option<Next> {
             origin: rules[blocker].origin.clone(),
             text: rules[blocker].text.clone(),
         }))
+    })
+}
+
+fn repair_join(s: &State) -> Option<Next> {
+    s.failing.iter().find_map(|f| {
+        let crate::control::finding::Missed::Swallowed(i) = f.judgement.missed? else {
+            return None;
+        };
+        let (rule, joined) = &s.config.outcome.swallowed[i];
+        let mut text = s.host.read(&joined.file).ok()?;
+        if text.ends_with(b"\n") {
+            return None;
+        }
+        text.push(b'\n');
+        Some(Next::edit(
+            joined.file.to_path_buf(),
+            text,
+            Why::RepairJoin {
+                joined: joined.clone(),
+                swallowed: rule.origin.clone(),
+            },
+        ))
     })
 }
 

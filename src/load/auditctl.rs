@@ -148,6 +148,10 @@ pub struct LoadOutcome {
     pub not_reached: Vec<LoadedRule>,
     /// Rules a later `-D` deleted, with the `-D` line: evidence for "deleted again".
     pub deleted: Vec<(LoadedRule, Origin)>,
+    /// Rules on the first line of a `rules.d` file that augenrules glued to the last line of
+    /// the file before it (which ends without a newline), with that line: never loaded as
+    /// written (filled in by `load::configuration`, augenrules mode).
+    pub swallowed: Vec<(LoadedRule, Origin)>,
     /// The last `-e` value set, with its line.
     pub enabled: Option<(u32, Origin)>,
     /// Where `-e 2` locked the rules, if it did.

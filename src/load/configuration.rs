@@ -180,6 +180,8 @@ pub fn load_as(
     let layout = layout(host);
     let mut resolver = Resolver::new(host);
     resolver.missing_is_unknown(layout == Layout::ConfigOnly);
+    // (the joined line, the file whose first line it swallows)
+    let mut joins: Vec<(Origin, PathBuf)> = Vec::new();
     let mut warnings = Vec::new();
     if layout == Layout::ConfigOnly {
         warnings.push(CONFIG_ONLY_NOTE.to_string());
@@ -189,6 +191,20 @@ pub fn load_as(
             let merged = augenrules::merge(host, Path::new(RULES_D))
                 .map_err(|e| ConfigError::Merge(e.to_string()))?;
             warnings.extend(merged.diagnostics().iter().map(|d| d.to_string()));
+            joins = merged
+                .diagnostics()
+                .iter()
+                .filter_map(|d| match &d.kind {
+                    augenrules::DiagnosticKind::JoinsNextFile { next } => Some((
+                        Origin {
+                            file: Arc::from(d.path.as_path()),
+                            line: d.line.unwrap_or(0) as u32,
+                        },
+                        next.clone(),
+                    )),
+                    _ => None,
+                })
+                .collect();
             // One shared path per file read, and one for the lines augenrules writes itself.
             let files: Vec<Arc<Path>> = merged
                 .sources()
@@ -273,6 +289,7 @@ pub fn load_as(
         })
         .filter_map(|l| resolver.resolve_line(l));
     let mut outcome = simulate(lines, &text, &origin_of);
+    outcome.swallowed = swallowed(host, &ctx, &mut resolver, &joins);
     if !pre_errors.is_empty() {
         outcome.exit_status = 1;
         pre_errors.append(&mut outcome.errors);
@@ -299,6 +316,41 @@ pub const CONFIG_ONLY_NOTE: &str = "this tree is not an OS image (no os-release,
     /usr/bin or /usr/sbin): paths it lacks are judged as written (a plain file in an existing \
     directory); on a host where /usr/sbin/insmod, rmmod and modprobe are symlinks to kmod, \
     watches on those names record nothing";
+
+/// The rules on the first line of each file augenrules glued to the line before it: parsed
+/// from that file alone (what its author wrote), each with the joined line.
+fn swallowed(
+    host: &dyn Host,
+    ctx: &ParseContext,
+    resolver: &mut Resolver,
+    joins: &[(Origin, PathBuf)],
+) -> Vec<(LoadedRule, Origin)> {
+    let mut out = Vec::new();
+    for (joined, next) in joins {
+        let Ok(text) = host.read(next) else { continue };
+        let end = text.iter().position(|b| *b == b'\n').unwrap_or(text.len());
+        let first: Arc<[u8]> = Arc::from(&text[..end]);
+        let file: Arc<Path> = Arc::from(next.as_path());
+        for line in syntax::parse_lines(&first, ctx).filter_map(|l| resolver.resolve_line(l)) {
+            for step in line.steps.into_iter().flatten() {
+                if let Step::Add(r) = step {
+                    let rule = LoadedRule {
+                        prepended: r.rule.prepend,
+                        rule: r.rule,
+                        origin: Origin {
+                            file: Arc::clone(&file),
+                            line: 1,
+                        },
+                        text: LineText::new(&first, line.range.clone()),
+                        watch: r.watch,
+                    };
+                    out.push((rule, joined.clone()));
+                }
+            }
+        }
+    }
+    out
+}
 
 /// What decided the loader, as `file:line: text` items.
 fn describe(d: &Detection) -> String {

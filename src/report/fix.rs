@@ -139,6 +139,13 @@ pub fn repair(r: Repair) -> String {
 /// Why a step was taken, in a sentence.
 pub fn why(w: &Why) -> String {
     match w {
+        Why::RepairJoin { joined, swallowed } => format!(
+            "end {} with a newline: augenrules joined its last line ({}) with the rule at {}, \
+             which was never loaded as written",
+            path(&joined.file),
+            origin(joined),
+            origin(swallowed)
+        ),
         Why::MoveLockToEnd { lock } => format!(
             "move -e 2 at {} to the end: every rule after it is refused",
             origin(lock)

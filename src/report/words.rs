@@ -169,6 +169,18 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
                 Evidence::new(&r.origin, &r.text),
             )
         }
+        Missed::Swallowed(i) => {
+            let (r, joined) = &ctx.outcome.swallowed[i];
+            (
+                format!(
+                    "the rule at {} would audit it but is never loaded as written: {} does not end \
+                     with a newline, so augenrules joins its last line ({joined}) with it",
+                    r.origin,
+                    joined.file.display()
+                ),
+                Evidence::new(&r.origin, &r.text),
+            )
+        }
         Missed::Deleted(i) => {
             let (r, by) = &ctx.outcome.deleted[i];
             (
