@@ -122,6 +122,11 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             })
             .collect(),
         blockers: crate::report::fix::blockers(&plan, machine),
+        warnings: plan
+            .config
+            .as_ref()
+            .map(|c| warnings(c, &controls, machine, host.as_ref()))
+            .unwrap_or_default(),
         diff: ByteString(diff),
         load: load_report,
     };
@@ -148,6 +153,38 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
 /// Whether `--root DIR` names this host's `/` (after symlinks).
 fn is_this_host(dir: &std::path::Path) -> bool {
     std::fs::canonicalize(dir).is_ok_and(|d| d == std::path::Path::new("/"))
+}
+
+/// The warnings (advice-only events not recorded, e.g. `finit_module`) of a configuration.
+fn warnings(
+    config: &crate::load::configuration::Configuration,
+    controls: &[crate::control::Control],
+    machine: Machine,
+    host: &dyn Host,
+) -> Vec<String> {
+    let facts = crate::load::configuration::facts(host, controls);
+    let boot = config.boot();
+    let subject = Subject {
+        outcome: &config.outcome,
+        unread: &config.unread,
+        machine,
+        facts: &facts,
+        boot: &boot,
+    };
+    let loader = config.loader_name();
+    let ctx = crate::report::words::Context {
+        outcome: &config.outcome,
+        unread: &config.unread,
+        loader: &loader,
+        machine,
+    };
+    assess(controls, &subject)
+        .controls
+        .iter()
+        .flat_map(|c| &c.advice)
+        .filter(|a| matches!(a, crate::control::finding::Advice::Unaudited(_)))
+        .map(|a| crate::report::words::advice(a, &ctx).message)
+        .collect()
 }
 
 /// Evaluate again from the files as now written.

@@ -212,7 +212,21 @@ fn open(target: &Target) -> anyhow::Result<(Box<dyn Host>, Machine)> {
             }
             Box::new(RootHost::new(dir))
         }
-        None => Box::new(LiveHost),
+        None => {
+            // Without the privilege to read the audit configuration, every later message would
+            // be a symptom of it: say it once, as the cause.
+            for dir in ["/etc/audit/rules.d", "/etc/audit"] {
+                if let Err(e) = LiveHost.read_dir(std::path::Path::new(dir)) {
+                    if e.kind() == std::io::ErrorKind::PermissionDenied {
+                        bail!(
+                            "reading {dir} (and the kernel's audit state) needs root: run as \
+                             root, or give --root DIR on a readable copy of the host's files"
+                        );
+                    }
+                }
+            }
+            Box::new(LiveHost)
+        }
     };
     let machine = match &target.arch {
         Some(a) => Machine::from_name(a).with_context(|| {

@@ -35,6 +35,8 @@ pub struct FixReport {
     /// What `--load` did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<crate::fix::load::LoadReport>,
+    /// Warnings about the configuration after the fix (e.g. `finit_module` not recorded).
+    pub warnings: Vec<String>,
 }
 
 /// One step.
@@ -90,6 +92,9 @@ pub fn text(r: &FixReport) -> String {
     let mut out = String::new();
     if r.steps.is_empty() && r.blockers.is_empty() && r.load.is_none() {
         let _ = writeln!(out, "nothing to fix: {} is compliant", t(&r.target));
+        for w in &r.warnings {
+            let _ = writeln!(out, "warning: {}", t(w));
+        }
         return out;
     }
     for s in &r.steps {
@@ -102,6 +107,22 @@ pub fn text(r: &FixReport) -> String {
     if !r.diff.as_bytes().is_empty() {
         let _ = writeln!(out);
         out.push_str(&escape_lines(r.diff.as_bytes()));
+    }
+    if let Some(l) = &r.load {
+        let _ = writeln!(
+            out,
+            "loaded into the running kernel: {} ({} rule(s) added, {} deleted)",
+            l.how, l.added, l.deleted
+        );
+        for e in &l.errors {
+            let _ = writeln!(out, "load error: {}", t(e));
+        }
+        for w in &l.warnings {
+            let _ = writeln!(out, "load: {}", t(w));
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning: {}", t(w));
     }
     let state = match (r.dry_run, r.changed, r.blockers.is_empty()) {
         (_, _, false) => "nothing written",

@@ -83,6 +83,9 @@ pub struct RequirementFinding {
 /// Something worth knowing that does not fail the control.
 #[derive(Debug, Clone, Serialize)]
 pub struct AdviceReport {
+    /// `warning` (an event the control does not require but that should be recorded, e.g.
+    /// `finit_module`) or `advice`.
+    pub level: &'static str,
     /// What to know and what to do.
     pub message: String,
     /// Where, when it is about a line.

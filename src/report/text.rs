@@ -96,7 +96,12 @@ pub fn render(report: &CheckReport, style: Style) -> String {
             }
         }
         for a in &c.advice {
-            let _ = writeln!(out, "  {} {}", style.paint("33", "advice:"), t(&a.message));
+            let label = if a.level == "warning" {
+                style.paint("33;1", "warning:")
+            } else {
+                style.paint("33", "advice:")
+            };
+            let _ = writeln!(out, "  {label} {}", t(&a.message));
             if let Some(ev) = &a.evidence {
                 let _ = writeln!(out, "          at {}", cite(ev));
             }

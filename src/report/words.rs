@@ -305,8 +305,9 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
         Advice::Unaudited(j) => {
             let e = event(j, ctx);
             AdviceReport {
+                level: "warning",
                 message: format!(
-                    "{} is not audited with a key ({}); modern kmod loads modules with it",
+                    "{} is not audited with a key ({}); modprobe (kmod) loads modules with it, so module loads by modprobe leave no trail",
                     e.event, e.reason
                 ),
                 evidence: e.evidence.first().cloned(),
@@ -322,6 +323,7 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
             let target = escape(target);
             let names: Vec<String> = names.iter().map(|n| escape(n).into_owned()).collect();
             AdviceReport {
+                level: "advice",
                 message: format!(
                     "{} {} to {target} on the target: a watch on a symlink never fires on \
                      exec; watch {target} instead, or rely on the module syscall rules",
@@ -337,6 +339,7 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
             }
         }
         Advice::LockNotLast { lock, first, count } => AdviceReport {
+            level: "advice",
             message: format!(
                 "-e 2 at {} is not the last line: {count} later change(s) are refused, the \
                  first at {}; put -e 2 last",
@@ -349,6 +352,7 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
         Advice::LoadError(i) => {
             let err = &ctx.outcome.errors[*i];
             AdviceReport {
+                level: "advice",
                 message: format!("load error: {}", err.kind),
                 evidence: Some(Evidence::new(&err.origin, &err.text)),
                 paths: Vec::new(),
