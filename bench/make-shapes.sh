@@ -46,7 +46,7 @@ if [ $# -eq 0 ]; then
         delkey:16000 delkey:32000 delkey:64000 \
         users:4000 users:8000 users:16000 \
         dropins:16000 dropins:32000 dropins:64000 \
-        hostpaths:10 hostpaths:100
+        hostpaths:10 hostpaths:30
 fi
 rm -rf "$out"; mkdir -p "$out"
 : > "$out/cases"
