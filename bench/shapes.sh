@@ -280,4 +280,6 @@ grep -E '^hostpaths ' "$out/cases" | while read -r shape size; do
         "$(awk -v a="$agms" -v b="$kmean" 'BEGIN { if (a + 0 > 0 && b > 0) printf "%.3f", a / b; else print "-" }')" "$same"
 done
 echo "wall time of the measurements: $((SECONDS - start)) s"
-echo "kernel after the comparison: $(auditctl -l 2>&1 | head -1); $(auditctl -s | grep '^enabled')"
+# Under the lock: other users of the shared kernel load rules while they hold it.
+echo "kernel after the comparison (read under the lock): $(flock "$lock" sh -c \
+    'auditctl -l 2>&1 | head -n 1; auditctl -s | grep "^enabled"' | paste -sd ';')"
