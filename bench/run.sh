@@ -3,6 +3,9 @@
 # roots. Needs hyperfine (Debian package `hyperfine`); uses augenrules (package `auditd`) and
 # oscap + the ComplianceAsCode datastream (packages `openscap-scanner`, `ssg-nondebian`) when
 # installed. Prints hyperfine tables and peak memory; ratios go into the closing notes.
+# The cost targets of the issues (watch-heavy, symlinked, deep, narrowed and growth shapes,
+# stat-family syscall counts, and rules vs the real auditctl) are measured by bench/shapes.sh
+# on the roots of bench/make-shapes.sh: `AG=/path/to/auditguard nice -n 10 bench/shapes.sh`.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 roots=${BENCH_ROOTS:-/tmp/auditguard-bench}
