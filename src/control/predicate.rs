@@ -96,6 +96,10 @@ fn needs_syscall_context(field: &Field) -> bool {
         | FieldType::OBJ_LEV_LOW
         | FieldType::OBJ_LEV_HIGH
         | FieldType::SADDR_FAM => true,
+        // At fork `exe` is compared for the new task before it has run anything of its own:
+        // a task rule with `exe=` never matched on the kernel (tests/kernel_truth.rs
+        // task_rule_exe_field_never_matches_at_fork).
+        FieldType::EXE => true,
         // `-C` comparisons 1..=9 compare with an object's uid/gid.
         FieldType::FIELD_COMPARE => field.number().is_some_and(|n| (1..=9).contains(&n)),
         _ => false,
