@@ -170,6 +170,13 @@ pub enum Blocker {
     },
     /// A step would bring back a state the plan has been in.
     NoProgress,
+    /// A watch the control requires cannot load: its directory is missing on this image.
+    MissingDirectory {
+        /// The watch line.
+        at: Origin,
+        /// The missing directory.
+        dir: PathBuf,
+    },
     /// Auditing is left disabled at boot (by this `-e 0`, or nothing enables it).
     AuditDisabled {
         /// The `-e 0` line.
@@ -822,14 +829,39 @@ fn load_stop(s: &State) -> Option<Next> {
             ));
         }
     }
-    let error = s
-        .config
-        .outcome
-        .errors
-        .iter()
-        .find(|e| e.origin == *stop)
+    let stopping = s.config.outcome.errors.iter().find(|e| e.origin == *stop);
+    let error = stopping
         .map(|e| e.kind.clone())
         .unwrap_or(LoadErrorKind::Syntax(String::new()));
+    // A line the control itself requires, refused because its directory is missing on this
+    // image: never disable it; the missing directory is the blocker.
+    if let (Some(rule), LoadErrorKind::NoEntry { .. }) =
+        (stopping.and_then(|e| e.rule.as_deref()), &error)
+    {
+        let required = s.controls.iter().any(|c| {
+            c.requirements.iter().flat_map(|q| &q.paths).any(|p| {
+                rule.fields
+                    .iter()
+                    .any(|f| f.kind == FieldType::PATH && f.bytes() == Some(p.as_bytes()))
+            })
+        });
+        if required {
+            let path = rule
+                .fields
+                .iter()
+                .find(|f| f.kind == FieldType::PATH)
+                .and_then(|f| f.bytes())
+                .unwrap_or_default();
+            let dir = Path::new(OsStr::from_bytes(path))
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            return Some(Next::Blocked(Blocker::MissingDirectory {
+                at: stop.clone(),
+                dir,
+            }));
+        }
+    }
     if s.opts.repair {
         if let Some((contents, repair)) = repair_line(s.host, stop, &error) {
             return Some(Next::edit(

@@ -132,6 +132,9 @@ pub struct LoadError {
     pub kind: LoadErrorKind,
     /// The text of the line.
     pub text: LineText,
+    /// The rule the kernel refused, when the failure is a rule's (as the kernel would have
+    /// held it).
+    pub rule: Option<Box<Rule>>,
 }
 
 /// Everything the load did.
@@ -333,6 +336,7 @@ pub fn simulate(
         let origin = origin_of(line.span);
         let line_text = LineText::new(text, line.range);
         let parsed = line.steps.is_ok();
+        let mut refused_rule = None;
         let result = match line.steps {
             Err(d) => Err(LoadErrorKind::Syntax(d.message)),
             Ok(steps) => {
@@ -356,7 +360,11 @@ pub fn simulate(
                         &mut locked,
                         &origin,
                         &line_text,
-                    );
+                    )
+                    .map_err(|(kind, rule)| {
+                        refused_rule = rule;
+                        kind
+                    });
                     if r.is_err() {
                         break;
                     }
@@ -372,6 +380,7 @@ pub fn simulate(
                 origin: origin.clone(),
                 kind,
                 text: line_text,
+                rule: refused_rule.map(Box::new),
             });
             if !ignore {
                 out.stopped_at = Some(origin);
@@ -403,23 +412,26 @@ fn apply(
     locked: &mut bool,
     origin: &Origin,
     line_text: &LineText,
-) -> Result<(), LoadErrorKind> {
+) -> Result<(), (LoadErrorKind, Option<Rule>)> {
     let refuse_if_locked = |request: Request| {
         if *locked {
-            Err(LoadErrorKind::Locked { request })
+            Err((LoadErrorKind::Locked { request }, None))
         } else {
             Ok(())
         }
     };
     match step {
         Step::Add(resolved) => {
-            refuse_if_locked(Request::AddRule)?;
+            if *locked {
+                let request = Request::AddRule;
+                return Err((LoadErrorKind::Locked { request }, Some(resolved.rule)));
+            }
             if let Some(refusal) = resolved.refused {
-                return Err(refusal);
+                return Err((refusal, Some(resolved.rule)));
             }
             let identity = resolved.rule.identity_hash();
             if kernel.find(&resolved.rule, identity).is_some() {
-                return Err(LoadErrorKind::Exists);
+                return Err((LoadErrorKind::Exists, Some(resolved.rule)));
             }
             let prepended = resolved.rule.prepend;
             kernel.add(
@@ -439,21 +451,20 @@ fn apply(
         Step::Delete(resolved) => {
             refuse_if_locked(Request::DeleteRule)?;
             if let Some(refusal) = resolved.refused {
-                return Err(refusal);
+                return Err((refusal, Some(resolved.rule)));
             }
             let identity = resolved.rule.identity_hash();
-            let (l, slot) = kernel
-                .find(&resolved.rule, identity)
-                .ok_or(LoadErrorKind::NoMatch)?;
+            let Some((l, slot)) = kernel.find(&resolved.rule, identity) else {
+                return Err((LoadErrorKind::NoMatch, Some(resolved.rule)));
+            };
             kernel.remove(l, slot);
         }
         Step::Other(Command::DeleteAll { key }) => {
             // auditctl lists the rules and deletes them one by one; when locked, the
             // first delete fails.
             if *locked && !kernel.is_empty() {
-                return Err(LoadErrorKind::Locked {
-                    request: Request::DeleteRule,
-                });
+                let request = Request::DeleteRule;
+                return Err((LoadErrorKind::Locked { request }, None));
             }
             let doomed: Vec<(usize, Slot)> = kernel
                 .lists
@@ -497,7 +508,7 @@ fn apply(
             | Command::ResetBacklogWaitTimeActual
             | Command::LoginuidImmutable,
         ) => refuse_if_locked(Request::Status)?,
-        Step::Other(Command::Failed(d)) => return Err(LoadErrorKind::Syntax(d.message)),
+        Step::Other(Command::Failed(d)) => return Err((LoadErrorKind::Syntax(d.message), None)),
         Step::Other(
             Command::ContinueOnError
             | Command::IgnoreErrors

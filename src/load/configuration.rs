@@ -253,6 +253,7 @@ pub fn load_as(
                         },
                         kind: LoadErrorKind::RulesFile(message),
                         text: LineText::default(),
+                        rule: None,
                     }],
                 ),
             }

@@ -254,6 +254,13 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             "{reason}; make the loader line load the rules (augenrules --load, or auditctl -R \
              /etc/audit/audit.rules)"
         ),
+        Blocker::MissingDirectory { at, dir } => format!(
+            "the watch at {} is required by the control but cannot load: {} does not exist on \
+             this image (the kernel refuses the watch, ENOENT, and the load stops there); \
+             install the tools or create the directory, do not disable the line",
+            origin(at),
+            path(dir)
+        ),
         Blocker::NoProgress => "the plan would undo one of its own steps (no progress); nothing \
                                 was changed"
             .to_string(),
