@@ -371,10 +371,17 @@ pub fn plan(
     let mut steps = Vec::new();
     let mut blockers = Vec::new();
     let facts = facts(host, controls);
-    let baseline = configure(host, machine)?;
     let mut seen: HashSet<Vec<(PathBuf, Vec<u8>)>> = HashSet::new();
     seen.insert(Vec::new());
     let mut config = configure(&overlay, machine)?;
+    // The lines that already fail (compared by text and error, since edits move line
+    // numbers): our edits must not add one. Kept instead of the whole first configuration.
+    let before: HashSet<(Vec<u8>, LoadErrorKind)> = config
+        .outcome
+        .errors
+        .iter()
+        .map(|e| (e.text.to_vec(), e.kind.clone()))
+        .collect();
     for _ in 0..MAX_STEPS {
         let (failing, keys) = failing_events(controls, &config, machine, &facts);
         if failing.is_empty() {
@@ -434,6 +441,9 @@ pub fn plan(
                     files: changed,
                     why,
                 });
+                // One configuration alive at a time (the old one is freed before the new one
+                // is built): fix costs about what check costs.
+                drop(config);
                 config = configure(&overlay, machine)?;
             }
             Next::Blocked(b) => {
@@ -449,14 +459,7 @@ pub fn plan(
     {
         blockers.push(Blocker::StillFailing);
     }
-    // Our edits must not make any line fail that did not fail before (compared by text and
-    // error, since edits move line numbers).
-    let before: HashSet<(Vec<u8>, LoadErrorKind)> = baseline
-        .outcome
-        .errors
-        .iter()
-        .map(|e| (e.text.to_vec(), e.kind.clone()))
-        .collect();
+    // Our edits must not make any line fail that did not fail before.
     if let Some(new_error) = config
         .outcome
         .errors

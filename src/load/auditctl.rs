@@ -228,12 +228,46 @@ impl KernelList {
     }
 }
 
+/// The loaded rules sharing one identity hash: nearly always one, kept inline (a `Vec` per
+/// rule would cost an allocation each on a 100,000-rule load).
+enum Entries {
+    One((usize, Slot)),
+    Many(Vec<(usize, Slot)>),
+}
+
+impl Entries {
+    fn as_slice(&self) -> &[(usize, Slot)] {
+        match self {
+            Entries::One(e) => std::slice::from_ref(e),
+            Entries::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, e: (usize, Slot)) {
+        match self {
+            Entries::One(first) => *self = Entries::Many(vec![*first, e]),
+            Entries::Many(v) => v.push(e),
+        }
+    }
+
+    /// Remove `e`; whether none is left.
+    fn remove(&mut self, e: (usize, Slot)) -> bool {
+        match self {
+            Entries::One(first) => *first == e,
+            Entries::Many(v) => {
+                v.retain(|x| *x != e);
+                v.is_empty()
+            }
+        }
+    }
+}
+
 /// Simulation state: the lists, and every loaded rule's slot by identity hash, so that
 /// "Rule exists" and `-d` cost O(1) (plus the rules sharing a hash).
 #[derive(Default)]
 struct Kernel {
     lists: Vec<(List, KernelList)>,
-    by_identity: FxHashMap<u64, Vec<(usize, Slot)>>,
+    by_identity: FxHashMap<u64, Entries>,
 }
 
 impl Kernel {
@@ -249,6 +283,7 @@ impl Kernel {
     fn find(&self, rule: &Rule, identity: u64) -> Option<(usize, Slot)> {
         self.by_identity
             .get(&identity)?
+            .as_slice()
             .iter()
             .copied()
             .find(|(l, s)| {
@@ -270,18 +305,19 @@ impl Kernel {
             list.back.push(Some(loaded));
             Slot::Back(list.back.len() as u32 - 1)
         };
-        self.by_identity
-            .entry(identity)
-            .or_default()
-            .push((l, slot));
+        match self.by_identity.entry(identity) {
+            std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().push((l, slot)),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Entries::One((l, slot)));
+            }
+        }
     }
 
     fn remove(&mut self, l: usize, slot: Slot) -> Option<LoadedRule> {
         let rule = self.lists[l].1.take(slot)?;
         let h = rule.rule.identity_hash();
         if let Some(v) = self.by_identity.get_mut(&h) {
-            v.retain(|x| *x != (l, slot));
-            if v.is_empty() {
+            if v.remove((l, slot)) {
                 self.by_identity.remove(&h);
             }
         }
@@ -292,13 +328,30 @@ impl Kernel {
         self.by_identity.is_empty()
     }
 
-    /// The lists joined in listing order.
+    /// The lists joined in listing order. The biggest run of appended rules (usually the
+    /// exit list's, nearly every rule) is turned into the result in place — `Option` of a
+    /// rule is the rule's size, so the buffer is reused, not copied — and the rest is put
+    /// around it: peak memory stays one list, not two.
     fn into_rules(mut self) -> Vec<LoadedRule> {
         self.lists.sort_by_key(|(l, _)| listing_rank(*l));
-        self.lists
-            .into_iter()
+        let Some(biggest) = (0..self.lists.len()).max_by_key(|i| self.lists[*i].1.back.len())
+        else {
+            return Vec::new();
+        };
+        let back = std::mem::take(&mut self.lists[biggest].1.back);
+        #[allow(clippy::filter_map_identity)] // `filter_map` keeps the in-place collect; `flatten` does not
+        let mut all: Vec<LoadedRule> = back.into_iter().filter_map(|r| r).collect();
+        let mut lists = self.lists.into_iter();
+        let before: Vec<LoadedRule> = lists
+            .by_ref()
+            .take(biggest + 1)
             .flat_map(|(_, list)| list.into_rules())
-            .collect()
+            .collect();
+        all.splice(0..0, before);
+        for (_, list) in lists {
+            all.extend(list.into_rules());
+        }
+        all
     }
 }
 
