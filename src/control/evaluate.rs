@@ -258,7 +258,10 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
                     })
             });
             if let Some((i, _)) = on_link {
-                return Cause::WatchOnSymlink { rule: i };
+                return Cause::WatchOnSymlink {
+                    rule: i,
+                    target: target.clone(),
+                };
             }
         }
     }

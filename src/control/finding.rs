@@ -105,6 +105,8 @@ pub enum Cause {
     WatchOnSymlink {
         /// The watch rule.
         rule: usize,
+        /// The file the link leads to (what an exec really runs).
+        target: Vec<u8>,
     },
     /// Auditing is left disabled at the end of the load: rules are loaded but inert.
     AuditDisabled {
@@ -133,7 +135,7 @@ impl Cause {
             | Cause::PartlyLost { rule, .. }
             | Cause::TaskSuppressed { rule, .. }
             | Cause::TaskRecorded { rule, .. }
-            | Cause::WatchOnSymlink { rule }
+            | Cause::WatchOnSymlink { rule, .. }
             | Cause::Excluded { rule } => Some(*rule),
             Cause::Narrowed { rules, .. } => rules.first().copied(),
             Cause::Missing | Cause::AuditDisabled { .. } | Cause::NothingLoaded => None,

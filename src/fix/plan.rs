@@ -256,7 +256,7 @@ pub struct Strategy {
     pub run: fn(&State) -> Option<Next>,
 }
 
-/// The strategies, in the order they are tried (DESIGN.md's order; each has scenario tests in
+/// The strategies, in the order they are tried (the design's order; each has scenario tests in
 /// `tests/fix_scenarios.rs`).
 pub const STRATEGIES: &[Strategy] = &[
     Strategy {

@@ -339,7 +339,8 @@ impl Kernel {
             return Vec::new();
         };
         let back = std::mem::take(&mut self.lists[biggest].1.back);
-        #[allow(clippy::filter_map_identity)] // `filter_map` keeps the in-place collect; `flatten` does not
+        #[allow(clippy::filter_map_identity)]
+        // `filter_map` keeps the in-place collect; `flatten` does not
         let mut all: Vec<LoadedRule> = back.into_iter().filter_map(|r| r).collect();
         let mut lists = self.lists.into_iter();
         let before: Vec<LoadedRule> = lists

@@ -115,7 +115,7 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
             ctx.at(*rule),
             if *all { "all" } else { "some" }
         ),
-        Cause::WatchOnSymlink { rule } => {
+        Cause::WatchOnSymlink { rule, target } => {
             let r = &ctx.outcome.rules[*rule];
             let named = r
                 .rule
@@ -123,13 +123,14 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
                 .iter()
                 .find(|f| f.kind == FieldType::PATH)
                 .and_then(|f| f.bytes())
-                .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default();
             format!(
-                "the watch at {} is on {named}, a symlink: the kernel records an exec under the \
-                 inode really executed, so a watch on the link never fires; watch the file it \
-                 leads to",
-                r.origin
+                "the watch at {} is on {}, a symlink to {}: the kernel records an exec under \
+                 the inode really executed, so a watch on the link never fires; watch {} instead",
+                origin(&r.origin),
+                escape(named),
+                escape(target),
+                escape(target)
             )
         }
         Cause::AuditDisabled { by: Some(at) } => format!(
