@@ -270,6 +270,8 @@ pub struct RootHost {
     root: PathBuf,
     /// `O_PATH` descriptor of the root, when it could be opened and `openat2` works.
     fd: Option<std::sync::Arc<std::os::fd::OwnedFd>>,
+    /// The root's canonical path, against which the user-space walk checks what it opened.
+    canonical: Option<PathBuf>,
 }
 
 impl RootHost {
@@ -277,7 +279,57 @@ impl RootHost {
     pub fn new(root: impl Into<PathBuf>) -> RootHost {
         let root = root.into();
         let fd = open_root(&root).map(std::sync::Arc::new);
-        RootHost { root, fd }
+        let canonical = std::fs::canonicalize(&root).ok();
+        RootHost {
+            root,
+            fd,
+            canonical,
+        }
+    }
+
+    /// A host that always walks in user space, as where `openat2` is missing (for tests of
+    /// that path).
+    #[doc(hidden)]
+    pub fn without_openat2(root: impl Into<PathBuf>) -> RootHost {
+        let root = root.into();
+        let canonical = std::fs::canonicalize(&root).ok();
+        RootHost {
+            root,
+            fd: None,
+            canonical,
+        }
+    }
+
+    /// Where `openat2` is missing: walk in user space, open the result without following a
+    /// final symlink (the walk followed them), then check on the descriptor (its
+    /// `/proc/self/fd` link) that what was opened lies under the root. A directory swapped for
+    /// a symlink between the walk and the open is refused, not read. Without `/proc` the walk
+    /// alone confines.
+    fn open_walked(&self, path: &Path, flags: rustix::fs::OFlags) -> io::Result<std::fs::File> {
+        use rustix::fs::{Mode, OFlags};
+        let real = self.resolve(path, true)?;
+        let fd = rustix::fs::open(
+            &real,
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| loop_error(e, path))?;
+        let file = std::fs::File::from(fd);
+        if let Some(root) = &self.canonical {
+            use std::os::fd::AsRawFd;
+            if let Ok(opened) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+                if !opened.starts_with(root) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        format!(
+                            "{} led outside the root while it was opened (changed meanwhile)",
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(file)
     }
 
     /// The root directory.
@@ -439,14 +491,14 @@ impl Host for RootHost {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         let file = match self.open_in_root(path, read_flags()) {
             Some(fd) => std::fs::File::from(fd?),
-            None => LiveHost::open(&self.resolve(path, true)?)?,
+            None => self.open_walked(path, read_flags())?,
         };
         read_open(file, path, usize::MAX, true)
     }
     fn read_prefix(&self, path: &Path, max: usize) -> io::Result<Vec<u8>> {
         let file = match self.open_in_root(path, read_flags()) {
             Some(fd) => std::fs::File::from(fd?),
-            None => LiveHost::open(&self.resolve(path, true)?)?,
+            None => self.open_walked(path, read_flags())?,
         };
         read_open(file, path, max, false)
     }
@@ -455,7 +507,7 @@ impl Host for RootHost {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NONBLOCK;
         let fd = match self.open_in_root(path, flags) {
             Some(fd) => fd?,
-            None => return list_dir(&self.resolve(path, true)?),
+            None => self.open_walked(path, flags)?.into(),
         };
         let mut out = Vec::new();
         for entry in rustix::fs::Dir::new(fd)? {

@@ -313,12 +313,17 @@ fn directory_named_rules_is_named_by_check() {
 }
 
 #[test]
-fn fifo_named_rules_is_skipped_without_blocking() {
+fn fifo_named_rules_is_an_error_without_blocking() {
+    // augenrules' `cat` would block on it at boot: what loads cannot be told. `check` says
+    // `error` (never pass), `merge` prints nothing and fails; both name the file.
     let t = Target::new();
     make_fifo(&t.real("/etc/audit/rules.d/40-fifo.rules"));
     let r = check(&t);
-    assert_eq!(r.code, Some(0), "{}", r.both());
+    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert!(r.stdout.contains("40-fifo.rules"), "{}", r.stdout);
     let merge = run(&["merge"], &t.root());
+    assert_eq!(merge.code, Some(2), "{}", merge.both());
+    assert!(merge.stdout.is_empty(), "{}", merge.stdout);
     assert!(merge.stderr.contains("40-fifo.rules"), "{}", merge.stderr);
 }
 
@@ -529,4 +534,318 @@ fn garbage_unit_file_and_login_defs() {
     assert!(matches!(r.code, Some(0..=2)), "{}", r.both());
     let r = run(&["check"], &t.root());
     assert!(matches!(r.code, Some(0..=2)), "{}", r.both());
+}
+
+/// A FIFO and a character device (like `/dev/zero`) at `path`, one after the other: every
+/// command ends (the `run` timeout fails a hang), exits with `code`, and names `path`
+/// (`named`: in the check output; else only no hang and the code).
+fn special_file_at(t: &Target, path: &str, code: i32, named: bool) {
+    for kind in ["fifo", "chardev"] {
+        let real = t.real(path);
+        let _ = fs::remove_file(&real);
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        let file_type = if kind == "fifo" {
+            rustix::fs::FileType::Fifo
+        } else {
+            if !is_root() {
+                eprintln!("skipped {path} as a device: mknod needs root");
+                continue;
+            }
+            rustix::fs::FileType::CharacterDevice
+        };
+        // 1:5 is /dev/zero: read without end if read at all.
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &real,
+            file_type,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            rustix::fs::makedev(1, 5),
+        )
+        .unwrap_or_else(|e| panic!("mknod {path}: {e}"));
+        let r = check(t);
+        assert!(
+            r.elapsed < Duration::from_secs(10),
+            "{path} ({kind}): {:?}",
+            r.elapsed
+        );
+        assert_eq!(r.code, Some(code), "{path} ({kind}): {}", r.both());
+        if named {
+            assert!(
+                r.stdout.contains(path),
+                "{path} ({kind}) not named: {}",
+                r.stdout
+            );
+            let text = run(&["check"], &t.root());
+            assert!(
+                text.both().contains(path),
+                "{path} ({kind}): {}",
+                text.both()
+            );
+        }
+    }
+}
+
+fn is_root() -> bool {
+    extern "C" {
+        fn geteuid() -> u32;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { geteuid() == 0 }
+}
+
+#[test]
+fn special_login_defs_is_named_and_uid_min_defaults() {
+    let t = Target::new();
+    special_file_at(&t, "/etc/login.defs", 0, true);
+}
+
+#[test]
+fn special_passwd_is_named_when_a_rule_needs_a_name() {
+    let t = Target::new();
+    t.write(
+        "/etc/audit/rules.d/60-uid.rules",
+        b"-a always,exit -F arch=b64 -S openat -F uid=alice -k alice\n",
+    );
+    // The name cannot be mapped: the load stops at that line (after the module rules, so
+    // the control still passes), and the passwd that could not be read is named.
+    special_file_at(&t, "/etc/passwd", 0, true);
+    let r = check(&t);
+    assert!(r.stdout.contains("alice"), "{}", r.stdout);
+}
+
+#[test]
+fn special_bin_sh_never_blocks_the_machine_probe() {
+    let t = Target::new();
+    // The machine comes from the next candidate or this host; check itself is unaffected.
+    special_file_at(&t, "/bin/sh", 0, false);
+}
+
+#[test]
+fn special_unit_or_drop_in_is_an_error() {
+    let t = Target::new();
+    special_file_at(&t, "/usr/lib/systemd/system/auditd.service", 2, true);
+    let t = Target::new();
+    special_file_at(
+        &t,
+        "/etc/systemd/system/auditd.service.d/50-x.conf",
+        2,
+        true,
+    );
+}
+
+#[test]
+fn special_sysv_script_or_defaults_is_an_error() {
+    let t = Target::new();
+    fs::remove_file(t.real("/usr/lib/systemd/system/auditd.service")).unwrap();
+    special_file_at(&t, "/etc/init.d/auditd", 2, true);
+    let t = Target::new();
+    fs::remove_file(t.real("/usr/lib/systemd/system/auditd.service")).unwrap();
+    t.write(
+        "/etc/init.d/auditd",
+        b"[ -r /etc/default/\"$NAME\" ] && . /etc/default/\"$NAME\"\n",
+    );
+    special_file_at(&t, "/etc/default/auditd", 2, true);
+}
+
+#[test]
+fn special_rules_files_are_an_error_or_auditctls_refusal() {
+    let t = Target::new();
+    special_file_at(&t, "/etc/audit/rules.d/40-special.rules", 2, true);
+    // auditctl -R refuses what is not a regular file itself (3.0.9 `fileopt`): a load error.
+    let t = Target::new();
+    t.auditctl_mode();
+    special_file_at(&t, "/etc/audit/audit.rules", 1, true);
+    // Files the loader never reads stay harmless.
+    let t = Target::new();
+    special_file_at(&t, "/etc/audit/rules.d/41-special.conf", 0, false);
+}
+
+/// A sparse file of `size` bytes at `path` (no disk used), starting with `head`.
+fn sparse(t: &Target, path: &str, head: &[u8], size: u64) {
+    let real = t.real(path);
+    fs::create_dir_all(real.parent().unwrap()).unwrap();
+    fs::write(&real, head).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&real)
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+}
+
+const TWO_GB: u64 = 2 << 30;
+
+#[test]
+fn two_gigabyte_rules_file_is_a_named_error_at_once() {
+    let t = Target::new();
+    sparse(
+        &t,
+        "/etc/audit/rules.d/70-huge.rules",
+        b"-w /etc/x -k huge\n",
+        TWO_GB,
+    );
+    let r = check(&t);
+    assert!(r.elapsed < Duration::from_secs(5), "{:?}", r.elapsed);
+    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert!(
+        r.stdout.contains("70-huge.rules") && r.stdout.contains("too large"),
+        "{}",
+        r.stdout
+    );
+    let merge = run(&["merge"], &t.root());
+    assert_eq!(merge.code, Some(2), "{}", merge.both());
+    assert!(merge.stderr.contains("70-huge.rules"), "{}", merge.stderr);
+    // The same in auditctl mode: auditctl would read it; auditguard will not.
+    let t = Target::new();
+    t.auditctl_mode();
+    sparse(&t, "/etc/audit/audit.rules", b"-w /etc/x -k huge\n", TWO_GB);
+    let r = check(&t);
+    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert!(r.stdout.contains("/etc/audit/audit.rules"), "{}", r.stdout);
+}
+
+#[test]
+fn two_gigabyte_bin_sh_is_read_for_its_header_only() {
+    let t = Target::new();
+    let mut elf = vec![0u8; 64];
+    elf[..4].copy_from_slice(b"\x7fELF");
+    elf[4] = 2;
+    elf[5] = 1;
+    elf[18] = 183; // aarch64: proves the header was read, whatever this machine is
+    sparse(&t, "/bin/sh", &elf, TWO_GB);
+    let r = check(&t);
+    assert!(r.elapsed < Duration::from_secs(5), "{:?}", r.elapsed);
+    assert_eq!(r.json()["machine"], "aarch64", "{}", r.stdout);
+}
+
+/// Peak RSS in KiB of `auditguard ARGS --root ROOT`, by GNU time; `None` without it.
+fn peak_kib(args: &[&str], root: &Path) -> Option<u64> {
+    let bin = assert_cmd::cargo::cargo_bin("auditguard");
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M", "--"])
+        .arg(bin)
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[test]
+fn merge_holds_the_input_once() {
+    // 128 MiB of 1 KiB rule lines: two copies of the input would need 256 MiB and more.
+    let t = Target::new();
+    let line = format!("-w /etc/{} -p wa -k big\n", "x".repeat(1000));
+    let size = 128 << 20;
+    let text = line.repeat(size / line.len());
+    t.write("/etc/audit/rules.d/10-big.rules", text.as_bytes());
+    drop(text);
+    let Some(kib) = peak_kib(&["merge"], &t.root()) else {
+        eprintln!("skipped: needs /usr/bin/time");
+        return;
+    };
+    let mib = kib / 1024;
+    assert!(mib < 128 * 3 / 2, "merge of 128 MiB peaked at {mib} MiB");
+}
+
+/// `auditguard check --format json --root ROOT` as `nobody` (setpriv), or `None` (printing
+/// why) where that cannot run.
+fn check_as_nobody(t: &Target) -> Option<Run> {
+    if !is_root() || which("setpriv").is_none() {
+        eprintln!("skipped: needs root and setpriv to run check as nobody");
+        return None;
+    }
+    // nobody must reach the root: the temporary directory is 0700.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(t.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let start = Instant::now();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("auditguard"))
+        .args(["check", "--format", "json", "--root"])
+        .arg(t.root())
+        .timeout(Duration::from_secs(20))
+        .output()
+        .expect("setpriv");
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: start.elapsed(),
+    };
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    Some(run)
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists())
+}
+
+fn chmod(t: &Target, path: &str, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(t.real(path), fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Whatever the loader (root) reads but auditguard cannot is `error` (exit 2) naming the
+/// path, never a pass on the rest.
+fn assert_unreadable_is_error(t: &Target, name: &str) {
+    let Some(r) = check_as_nobody(t) else { return };
+    assert_eq!(r.code, Some(2), "{name}: {}", r.both());
+    assert_eq!(r.json()["verdict"], "error", "{}", r.stdout);
+    assert!(r.stdout.contains(name), "{name} not named: {}", r.stdout);
+}
+
+#[test]
+fn unreadable_rules_file_is_an_error_not_a_pass() {
+    let t = Target::new();
+    t.write("/etc/audit/rules.d/10-never.rules", EVIL.as_bytes());
+    // As root the never rule is seen and the control fails; as nobody it must not pass.
+    assert_eq!(check(&t).code, Some(1));
+    chmod(&t, "/etc/audit/rules.d/10-never.rules", 0o600);
+    assert_unreadable_is_error(&t, "10-never.rules");
+}
+
+#[test]
+fn unreadable_audit_rules_in_auditctl_mode_is_an_error() {
+    let t = Target::new();
+    t.auditctl_mode();
+    t.write("/etc/audit/audit.rules", MODULE_RULES.as_bytes());
+    chmod(&t, "/etc/audit/audit.rules", 0o600);
+    assert_unreadable_is_error(&t, "/etc/audit/audit.rules");
+}
+
+#[test]
+fn unreadable_unit_or_drop_in_is_an_error() {
+    let t = Target::new();
+    t.auditctl_mode();
+    chmod(
+        &t,
+        "/etc/systemd/system/auditd.service.d/auditctl.conf",
+        0o600,
+    );
+    assert_unreadable_is_error(&t, "auditctl.conf");
+    let t = Target::new();
+    chmod(&t, "/usr/lib/systemd/system/auditd.service", 0o600);
+    assert_unreadable_is_error(&t, "auditd.service");
+}
+
+#[test]
+fn unreadable_rules_directory_is_an_error() {
+    let t = Target::new();
+    chmod(&t, "/etc/audit/rules.d", 0o700);
+    assert_unreadable_is_error(&t, "/etc/audit/rules.d");
+    let t = Target::new();
+    chmod(&t, "/etc/audit", 0o700);
+    assert_unreadable_is_error(&t, "/etc/audit/rules.d");
 }

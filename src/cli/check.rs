@@ -7,7 +7,7 @@ use crate::control::evaluate::{assess, Subject};
 use crate::control::finding::Verdict;
 use crate::control::kernel::{judge_kernel, kernel_rules};
 use crate::kernel::{AuditKernel, NetlinkKernel};
-use crate::load::configuration::{configure, facts, resolve_watches, ConfigError, Mode};
+use crate::load::configuration::{configure, facts, resolve_watches, Mode};
 use crate::report::{
     kernel as kernel_words, text, words, ByteString, CheckReport, ControlFinding, KernelFinding,
     LoadErrorReport, LoaderReport, CHECK_SCHEMA,
@@ -63,7 +63,7 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
                 kernel: None,
             }
         }
-        Err(err @ ConfigError::UnknownLoader(_)) | Err(err @ ConfigError::Merge(_)) => unevaluated(
+        Err(err) => unevaluated(
             &controls,
             target_name(target),
             machine.name(),

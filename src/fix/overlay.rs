@@ -50,6 +50,13 @@ impl Host for Overlay<'_> {
         }
     }
 
+    fn read_prefix(&self, path: &Path, max: usize) -> io::Result<Vec<u8>> {
+        match self.files.get(path) {
+            Some(c) => Ok(c[..c.len().min(max)].to_vec()),
+            None => self.inner.read_prefix(path, max),
+        }
+    }
+
     fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
         let mut entries = self.inner.read_dir(path)?;
         for file in self.files.keys() {

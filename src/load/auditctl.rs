@@ -15,8 +15,13 @@
 //!
 //! [`simulate`] consumes the resolved lines one at a time and moves their rules into the
 //! outcome: a 100,000-line load never holds its parse and its kernel lists side by side.
-//! Cost: O(lines) plus, per `-A`, O(1) amortised (a prepend goes to a front stack), per `-d`
-//! and `-D -k` a scan of the list.
+//! Cost: O(lines) overall for adds, `-A` (a prepend goes to a front stack), `-d` and "Rule
+//! exists" (rules by identity hash), bare `-D` (amortised: it empties the lists, so each rule
+//! is dropped once). `-D -k K` looks in an index of the distinct loaded keys by their 3-byte
+//! windows: O(|K| + c + deleted), c being the number of distinct loaded keys holding K's
+//! rarest window (every distinct key when K is shorter than 3 bytes) — never a scan of the
+//! rules, so 64k `-D -k` lines over 64k keyed rules stay linear unless the keys are made to
+//! share windows with the needles.
 
 use crate::load::resolve::{ResolvedLine, Step};
 use crate::load::{LineText, Origin};
@@ -181,7 +186,7 @@ impl LoadOutcome {
 
 /// Where a rule sits in its list: on the stack of prepended rules (newest first in kernel
 /// order) or on the appended ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Slot {
     Front(u32),
     Back(u32),
@@ -208,18 +213,6 @@ impl KernelList {
             Slot::Front(i) => self.front[i as usize].take(),
             Slot::Back(i) => self.back[i as usize].take(),
         }
-    }
-
-    /// Slots of the live rules, in kernel order.
-    fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
-        let front = (0..self.front.len() as u32)
-            .rev()
-            .map(Slot::Front)
-            .filter(|s| self.get(*s).is_some());
-        let back = (0..self.back.len() as u32)
-            .map(Slot::Back)
-            .filter(|s| self.get(*s).is_some());
-        front.chain(back)
     }
 
     fn into_rules(self) -> impl Iterator<Item = LoadedRule> {
@@ -263,11 +256,101 @@ impl Entries {
 }
 
 /// Simulation state: the lists, and every loaded rule's slot by identity hash, so that
-/// "Rule exists" and `-d` cost O(1) (plus the rules sharing a hash).
+/// "Rule exists" and `-d` cost O(1) (plus the rules sharing a hash), and by key.
 #[derive(Default)]
 struct Kernel {
     lists: Vec<(List, KernelList)>,
     by_identity: FxHashMap<u64, Entries>,
+    keys: KeyIndex,
+}
+
+/// Slots of rules (list index, slot).
+type SlotSet = rustc_hash::FxHashSet<(usize, Slot)>;
+
+/// The distinct keys of the loaded rules, each with its rules' slots, and by 3-byte window,
+/// for `-D -k`'s substring match without a scan of the rules.
+#[derive(Default)]
+struct KeyIndex {
+    /// Each key's id and the slots of its rules.
+    by_key: FxHashMap<Box<[u8]>, (u32, SlotSet)>,
+    /// Key ids by window.
+    windows: FxHashMap<[u8; 3], rustc_hash::FxHashSet<u32>>,
+    /// Key by id (ids are never reused).
+    names: FxHashMap<u32, Box<[u8]>>,
+    next: u32,
+}
+
+fn windows_of(key: &[u8]) -> impl Iterator<Item = [u8; 3]> + '_ {
+    key.windows(3).map(|w| [w[0], w[1], w[2]])
+}
+
+impl KeyIndex {
+    fn add(&mut self, key: &[u8], at: (usize, Slot)) {
+        if let Some((_, slots)) = self.by_key.get_mut(key) {
+            slots.insert(at);
+            return;
+        }
+        let id = self.next;
+        self.next += 1;
+        for w in windows_of(key) {
+            self.windows.entry(w).or_default().insert(id);
+        }
+        self.names.insert(id, key.into());
+        self.by_key
+            .insert(key.into(), (id, std::iter::once(at).collect()));
+    }
+
+    fn remove(&mut self, key: &[u8], at: (usize, Slot)) {
+        let Some((id, slots)) = self.by_key.get_mut(key) else {
+            return;
+        };
+        slots.remove(&at);
+        if !slots.is_empty() {
+            return;
+        }
+        let id = *id;
+        self.by_key.remove(key);
+        self.names.remove(&id);
+        for w in windows_of(key) {
+            if let Some(ids) = self.windows.get_mut(&w) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    self.windows.remove(&w);
+                }
+            }
+        }
+    }
+
+    /// Slots of the rules with a key containing `needle` (any key when it is empty), as
+    /// `auditctl -D -k` and `-l -k` match.
+    fn matching(&self, needle: &[u8]) -> Vec<(usize, Slot)> {
+        let contains =
+            |key: &[u8]| needle.is_empty() || key.windows(needle.len()).any(|w| w == needle);
+        let mut out: Vec<(usize, Slot)> = Vec::new();
+        let mut take = |key: &[u8]| {
+            if contains(key) {
+                out.extend(self.by_key[key].1.iter().copied());
+            }
+        };
+        if needle.len() < 3 {
+            for key in self.by_key.keys() {
+                take(key);
+            }
+        } else {
+            let rarest = windows_of(needle)
+                .map(|w| self.windows.get(&w).map_or(0, |ids| ids.len()))
+                .zip(windows_of(needle))
+                .min_by_key(|(n, _)| *n);
+            if let Some((n, w)) = rarest {
+                if n > 0 {
+                    for id in &self.windows[&w] {
+                        take(&self.names[id]);
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 impl Kernel {
@@ -311,10 +394,21 @@ impl Kernel {
                 v.insert(Entries::One((l, slot)));
             }
         }
+        let rule = &self.lists[l].1.get(slot).expect("just added").rule;
+        for key in rule.fields_of(FieldType::KEY).filter_map(|f| f.bytes()) {
+            self.keys.add(key, (l, slot));
+        }
     }
 
     fn remove(&mut self, l: usize, slot: Slot) -> Option<LoadedRule> {
         let rule = self.lists[l].1.take(slot)?;
+        for key in rule
+            .rule
+            .fields_of(FieldType::KEY)
+            .filter_map(|f| f.bytes())
+        {
+            self.keys.remove(key, (l, slot));
+        }
         let h = rule.rule.identity_hash();
         if let Some(v) = self.by_identity.get_mut(&h) {
             if v.remove((l, slot)) {
@@ -520,20 +614,24 @@ fn apply(
                 let request = Request::DeleteRule;
                 return Err((LoadErrorKind::Locked { request }, None));
             }
-            let doomed: Vec<(usize, Slot)> = kernel
-                .lists
-                .iter()
-                .enumerate()
-                .flat_map(|(l, (_, list))| {
-                    list.slots()
-                        .filter(|s| match &key {
-                            None => true,
-                            Some(k) => list.get(*s).is_some_and(|r| key_contains(&r.rule, k)),
-                        })
-                        .map(move |s| (l, s))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let Some(key) = key else {
+                // Everything goes: the lists are emptied whole (holes too), so each rule
+                // costs once however many `-D` lines there are.
+                let lists = std::mem::take(kernel);
+                for (_, list) in lists.lists {
+                    for r in list.into_rules() {
+                        out.deleted.push((r, origin.clone()));
+                    }
+                }
+                return Ok(());
+            };
+            let mut doomed = kernel.keys.matching(&key);
+            // In kernel order: list by list, prepended (newest first) then appended.
+            doomed.sort_unstable_by_key(|(l, s)| match s {
+                Slot::Front(i) => (*l, 0, u32::MAX - i),
+                Slot::Back(i) => (*l, 1, *i),
+            });
+            doomed.dedup();
             for (l, slot) in doomed {
                 if let Some(r) = kernel.remove(l, slot) {
                     out.deleted.push((r, origin.clone()));
@@ -574,14 +672,6 @@ fn apply(
         ) => {}
     }
     Ok(())
-}
-
-/// Whether the rule's key (all keys joined by 0x01, as the kernel stores it) contains `needle`,
-/// as `auditctl -D -k` and `-l -k` match.
-fn key_contains(rule: &Rule, needle: &[u8]) -> bool {
-    rule.fields_of(FieldType::KEY)
-        .filter_map(|f| f.bytes())
-        .any(|k| needle.is_empty() || k.windows(needle.len()).any(|w| w == needle))
 }
 
 /// Rules the lines after a stop would have added (ignoring their interactions): the evidence
@@ -638,6 +728,39 @@ mod tests {
     }
 
     const RULE: &str = "-a always,exit -F arch=b64 -S init_module -k m\n";
+
+    #[test]
+    fn delete_by_key_matches_substrings_in_kernel_order() {
+        let keys = |out: &LoadOutcome| -> Vec<Vec<u8>> {
+            out.rules
+                .iter()
+                .map(|r| r.rule.keys()[0].to_vec())
+                .collect()
+        };
+        let rule = |k: &str, uid: u32| {
+            format!("-a always,exit -F arch=b64 -S openat -F uid={uid} -k {k}\n")
+        };
+        let mut text = String::new();
+        for (i, k) in ["abc", "xabcx", "ab", "zzz", "abcabc"].iter().enumerate() {
+            text += &rule(k, i as u32);
+        }
+        text += &rule("first", 9).replace("-a ", "-A ");
+        // A 3-byte needle, a longer one, one matching nothing, and a short one.
+        let out = load(&format!("{text}-D -k abc\n-D -k zzzz\n"));
+        assert_eq!(keys(&out), [&b"first"[..], b"ab", b"zzz"]);
+        let deleted: Vec<&[u8]> = out.deleted.iter().map(|(r, _)| r.rule.keys()[0]).collect();
+        assert_eq!(deleted, [&b"abc"[..], b"xabcx", b"abcabc"]);
+        let out = load(&format!("{text}-D -k b\n"));
+        assert_eq!(keys(&out), [&b"first"[..], b"zzz"]);
+        // Bare -D empties everything; rules added after it stay, and -D -k still finds them.
+        let out = load(&format!(
+            "{text}-D\n{}{}-D -k again\n",
+            rule("again", 1),
+            rule("kept", 2)
+        ));
+        assert_eq!(keys(&out), [&b"kept"[..]]);
+        assert_eq!(out.deleted.len(), 7);
+    }
 
     #[test]
     fn effects_before_a_failure_on_the_same_line_count() {

@@ -179,10 +179,9 @@ pub enum DiagnosticKind {
     NotFound,
     /// A directory named `*.rules`: `cat` fails, nothing is read.
     IsDirectory,
-    /// A FIFO, device or socket named `*.rules`: not read here; augenrules would `cat` it
-    /// (a FIFO blocks it forever).
-    NotRegularFile,
-    /// `cat` fails for another reason (permissions, a symlink loop, an I/O error).
+    /// `cat` fails as it would for augenrules too (a symlink loop). What only auditguard
+    /// cannot read (permissions, a special file, a file over the size cap) is no diagnostic
+    /// but [`MergeError::Unreadable`]: the merge would be wrong.
     Unreadable {
         /// The system's message.
         error: String,
@@ -226,9 +225,6 @@ impl fmt::Display for Diagnostic {
         match &self.kind {
             DiagnosticKind::NotFound => f.write_str("no such file (augenrules: cat fails)"),
             DiagnosticKind::IsDirectory => f.write_str("is a directory (augenrules: cat fails)"),
-            DiagnosticKind::NotRegularFile => {
-                f.write_str("not a regular file; not read (augenrules would cat it)")
-            }
             DiagnosticKind::Unreadable { error } => write!(f, "cannot read: {error}"),
             DiagnosticKind::NameSplit { words } => {
                 f.write_str("name contains whitespace; augenrules 3.0.9 reads instead:")?;
@@ -275,6 +271,16 @@ pub enum MergeError {
         path: PathBuf,
         /// The error.
         source: std::io::Error,
+    },
+    /// A file augenrules reads (as root, with `cat`) that auditguard cannot read: no
+    /// permission, a FIFO or device (`cat` would block or never end), a file over
+    /// [`crate::host::MAX_READ`]. Any merge without it would be wrong, so there is none.
+    #[error("{}: augenrules reads this file but auditguard cannot: {why}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
     },
 }
 
@@ -367,6 +373,13 @@ pub fn merge_with(host: &dyn Host, rules_d: &Path, flavor: Flavor) -> Result<Mer
                 why: "not a directory".into(),
             })
         }
+        // augenrules (root) would get past it; auditguard cannot.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(MergeError::Unreadable {
+                path: rules_d.to_path_buf(),
+                why: e.to_string(),
+            })
+        }
         Err(e) => {
             return Err(MergeError::NoRulesDir {
                 path: rules_d.to_path_buf(),
@@ -392,13 +405,23 @@ pub fn merge_with(host: &dyn Host, rules_d: &Path, flavor: Flavor) -> Result<Mer
         Release::V3_0_9 | Release::V3_1_1 => words_of_ls(rules_d, &names, &mut diagnostics),
         Release::V4_2 => glob_rules(host, rules_d, names, &mut diagnostics),
     };
-    let mut inputs = Vec::new();
+    // One buffer: each file is appended as it is read (the first one is moved in), so the
+    // input is held once, and the merge then rearranges that buffer in place.
+    let mut stream = Vec::new();
+    let mut ends = Vec::new();
+    let mut sources = Vec::new();
     for path in to_cat {
-        if let Some(bytes) = cat(host, &path, &mut diagnostics) {
-            inputs.push((path, bytes));
+        if let Some(bytes) = cat(host, &path, &mut diagnostics)? {
+            if stream.is_empty() {
+                stream = bytes;
+            } else {
+                stream.extend_from_slice(&bytes);
+            }
+            ends.push(stream.len());
+            sources.push(path);
         }
     }
-    let mut merged = merge_inputs(inputs, flavor);
+    let mut merged = merge_stream(stream, ends, sources, flavor);
     diagnostics.append(&mut merged.diagnostics);
     merged.diagnostics = diagnostics;
     Ok(merged)
@@ -475,35 +498,49 @@ fn glob_rules(
         .collect()
 }
 
-/// `cat PATH`: the bytes, or a diagnostic where `cat` would complain.
-fn cat(host: &dyn Host, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
-    let kind = match host.stat(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DiagnosticKind::NotFound),
-        Err(e) => Err(DiagnosticKind::Unreadable {
+/// `cat PATH`: the bytes, or a diagnostic where `cat` would complain (`Ok(None)`), or an
+/// error where augenrules would read the file but auditguard cannot (see
+/// [`MergeError::Unreadable`]).
+fn cat(
+    host: &dyn Host,
+    path: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Vec<u8>>, MergeError> {
+    let refused = |why: String| MergeError::Unreadable {
+        path: path.to_path_buf(),
+        why,
+    };
+    let is_loop = |e: &std::io::Error| e.to_string().contains("symbolic links");
+    let diag = match host.stat(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DiagnosticKind::NotFound,
+        // A symlink loop fails augenrules' `cat` the same way.
+        Err(e) if is_loop(&e) => DiagnosticKind::Unreadable {
             error: e.to_string(),
-        }),
+        },
+        Err(e) => return Err(refused(e.to_string())),
         Ok(meta) => match meta.kind {
-            FileKind::Dir => Err(DiagnosticKind::IsDirectory),
-            FileKind::File => Ok(()),
-            FileKind::Symlink | FileKind::Other => Err(DiagnosticKind::NotRegularFile),
+            FileKind::Dir => DiagnosticKind::IsDirectory,
+            FileKind::File => {
+                return host
+                    .read(path)
+                    .map(Some)
+                    .map_err(|e| refused(e.to_string()))
+            }
+            FileKind::Symlink | FileKind::Other => {
+                return Err(refused(
+                    "not a regular file (augenrules' cat would block on a FIFO or never end \
+                     on a device)"
+                        .to_string(),
+                ))
+            }
         },
     };
-    let result = kind.and_then(|()| {
-        host.read(path).map_err(|e| DiagnosticKind::Unreadable {
-            error: e.to_string(),
-        })
+    diags.push(Diagnostic {
+        path: path.to_path_buf(),
+        line: None,
+        kind: diag,
     });
-    match result {
-        Ok(bytes) => Some(bytes),
-        Err(kind) => {
-            diags.push(Diagnostic {
-                path: path.to_path_buf(),
-                line: None,
-                kind,
-            });
-            None
-        }
-    }
+    Ok(None)
 }
 
 /// The awk half, pure: `inputs` are the files `cat` read, in order, with their bytes.
@@ -522,6 +559,20 @@ pub fn merge_inputs(inputs: Vec<(PathBuf, Vec<u8>)>, flavor: Flavor) -> Merged {
         ends.push(stream.len());
         sources.push(path);
     }
+    merge_stream(stream, ends, sources, flavor)
+}
+
+/// The awk half over the concatenated `stream` (`ends[i]`: where file `i` ends in it),
+/// rewritten in place into the merged text: kept lines move forward over dropped ones, the
+/// header and hoisted lines are inserted in front, so the input is never held twice.
+/// Cost: O(bytes) time (one pass to classify, one to compact, one shift), O(lines) extra
+/// memory for spans.
+fn merge_stream(
+    mut stream: Vec<u8>,
+    ends: Vec<usize>,
+    sources: Vec<PathBuf>,
+    flavor: Flavor,
+) -> Merged {
     let mut diagnostics = Vec::new();
     let mut hoisted: [Option<(Range<usize>, SourceRef)>; 4] = Default::default();
     let mut kept: Vec<(Range<usize>, SourceRef)> = Vec::new();
@@ -567,46 +618,68 @@ pub fn merge_inputs(inputs: Vec<(PathBuf, Vec<u8>)>, flavor: Flavor) -> Merged {
             LineFate::Kept => kept.push((span, origin)),
         }
     }
-    let [delete_all, backlog, failure, enable] = hoisted;
+    // The hoisted lines leave the stream before it is rewritten.
+    let [delete_all, backlog, failure, enable] =
+        hoisted.map(|slot| slot.map(|(span, origin)| (stream[span].to_vec(), origin)));
 
-    let mut out = Output::default();
-    out.push(HEADER, None);
-    for slot in [delete_all, backlog, failure] {
-        out.push_slot(&stream, slot);
-    }
+    // Compact the kept lines to the front, each followed by its newline. A kept line never
+    // moves right (what precedes it only shrinks), so copying in order is safe.
+    let mut lines: Vec<MergedLine> = Vec::with_capacity(kept.len() + 5);
+    let mut body: Vec<MergedLine> = Vec::with_capacity(kept.len());
+    let mut w = 0;
     for (span, origin) in kept {
-        out.push(&stream[span], Some(origin));
+        let len = span.len();
+        stream.copy_within(span, w);
+        body.push(MergedLine {
+            span: w..w + len,
+            origin: Some(origin),
+        });
+        w += len;
+        if w < stream.len() {
+            stream[w] = b'\n';
+        } else {
+            stream.push(b'\n');
+        }
+        w += 1;
     }
-    out.push_slot(&stream, enable);
-    Merged {
-        text: out.text,
-        lines: out.lines,
-        sources,
-        diagnostics,
-    }
-}
+    stream.truncate(w);
 
-#[derive(Default)]
-struct Output {
-    text: Vec<u8>,
-    lines: Vec<MergedLine>,
-}
-
-impl Output {
-    fn push(&mut self, bytes: &[u8], origin: Option<SourceRef>) {
-        let start = self.text.len();
-        self.text.extend_from_slice(bytes);
-        self.lines.push(MergedLine {
-            span: start..self.text.len(),
+    // The header and the -D, -b, -f lines (or empty lines) go in front.
+    let mut front = Vec::new();
+    fn push(text: &mut Vec<u8>, lines: &mut Vec<MergedLine>, slot: Option<(Vec<u8>, SourceRef)>) {
+        let (bytes, origin) = match slot {
+            Some((bytes, origin)) => (bytes, Some(origin)),
+            None => (Vec::new(), None),
+        };
+        let start = text.len();
+        text.extend_from_slice(&bytes);
+        lines.push(MergedLine {
+            span: start..text.len(),
             origin,
         });
-        self.text.push(b'\n');
+        text.push(b'\n');
     }
-    fn push_slot(&mut self, stream: &[u8], slot: Option<(Range<usize>, SourceRef)>) {
-        match slot {
-            Some((span, origin)) => self.push(&stream[span], Some(origin)),
-            None => self.push(b"", None),
-        }
+    lines.push(MergedLine {
+        span: 0..HEADER.len(),
+        origin: None,
+    });
+    front.extend_from_slice(HEADER);
+    front.push(b'\n');
+    for slot in [delete_all, backlog, failure] {
+        push(&mut front, &mut lines, slot);
+    }
+    let shift = front.len();
+    stream.splice(0..0, front);
+    lines.extend(body.into_iter().map(|l| MergedLine {
+        span: l.span.start + shift..l.span.end + shift,
+        origin: l.origin,
+    }));
+    push(&mut stream, &mut lines, enable);
+    Merged {
+        text: stream,
+        lines,
+        sources,
+        diagnostics,
     }
 }
 

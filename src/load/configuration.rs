@@ -142,6 +142,10 @@ pub enum ConfigError {
     /// augenrules could not run.
     #[error("augenrules: {0}")]
     Merge(String),
+    /// A file the loader reads (as root) that auditguard cannot read (no permission, over the
+    /// size cap): judging without it would be judging another configuration.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 /// Load the target's configuration as its boot would.
@@ -172,7 +176,8 @@ pub fn load_as(
     mode: Mode,
     reason: String,
 ) -> Result<Configuration, ConfigError> {
-    let accounts = accounts(host);
+    let mut warnings = Vec::new();
+    let accounts = read_accounts(host, &mut warnings);
     let ctx = ParseContext {
         machine,
         accounts: &accounts,
@@ -182,7 +187,6 @@ pub fn load_as(
     resolver.missing_is_unknown(layout == Layout::ConfigOnly);
     // (the joined line, the file whose first line it swallows)
     let mut joins: Vec<(Origin, PathBuf)> = Vec::new();
-    let mut warnings = Vec::new();
     if layout == Layout::ConfigOnly {
         warnings.push(CONFIG_ONLY_NOTE.to_string());
     }
@@ -232,7 +236,7 @@ pub fn load_as(
         Mode::Nothing(_) => (Vec::new(), Vec::new(), Vec::new()),
         Mode::Auditctl(file) => {
             let shared: Arc<Path> = Arc::from(file.as_path());
-            match read_rules_file(host, file) {
+            match read_rules_file(host, file)? {
                 Ok(text) => {
                     let n = syntax::lex::LineMap::line_starts(&text).len() as u32;
                     let origins = (1..=n)
@@ -369,8 +373,13 @@ fn describe(d: &Detection) -> String {
 
 /// Lowest uid of a real user: `UID_MIN` of the target's `/etc/login.defs`, else 1000.
 pub fn uid_min(host: &dyn Host) -> u32 {
-    host.read(Path::new("/etc/login.defs"))
-        .ok()
+    read_uid_min(host, &mut Vec::new())
+}
+
+/// [`uid_min`], naming in `warnings` a `login.defs` that exists but cannot be read (a FIFO,
+/// a device, no permission, over the size cap).
+fn read_uid_min(host: &dyn Host, warnings: &mut Vec<String>) -> u32 {
+    read_or_warn(host, "/etc/login.defs", "UID_MIN taken as 1000", warnings)
         .and_then(|text| {
             text.split(|b| *b == b'\n').find_map(|line| {
                 let line = std::str::from_utf8(line).ok()?;
@@ -422,32 +431,76 @@ pub fn resolve_watches(host: &dyn Host, rules: &mut [LoadedRule]) {
 /// The target's user and group names (missing files give empty tables: every name is then
 /// unknown, as auditctl finds it).
 pub fn accounts(host: &dyn Host) -> Accounts {
-    let read = |p: &str| host.read(Path::new(p)).unwrap_or_default();
-    Accounts::from_files(&read("/etc/passwd"), &read("/etc/group"))
+    read_accounts(host, &mut Vec::new())
+}
+
+/// [`accounts`], naming in `warnings` a `passwd` or `group` that exists but cannot be read.
+fn read_accounts(host: &dyn Host, warnings: &mut Vec<String>) -> Accounts {
+    let why = "names in rules (-F uid=NAME, gid=NAME, ...) are unknown";
+    let passwd = read_or_warn(host, "/etc/passwd", why, warnings).unwrap_or_default();
+    let group = read_or_warn(host, "/etc/group", why, warnings).unwrap_or_default();
+    // login.defs is read for the facts; its refusal is said here, with the other files.
+    read_uid_min(host, warnings);
+    Accounts::from_files(&passwd, &group)
+}
+
+/// A target file's bytes; `None` when it is missing, or (named in `warnings` with what
+/// follows from it) when it exists but cannot be read.
+fn read_or_warn(
+    host: &dyn Host,
+    path: &str,
+    consequence: &str,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<u8>> {
+    match host.read(Path::new(path)) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            warnings.push(format!("cannot read {path}: {e}; {consequence}"));
+            None
+        }
+    }
 }
 
 /// `auditctl -R`'s own checks on the file (3.0.9 `fileopt`): exists, owned by root, not
-/// world-writable, a regular file. Symlinks are followed (it uses open + fstat).
-fn read_rules_file(host: &dyn Host, file: &Path) -> Result<Vec<u8>, String> {
+/// world-writable, a regular file. Symlinks are followed (it uses open + fstat). The inner
+/// error is auditctl's refusal (a load error); the outer one is what only auditguard cannot
+/// read (auditctl runs as root; auditguard may not; the size cap): [`ConfigError::Unreadable`].
+fn read_rules_file(host: &dyn Host, file: &Path) -> Result<Result<Vec<u8>, String>, ConfigError> {
     let name = file.display();
-    let meta = host.stat(file).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            format!("audit rules file {name} doesn't exist")
-        } else {
-            format!("Error opening {name} ({e})")
+    let ours = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::InvalidData
+        )
+    };
+    let unreadable = |e: std::io::Error| {
+        ConfigError::Unreadable(format!(
+            "cannot read {name}, which auditctl -R loads at boot: {e}"
+        ))
+    };
+    let meta = match host.stat(file) {
+        Ok(meta) => meta,
+        Err(e) if ours(&e) => return Err(unreadable(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Err(format!("audit rules file {name} doesn't exist")))
         }
-    })?;
+        Err(e) => return Ok(Err(format!("Error opening {name} ({e})"))),
+    };
     if meta.uid != 0 {
-        return Err(format!("Error - {name} isn't owned by root"));
+        return Ok(Err(format!("Error - {name} isn't owned by root")));
     }
     if meta.mode & 0o002 != 0 {
-        return Err(format!("Error - {name} is world writable"));
+        return Ok(Err(format!("Error - {name} is world writable")));
     }
     if meta.kind != FileKind::File {
-        return Err(format!("Error - {name} is not a regular file"));
+        return Ok(Err(format!("Error - {name} is not a regular file")));
     }
-    host.read(file)
-        .map_err(|e| format!("Error opening {name} ({e})"))
+    match host.read(file) {
+        Ok(text) => Ok(Ok(text)),
+        Err(e) if ours(&e) => Err(unreadable(e)),
+        Err(e) => Ok(Err(format!("Error opening {name} ({e})"))),
+    }
 }
 
 /// The marker in the names of `auditguard fix`'s temporary files (`.NAME.auditguard-XXXXXXXX`,

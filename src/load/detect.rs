@@ -105,12 +105,29 @@ pub fn detect(host: &dyn Host, full_image: bool) -> Detection {
     if auditd == Unit::Missing && rules_unit == Unit::Missing {
         return sysv(host);
     }
+    let unreadable = |u: systemd_unit::Unreadable| Detection {
+        loader: Loader::Unknown {
+            reason: format!(
+                "cannot read {}, which systemd reads: {}",
+                u.path.display(),
+                u.why
+            ),
+        },
+        rules_file: None,
+        init: Init::Systemd,
+        evidence: Vec::new(),
+        notes: Vec::new(),
+        daemon_enables: None,
+    };
     let daemon_enables = match &auditd {
         Unit::Found { files } => Some(
-            !systemd_unit::list_setting(host, files, "Service", "ExecStart")
-                .iter()
-                .flat_map(|a| systemd_unit::exec_commands(&a.value))
-                .any(|c| keeps_enabled_state(&c.args)),
+            !match systemd_unit::list_setting(host, files, "Service", "ExecStart") {
+                Ok(list) => list,
+                Err(u) => return unreadable(u),
+            }
+            .iter()
+            .flat_map(|a| systemd_unit::exec_commands(&a.value))
+            .any(|c| keeps_enabled_state(&c.args)),
         ),
         Unit::Masked { .. } | Unit::Missing => Some(false),
     };
@@ -126,7 +143,11 @@ pub fn detect(host: &dyn Host, full_image: bool) -> Detection {
                 path.display()
             )),
             Unit::Found { files } => {
-                for a in systemd_unit::list_setting(host, files, "Service", key) {
+                let list = match systemd_unit::list_setting(host, files, "Service", key) {
+                    Ok(list) => list,
+                    Err(u) => return unreadable(u),
+                };
+                for a in list {
                     for cmd in systemd_unit::exec_commands(&a.value) {
                         let missing = full_image
                             && Path::new(&cmd.program).is_absolute()
@@ -309,10 +330,29 @@ enum SysvFlavor {
 const SYSV_SCRIPTS: &[&str] = &["/etc/init.d/auditd", "/etc/rc.d/init.d/auditd"];
 
 fn sysv(host: &dyn Host) -> Detection {
-    let script = SYSV_SCRIPTS
-        .iter()
-        .map(Path::new)
-        .find_map(|p| host.read(p).ok().map(|b| (p, b)));
+    // A script or defaults file that exists but cannot be read (a FIFO the shell would block
+    // on, no permission, over the size cap) leaves the loader unknown, named.
+    let cannot_read = |path: &Path, e: std::io::Error| Detection {
+        loader: Loader::Unknown {
+            reason: format!("cannot read {}, which SysV init reads: {e}", path.display()),
+        },
+        rules_file: None,
+        init: Init::SysV,
+        evidence: Vec::new(),
+        notes: Vec::new(),
+        daemon_enables: None,
+    };
+    let mut script = None;
+    for p in SYSV_SCRIPTS.iter().map(Path::new) {
+        match host.read(p) {
+            Ok(b) => {
+                script = Some((p, b));
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return cannot_read(p, e),
+        }
+    }
     let flavor_of_script = script.as_ref().and_then(|(_, text)| {
         let has = |s: &[u8]| text.windows(s.len()).any(|w| w == s);
         if has(b"/etc/default/") {
@@ -360,10 +400,11 @@ fn sysv(host: &dyn Host) -> Detection {
         SysvFlavor::Debian => debian,
         SysvFlavor::Rhel => rhel,
     };
-    let setting = host
-        .read(defaults)
-        .ok()
-        .and_then(|b| shell_assignment(&String::from_utf8_lossy(&b), "USE_AUGENRULES"));
+    let setting = match host.read(defaults) {
+        Ok(b) => shell_assignment(&String::from_utf8_lossy(&b), "USE_AUGENRULES"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return cannot_read(defaults, e),
+    };
     let value = setting.as_ref().map(|(_, v)| v.as_str());
     let wants_augenrules = match flavor {
         SysvFlavor::Debian => !matches!(value, Some("no" | "NO")),

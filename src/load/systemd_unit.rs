@@ -48,12 +48,17 @@ pub enum Unit {
     },
 }
 
-/// Whether the file at `path` masks what it stands for (a link to `/dev/null`, or empty).
+/// Whether the file at `path` masks what it stands for (a link to `/dev/null`, or an empty
+/// regular file). A FIFO or device (size 0 too) is no mask: systemd opens it, and it is then
+/// named as unreadable.
 fn is_masked(host: &dyn Host, path: &Path) -> bool {
     let links_to_null = host
         .read_link(path)
         .is_ok_and(|t| t == Path::new("/dev/null"));
-    links_to_null || host.stat(path).is_ok_and(|m| m.size == 0)
+    links_to_null
+        || host
+            .stat(path)
+            .is_ok_and(|m| m.kind == FileKind::File && m.size == 0)
 }
 
 /// Find `name` (`auditd.service`) on the unit search path, and its drop-ins.
@@ -74,44 +79,73 @@ pub fn find(host: &dyn Host, name: &str) -> Unit {
 }
 
 /// `NAME.d/*.conf` from every unit directory, sorted by file name; a name in a
-/// higher-priority directory hides the same name below it; masked drop-ins are left out.
+/// higher-priority directory hides the same name below it; masked drop-ins (links to
+/// `/dev/null`) and directories are left out. An empty drop-in (also a mask) adds nothing
+/// when read, so it needs no `stat`.
+///
+/// Cost: one listing per unit directory, one `readlink` per symlinked drop-in, O(D log D)
+/// to choose and sort D drop-ins (a map by name, not a scan per name).
 fn drop_ins(host: &dyn Host, name: &str) -> Vec<PathBuf> {
-    let mut chosen: Vec<(Vec<u8>, PathBuf)> = Vec::new();
+    let mut chosen: std::collections::BTreeMap<Vec<u8>, PathBuf> = Default::default();
     for dir in UNIT_DIRS {
         let dir = Path::new(dir).join(format!("{name}.d"));
         let Ok(entries) = host.read_dir(&dir) else {
             continue;
         };
         for entry in entries {
-            if !entry.name.ends_with(b".conf") || chosen.iter().any(|(n, _)| *n == entry.name) {
+            if !entry.name.ends_with(b".conf") || chosen.contains_key(&entry.name) {
                 continue;
             }
             let path = dir.join(std::ffi::OsStr::from_bytes(&entry.name));
-            chosen.push((entry.name, path));
+            let masked = match entry.kind {
+                FileKind::Dir => continue,
+                FileKind::Symlink => is_masked(host, &path),
+                FileKind::File | FileKind::Other => false,
+            };
+            // A masked name still hides the same name in lower directories.
+            chosen.insert(entry.name, if masked { PathBuf::new() } else { path });
         }
     }
-    chosen.sort();
     chosen
-        .into_iter()
-        .map(|(_, p)| p)
-        .filter(|p| !is_masked(host, p) && host.stat(p).is_ok_and(|m| m.kind == FileKind::File))
+        .into_values()
+        .filter(|p| !p.as_os_str().is_empty())
         .collect()
+}
+
+/// A unit file or drop-in that systemd reads but auditguard cannot (a FIFO, no permission,
+/// over the size cap): the setting cannot be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub why: String,
 }
 
 use std::os::unix::ffi::OsStrExt;
 
 /// The effective list of `key=` assignments in `[section]` over `files` (in order): each
 /// assignment appends, an empty one clears the list.
+///
+/// A file that vanished since it was listed is skipped; one that cannot be read otherwise is
+/// [`Unreadable`]. Cost: one read per file, linear in their bytes.
 pub fn list_setting(
     host: &dyn Host,
     files: &[PathBuf],
     section: &str,
     key: &str,
-) -> Vec<Assignment> {
+) -> Result<Vec<Assignment>, Unreadable> {
     let mut list = Vec::new();
     for path in files {
-        let Ok(bytes) = host.read(path) else {
-            continue;
+        let bytes = match host.read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(Unreadable {
+                    path: path.clone(),
+                    why: e.to_string(),
+                })
+            }
         };
         for (line, value) in assignments(&String::from_utf8_lossy(&bytes), section, key) {
             if value.is_empty() {
@@ -125,7 +159,7 @@ pub fn list_setting(
             }
         }
     }
-    list
+    Ok(list)
 }
 
 /// `(line, value)` of every `key=value` in `[section]` of one unit file's text.
