@@ -12,7 +12,7 @@ use crate::control::finding::{
 };
 use crate::control::predicate::{filter_list, matches, narrowing_fields, Tri};
 use crate::control::Control;
-use crate::load::auditctl::{LoadOutcome, LoadedRule};
+use crate::load::auditctl::{listing_rank, LoadOutcome, LoadedRule};
 use crate::load::configuration::Boot;
 use crate::model::{Action, FieldType, List, Machine, TargetFacts};
 
@@ -156,14 +156,26 @@ fn tri(r: &LoadedRule, ev: &Event) -> Tri {
     matches(&r.rule, r.watch.as_deref(), ev)
 }
 
+/// The range of `rules` (in listing order, as every load outcome and kernel listing holds
+/// them: one list after the other) that holds `list`: two binary searches.
+fn list_range(rules: &[LoadedRule], list: List) -> std::ops::Range<usize> {
+    let rank = listing_rank(list);
+    let start = rules.partition_point(|r| listing_rank(r.rule.list) < rank);
+    let end = start + rules[start..].partition_point(|r| listing_rank(r.rule.list) == rank);
+    start..end
+}
+
 /// Walk the lists as the kernel does and say what happens to the event. Indices in the
-/// [`Cause`] point into `rules`.
+/// [`Cause`] point into `rules`, which are in listing order (see [`LoadOutcome::rules`]).
+/// Cost: O(log n) to find each list, then O(rules of the list × fields).
 pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
     let on = |list: List| {
-        rules
+        let range = list_range(rules, list);
+        let start = range.start;
+        rules[range]
             .iter()
             .enumerate()
-            .filter(move |(_, r)| r.rule.list == list)
+            .map(move |(i, r)| (start + i, r))
     };
     // The task list, once per process at fork (no syscall context): the first matching rule
     // sets the process's state. `never` turns auditing off; `always` puts the process in the
