@@ -61,6 +61,10 @@ pub struct Requirement {
     /// For `exec`: paths whose execution must be audited.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// For `exec`: the files those paths are symlinks to on common layouts (kmod), watched
+    /// too by `fix` where the target's layout cannot be seen (a configuration-only tree).
+    #[serde(default)]
+    pub link_targets: Vec<String>,
 }
 
 /// The kind of event a requirement is about.

@@ -1152,6 +1152,17 @@ fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
                 if let Some(p) = requirement_path(control, f) {
                     paths.insert(p);
                 }
+                // Layout unknown: a watch on the name records nothing where the name is a
+                // symlink, so the usual link targets are watched as well.
+                if unknown_ok {
+                    for q in control
+                        .requirements
+                        .iter()
+                        .filter(|q| q.id == f.requirement)
+                    {
+                        paths.extend(q.link_targets.iter().map(|t| t.as_bytes().to_vec()));
+                    }
+                }
             }
         }
     }
