@@ -744,3 +744,203 @@ fn dir_watch_on_target_directory_fires() {
         assert_eq!(keys, vec![b"kt".to_vec()], "{events}");
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// (e) a path rule (an inode rule: watches and `-F path=`, kept in the kernel's inode hash and
+// evaluated in `audit_filter_inodes` after `audit_filter_syscall`) with a SYSCALL rule on
+// the exit list, for an exec of a regular file.
+
+/// `T/f`, a copy of `/bin/true` (a regular file, no symlink on the way).
+struct FileTree {
+    _dir: tempfile::TempDir,
+    file: String,
+}
+
+fn file_tree() -> FileTree {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical temp dir");
+    let file = root.join("f");
+    std::fs::copy("/bin/true", &file).expect("copy /bin/true");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    FileTree {
+        file: file.to_str().expect("utf-8 temp path").to_string(),
+        _dir: dir,
+    }
+}
+
+/// Every b64 execve by a user, keyed `exec`.
+fn exec_rule() -> String {
+    format!(
+        "-a always,exit -F arch=b64 -S execve -F auid>={} -F auid!=unset -k exec",
+        probe_uid()
+    )
+}
+
+/// [`exec_rule`] as `auditctl -l` prints it.
+fn exec_listed() -> String {
+    format!(
+        "-a always,exit -F arch=b64 -S execve -F auid>={} -F auid!=-1 -F key=exec",
+        probe_uid()
+    )
+}
+
+/// Load `lines` in order (then `-e 1`), check that the kernel lists them in that order
+/// (`listed`: each as `auditctl -l` prints it; the exit list and the inode rules share one
+/// listing, in the order the rules were added), exec `FILE --version` in a probe and return the keys of its
+/// execve SYSCALL record, `None` when none came out (then nothing was lost on the way, and the
+/// probe's LOGIN record did come out: auditing was on and the probe ran).
+fn exec_file_under(lines: &[&str], listed: &[&str], file: &str) -> Option<Vec<Vec<u8>>> {
+    load_enabled(lines);
+    let l = listing();
+    assert_eq!(l.lines().collect::<Vec<_>>(), listed, "the kernel's order");
+    let cap = Capture::start();
+    let pid = run_probe(Machine::X86_64, &["--exec", file]).expect("exec probe");
+    let seen = cap.finish();
+    let events = seen.events_of(pid);
+    println!("rules:\n{l}exec {file}:\n{events}");
+    let Some(r) = seen.syscall(pid, Machine::X86_64, "execve") else {
+        seen.assert_nothing_lost();
+        let pid = pid.to_string();
+        let all = seen.records.iter().map(show).collect::<Vec<_>>().join("\n");
+        assert!(
+            seen.records
+                .iter()
+                .any(|r| r.kind == AUDIT_LOGIN && r.field("pid") == Some(pid.as_bytes())),
+            "no LOGIN record of the probe: {all}"
+        );
+        return None;
+    };
+    assert_eq!(r.field("success"), Some(&b"yes"[..]), "{events}");
+    assert!(
+        seen.records.iter().any(|p| p.kind == AUDIT_PATH
+            && p.event_id() == r.event_id()
+            && p.field("name") == Some(format!("\"{file}\"").as_bytes())),
+        "no PATH record of {file}: {events}"
+    );
+    Some(r.keys())
+}
+
+/// (A) An unkeyed watch `-w T/f -p x` loaded first, the keyed execve rule after it: both
+/// match; the watch has the higher priority but no key, so the key the execve rule set stays:
+/// the record carries `exec`.
+#[test]
+fn unkeyed_watch_first_keeps_the_syscall_rules_key() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let t = file_tree();
+        let watch = format!("-w {} -p x", t.file);
+        let keys = exec_file_under(&[&watch, &exec_rule()], &[&watch, &exec_listed()], &t.file);
+        assert_eq!(keys, Some(vec![b"exec".to_vec()]));
+    });
+}
+
+/// (B) A keyed watch `-w T/f -p x -k w` loaded first, the keyed execve rule after it: the
+/// watch has the higher priority and a key, which replaces the execve rule's: `w`.
+#[test]
+fn keyed_watch_first_replaces_the_syscall_rules_key() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let t = file_tree();
+        let watch = format!("-w {} -p x -k w", t.file);
+        let keys = exec_file_under(&[&watch, &exec_rule()], &[&watch, &exec_listed()], &t.file);
+        assert_eq!(keys, Some(vec![b"w".to_vec()]));
+    });
+}
+
+/// (C) The keyed execve rule first, the keyed watch `-w T/f -p x -k w` after it: the watch's
+/// lower priority never overrides the execve rule's match: `exec`.
+#[test]
+fn keyed_watch_after_the_syscall_rule_does_not_override() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let t = file_tree();
+        let watch = format!("-w {} -p x -k w", t.file);
+        let keys = exec_file_under(&[&exec_rule(), &watch], &[&exec_listed(), &watch], &t.file);
+        assert_eq!(keys, Some(vec![b"exec".to_vec()]));
+    });
+}
+
+/// The never path rule `-a never,exit -F path=T/f -F perm=x`.
+fn never_path(file: &str) -> String {
+    format!("-a never,exit -F path={file} -F perm=x")
+}
+
+/// [`never_path`] as `auditctl -l` prints it: `-w T/f -p x`, the `never` action left out (the
+/// kernel does hold a never rule: [`assert_never_path_loaded`]).
+fn never_listed(file: &str) -> String {
+    format!("-w {file} -p x")
+}
+
+/// The kernel holds exactly one never rule on the exit list, with the path `file`.
+fn assert_never_path_loaded(file: &str) {
+    let mut k = NetlinkKernel::open().expect("audit socket");
+    let nevers: Vec<Rule> = k
+        .list_rules()
+        .expect("list rules")
+        .into_iter()
+        .filter(|r| r.action == auditguard::model::Action::Never)
+        .collect();
+    assert_eq!(nevers.len(), 1, "{nevers:?}");
+    assert_eq!(nevers[0].list, List::Exit, "{nevers:?}");
+    let paths: Vec<&[u8]> = nevers[0]
+        .fields_of(FieldType::PATH)
+        .filter_map(|f| f.bytes())
+        .collect();
+    assert_eq!(paths, vec![file.as_bytes()], "{nevers:?}");
+}
+
+/// (D) The never path rule loaded first, the keyed execve rule after it: the never rule has
+/// the higher priority and matches in `audit_filter_inodes`, after the execve rule matched in
+/// `audit_filter_syscall`: the exec is not recorded. Control: with the execve rule alone the
+/// same exec comes out keyed `exec`.
+#[test]
+fn never_path_rule_first_suppresses_the_exec() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let t = file_tree();
+        let never = never_path(&t.file);
+        let keys = exec_file_under(
+            &[&never, &exec_rule()],
+            &[&never_listed(&t.file), &exec_listed()],
+            &t.file,
+        );
+        assert_never_path_loaded(&t.file);
+        assert_eq!(
+            keys, None,
+            "the exec was recorded under {never} loaded first"
+        );
+
+        ctl("-e 0");
+        ctl("-D");
+        let keys = exec_file_under(&[&exec_rule()], &[&exec_listed()], &t.file);
+        assert_eq!(keys, Some(vec![b"exec".to_vec()]), "control");
+    });
+}
+
+/// (E) The keyed execve rule first, the never path rule after it: the never rule's lower
+/// priority never overrides: the exec is recorded with `exec`.
+#[test]
+fn never_path_rule_after_the_syscall_rule_does_not_suppress() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let t = file_tree();
+        let keys = exec_file_under(
+            &[&exec_rule(), &never_path(&t.file)],
+            &[&exec_listed(), &never_listed(&t.file)],
+            &t.file,
+        );
+        assert_never_path_loaded(&t.file);
+        assert_eq!(keys, Some(vec![b"exec".to_vec()]));
+    });
+}
