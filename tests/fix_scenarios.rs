@@ -89,6 +89,11 @@ const EXISTING: &[(&str, &str)] = &[
         "fix.diff: +# end of identity rules\nfix.not-diff: +-a always,exit -F arch=b64\n\
          fix.last-line /etc/audit/rules.d/10-identity.rules: # end of identity rules",
     ),
+    ("loader-auditctl-R-with-other-options", "fix: blocked\nfix.blocker: nested rule files"),
+    ("loader-augenrules-bad-option", "fix: blocked\nfix.blocker: augenrules stops at"),
+    ("loader-augenrules-check-stale", "fix: blocked\nfix.blocker: augenrules --check"),
+    ("auditd-masked", "fix: blocked\nfix.blocker: auditd.service is masked"),
+    ("nochange-grouped-flags", "fix: blocked\nfix.blocker: nothing enables auditing"),
     ("e0-last-auditctl", "fix: blocked\nfix.blocker: disabled by -e 0 at /etc/audit/audit.rules:7"),
     (
         "e0-last-augenrules",

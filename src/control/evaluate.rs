@@ -140,7 +140,9 @@ pub fn judge(ev: &Event, s: &Subject) -> Judgement {
     let cause = match s.boot {
         Boot::Enabled => decide(ev, &s.outcome.rules),
         Boot::Disabled(by) => Cause::AuditDisabled { by: by.clone() },
-        Boot::NothingLoaded => Cause::NothingLoaded,
+        Boot::NothingLoaded(reason) => Cause::NothingLoaded {
+            reason: reason.clone(),
+        },
     };
     let missed = (cause.verdict() != Verdict::Pass)
         .then(|| missed_rule(ev, s))
@@ -231,6 +233,27 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
                 let key = first_key(&r.rule).unwrap_or_default();
                 return Cause::Covered { rule: i, key };
             }
+            // A path watch lives in the kernel's inode hash and is checked after the exit list
+            // (audit_filter_inodes after audit_filter_syscall); it overrides the state only by
+            // priority, and the key only when it has one. So a keyless watch added first keeps
+            // the key of the first exit-list rule that records the event (kernel_truth.rs
+            // unkeyed_watch_first_keeps_the_syscall_rules_key).
+            (Tri::Always, Action::Always) if is_inode_rule(&r.rule) => {
+                let pass_one = rules[list_range(rules, List::Exit)]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| (list_range(rules, List::Exit).start + k, r))
+                    .filter(|(_, r)| !is_inode_rule(&r.rule))
+                    .find(|(_, r)| tri(r, ev) != Tri::Never);
+                if let Some((k, r1)) = pass_one {
+                    if tri(r1, ev) == Tri::Always && r1.rule.action == Action::Always {
+                        if let Some(key) = first_key(&r1.rule) {
+                            return Cause::Covered { rule: k, key };
+                        }
+                    }
+                }
+                return Cause::Keyless { rule: i };
+            }
             (Tri::Always, Action::Always) => return Cause::Keyless { rule: i },
             (Tri::Sometimes, Action::Never) => {
                 partial.get_or_insert(i);
@@ -278,6 +301,14 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
         }
     }
     Cause::Missing
+}
+
+/// Whether the kernel keeps the rule in its inode hash (a `path=` watch or an `inode=` rule)
+/// rather than on the exit list proper.
+fn is_inode_rule(rule: &crate::model::Rule) -> bool {
+    rule.fields
+        .iter()
+        .any(|f| f.kind == FieldType::PATH || f.kind == FieldType::INODE)
 }
 
 /// The first non-empty key of a rule.

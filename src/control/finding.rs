@@ -114,7 +114,10 @@ pub enum Cause {
         by: Option<Origin>,
     },
     /// The boot configuration loads no rules at all (its loader line loads nothing).
-    NothingLoaded,
+    NothingLoaded {
+        /// Why, naming the loader line (the detection's words).
+        reason: String,
+    },
 }
 
 impl Cause {
@@ -138,7 +141,7 @@ impl Cause {
             | Cause::WatchOnSymlink { rule, .. }
             | Cause::Excluded { rule } => Some(*rule),
             Cause::Narrowed { rules, .. } => rules.first().copied(),
-            Cause::Missing | Cause::AuditDisabled { .. } | Cause::NothingLoaded => None,
+            Cause::Missing | Cause::AuditDisabled { .. } | Cause::NothingLoaded { .. } => None,
         }
     }
 }

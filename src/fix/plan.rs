@@ -545,7 +545,12 @@ fn is_rules_path(mode: &Mode, path: &Path) -> bool {
     let in_rules_d = path.parent() == Some(Path::new(RULES_D))
         && name.ends_with(b".rules")
         && !name.starts_with(b".");
-    in_rules_d || matches!(mode, Mode::Auditctl(f) if f == path)
+    // The auditctl-mode file too must be named like a rules file: `auditctl -R
+    // /etc/audit/auditd.conf` in a unit does not make auditd's configuration ours to edit.
+    let auditctl_file = matches!(mode, Mode::Auditctl(f) if f == path)
+        && name.ends_with(b".rules")
+        && !name.starts_with(b".");
+    in_rules_d || auditctl_file
 }
 
 /// How many of the controls' events a configuration records with a key, as a number to
@@ -803,8 +808,8 @@ fn boot_state(s: &State) -> Option<Next> {
         Cause::AuditDisabled { by } => {
             Some(Next::Blocked(Blocker::AuditDisabled { by: by.clone() }))
         }
-        Cause::NothingLoaded => Some(Next::Blocked(Blocker::NothingLoaded {
-            reason: s.config.loader_name(),
+        Cause::NothingLoaded { reason } => Some(Next::Blocked(Blocker::NothingLoaded {
+            reason: reason.clone(),
         })),
         _ => None,
     })

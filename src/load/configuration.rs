@@ -63,7 +63,7 @@ pub enum Boot {
     /// because nothing enables it (the daemon starts with `-s nochange`, no daemon runs).
     Disabled(Option<Origin>),
     /// Nothing is loaded (see [`Mode::Nothing`]).
-    NothingLoaded,
+    NothingLoaded(String),
 }
 
 /// The target's configuration, loaded as its boot would load it.
@@ -114,15 +114,15 @@ impl Configuration {
         match &self.mode {
             Mode::Augenrules => "augenrules".to_string(),
             Mode::Auditctl(f) => format!("auditctl -R {}", f.display()),
-            Mode::Nothing(reason) => reason.clone(),
+            Mode::Nothing(_) => "the boot configuration (which loads nothing)".to_string(),
         }
     }
 
     /// Whether auditing is on after the load: the last `-e` decides (augenrules moves it to
     /// the end); without one, what the daemon does when it starts.
     pub fn boot(&self) -> Boot {
-        if matches!(self.mode, Mode::Nothing(_)) {
-            return Boot::NothingLoaded;
+        if let Mode::Nothing(reason) = &self.mode {
+            return Boot::NothingLoaded(reason.clone());
         }
         match &self.outcome.enabled {
             Some((0, at)) => Boot::Disabled(Some(at.clone())),
@@ -158,6 +158,40 @@ pub fn configure(host: &dyn Host, machine: Machine) -> Result<Configuration, Con
     let detection = detect::detect(host, full_image);
     let reason = describe(&detection);
     let mode = match &detection.loader {
+        // augenrules 3.0.9 without its rules directory prints "No rules directory" and still
+        // loads the audit.rules that is there (`try_load` before `exit 1`).
+        Loader::Augenrules
+            if host
+                .stat(Path::new(RULES_D))
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                && host
+                    .stat(Path::new(AUDIT_RULES))
+                    .is_ok_and(|m| m.kind == FileKind::File) =>
+        {
+            let mut config = load_as(host, machine, Mode::Auditctl(AUDIT_RULES.into()), reason)?;
+            config.warnings.push(format!(
+                "{RULES_D} is missing: augenrules merges nothing and loads the existing \
+                 {AUDIT_RULES} as it is"
+            ));
+            config.daemon_enables = detection.daemon_enables;
+            return Ok(config);
+        }
+        // `augenrules --check --load` loads only when audit.rules already equals the merge;
+        // otherwise it says "Rules have changed" and loads (and writes) nothing.
+        Loader::Augenrules if detection.augenrules_check => {
+            let merged = augenrules::merge(host, Path::new(RULES_D))
+                .map(|m| m.into_text())
+                .unwrap_or_default();
+            let current = host.read(Path::new(AUDIT_RULES)).unwrap_or_default();
+            if merged == current {
+                Mode::Augenrules
+            } else {
+                Mode::Nothing(format!(
+                    "{reason} (augenrules --check loads only when {AUDIT_RULES} already equals \
+                     the merge of {RULES_D}; it differs, so nothing is loaded)"
+                ))
+            }
+        }
         Loader::Augenrules => Mode::Augenrules,
         Loader::Auditctl { file } => Mode::Auditctl(file.clone()),
         Loader::Nothing { reason } => Mode::Nothing(reason.clone()),

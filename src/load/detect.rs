@@ -81,6 +81,9 @@ pub struct Detection {
     /// with `-s nochange` or `-s disable`; `false` also when no daemon unit runs); `None`
     /// when it cannot be told.
     pub daemon_enables: Option<bool>,
+    /// augenrules runs with `--check`: it loads only when audit.rules already equals the
+    /// merge.
+    pub augenrules_check: bool,
 }
 
 /// Directories the commands may live in (absolute paths elsewhere still count, with a note).
@@ -89,8 +92,9 @@ const BIN_DIRS: &[&str] = &["/sbin", "/usr/sbin", "/usr/bin", "/bin"];
 /// What one command does to the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
-    /// augenrules regenerates audit.rules; with `--load` it also loads it.
-    Augenrules { load: bool },
+    /// augenrules regenerates audit.rules; with `--load` it also loads it; with `--check`
+    /// it loads only when audit.rules already equals the merge, and otherwise writes nothing.
+    Augenrules { load: bool, check: bool },
     /// `auditctl -R file`.
     Load { file: PathBuf },
     /// A loader program that loads nothing: why.
@@ -118,6 +122,7 @@ pub fn detect(host: &dyn Host, full_image: bool) -> Detection {
         evidence: Vec::new(),
         notes: Vec::new(),
         daemon_enables: None,
+        augenrules_check: false,
     };
     let daemon_enables = match &auditd {
         Unit::Found { files } => Some(
@@ -172,6 +177,21 @@ pub fn detect(host: &dyn Host, full_image: bool) -> Detection {
             }
         }
     }
+    let masked = |u: &Unit| matches!(u, Unit::Masked { .. });
+    if masked(&auditd) && matches!(rules_unit, Unit::Missing | Unit::Masked { .. }) {
+        let Unit::Masked { path } = &auditd else {
+            unreachable!("checked")
+        };
+        let mut d = decide(Vec::new(), Init::Systemd, notes);
+        d.loader = Loader::Nothing {
+            reason: format!(
+                "auditd.service is masked by {}: nothing runs at boot",
+                path.display()
+            ),
+        };
+        d.daemon_enables = Some(false);
+        return d;
+    }
     let mut d = decide(steps, Init::Systemd, notes);
     d.daemon_enables = daemon_enables;
     d
@@ -180,15 +200,33 @@ pub fn detect(host: &dyn Host, full_image: bool) -> Detection {
 /// Whether auditd's arguments say `-s nochange` or `-s disable` (it then leaves the kernel's
 /// enabled flag as it is, or disables it), as `auditd -s` parses them.
 fn keeps_enabled_state(args: &[String]) -> bool {
+    // auditd's getopt string is "flns:c:": flags may be grouped (`-ls nochange`), `s` and `c`
+    // take the rest of the word or the next one.
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let value = match a.strip_prefix("-s") {
-            Some("") => it.next().map(String::as_str),
-            Some(v) => Some(v),
-            None => None,
+        let Some(flags) = a
+            .strip_prefix('-')
+            .filter(|f| !f.is_empty() && !f.starts_with('-'))
+        else {
+            continue;
         };
-        if matches!(value, Some("nochange" | "disable")) {
-            return true;
+        for (i, c) in flags.char_indices() {
+            match c {
+                'f' | 'l' | 'n' => continue,
+                's' | 'c' => {
+                    let rest = &flags[i + 1..];
+                    let value = if rest.is_empty() {
+                        it.next().map(String::as_str)
+                    } else {
+                        Some(rest)
+                    };
+                    if c == 's' && matches!(value, Some("nochange" | "disable")) {
+                        return true;
+                    }
+                    break;
+                }
+                _ => break,
+            }
         }
     }
     false
@@ -220,26 +258,32 @@ fn step_of(cmd: &ExecCommand, notes: &mut Vec<String>, at: &Assignment) -> Optio
         ));
     }
     if name == "augenrules" {
+        // augenrules 3.0.9 takes only `--check` and `--load`; anything else prints its usage
+        // and exits 1 before doing anything.
+        if let Some(bad) = cmd.args.iter().find(|a| *a != "--check" && *a != "--load") {
+            return Some(Step::Nothing {
+                why: format!("augenrules stops at `{bad}` with its usage message"),
+            });
+        }
         return Some(Step::Augenrules {
             load: cmd.args.iter().any(|a| a == "--load"),
+            check: cmd.args.iter().any(|a| a == "--check"),
         });
     }
-    // auditctl: `-R FILE` or `-RFILE` (getopt); the last one wins.
-    let mut file = None;
-    let mut args = cmd.args.iter();
-    while let Some(arg) = args.next() {
-        if arg == "-R" {
-            file = args.next().cloned();
-        } else if let Some(rest) = arg.strip_prefix("-R") {
-            file = Some(rest.to_string());
-        }
+    // auditctl 3.0.9 reads a rules file only when called exactly as `auditctl -R FILE`
+    // (`argc == 3 && strcmp(argv[1], "-R") == 0`); `-R` anywhere else fails ("nested rule
+    // files not supported") and loads nothing.
+    match cmd.args.as_slice() {
+        [r, file] if r == "-R" => Some(Step::Load { file: file.into() }),
+        args if args.iter().any(|a| a.starts_with("-R")) => Some(Step::Nothing {
+            why: "auditctl reads a rules file only as `auditctl -R FILE` alone; with other \
+                  arguments it fails (nested rule files not supported)"
+                .to_string(),
+        }),
+        _ => Some(Step::Nothing {
+            why: "auditctl without -R loads no rules".to_string(),
+        }),
     }
-    Some(match file {
-        Some(f) => Step::Load { file: f.into() },
-        None => Step::Nothing {
-            why: "auditctl without -R loads no rules (it prints its usage)".to_string(),
-        },
-    })
 }
 
 /// From the steps in run order to the loader.
@@ -250,6 +294,7 @@ fn decide(steps: Vec<(Step, Evidence)>, init: Init, mut notes: Vec<String>) -> D
     let mut loads: Vec<(PathBuf, bool)> = Vec::new();
     let mut evidence = Vec::new();
     let mut nothing: Vec<String> = Vec::new();
+    let mut augenrules_check = false;
     for (step, ev) in steps {
         let at = match ev.line {
             Some(l) => format!("{}:{l}: {}", ev.path.display(), ev.text),
@@ -257,7 +302,8 @@ fn decide(steps: Vec<(Step, Evidence)>, init: Init, mut notes: Vec<String>) -> D
         };
         match step {
             Step::Nothing { why } => nothing.push(format!("{at} ({why})")),
-            Step::Augenrules { load } => {
+            Step::Augenrules { load, check } => {
+                augenrules_check |= check;
                 regenerated = true;
                 if load {
                     loads.push((audit_rules.to_path_buf(), true));
@@ -285,6 +331,7 @@ fn decide(steps: Vec<(Step, Evidence)>, init: Init, mut notes: Vec<String>) -> D
         evidence: evidence.clone(),
         notes: notes.clone(),
         daemon_enables: None,
+        augenrules_check,
     };
     let Some((first, _)) = loads.first().cloned() else {
         if !nothing.is_empty() {
@@ -341,6 +388,7 @@ fn sysv(host: &dyn Host) -> Detection {
         evidence: Vec::new(),
         notes: Vec::new(),
         daemon_enables: None,
+        augenrules_check: false,
     };
     let mut script = None;
     for p in SYSV_SCRIPTS.iter().map(Path::new) {
@@ -381,6 +429,7 @@ fn sysv(host: &dyn Host) -> Detection {
         evidence: Vec::new(),
         notes: Vec::new(),
         daemon_enables: None,
+        augenrules_check: false,
     };
     let Some(flavor) = flavor else {
         let reason = match &script {
@@ -479,6 +528,7 @@ fn sysv(host: &dyn Host) -> Detection {
         notes,
         // The SysV script starts auditd, which enables auditing when it starts.
         daemon_enables: Some(true),
+        augenrules_check: false,
     }
 }
 
@@ -659,7 +709,11 @@ mod tests {
         root.file("/lib/systemd/system/auditd.service", DEBIAN_UNIT)
             .file("/etc/systemd/system/auditd.service", "");
         let d = root.detect();
-        assert!(matches!(d.loader, Loader::Unknown { .. }));
+        // Masked: nothing runs at boot — a known outcome, not "cannot tell".
+        assert!(
+            matches!(&d.loader, Loader::Nothing { reason } if reason.contains("masked")),
+            "{d:?}"
+        );
         assert!(
             d.notes[0].contains("auditd.service is masked"),
             "{:?}",
@@ -672,7 +726,7 @@ mod tests {
         let cases = [
             ("+/usr/bin/augenrules --load", Loader::Augenrules),
             (
-                "!!/bin/auditctl -R/etc/audit/x.rules",
+                "!!/bin/auditctl -R /etc/audit/x.rules",
                 auditctl("/etc/audit/x.rules"),
             ),
             ("-augenrules --load", Loader::Augenrules),
@@ -694,7 +748,16 @@ mod tests {
             assert_eq!(root.detect().loader, want, "{cmd}");
         }
         // A loader line that provably loads nothing: `Nothing`, naming the line.
-        for cmd in ["/sbin/augenrules", "/sbin/auditctl -e 1", "-/sbin/auditctl"] {
+        // (`-RFILE` and `-R FILE` with other arguments: auditctl 3.0.9 reads a file only as
+        // exactly `auditctl -R FILE`, checked with the real one: the others load nothing.)
+        for cmd in [
+            "/sbin/augenrules",
+            "/sbin/auditctl -e 1",
+            "-/sbin/auditctl",
+            "/sbin/auditctl -R/etc/audit/audit.rules",
+            "/sbin/auditctl -e 1 -R /etc/audit/audit.rules",
+            "/sbin/augenrules --load --foo",
+        ] {
             let root = Root::new();
             root.file(
                 "/lib/systemd/system/auditd.service",

@@ -141,7 +141,7 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
             "nothing enables auditing at boot: the rules are loaded but nothing is recorded"
                 .to_string()
         }
-        Cause::NothingLoaded => format!("no rules are loaded at boot: {}", ctx.loader),
+        Cause::NothingLoaded { reason } => format!("no rules are loaded at boot: {reason}"),
     }
 }
 
@@ -211,7 +211,9 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
 /// The evidence lines of a cause: the rules it cites (narrowed ones: the first few).
 fn evidence(c: &Cause, ctx: &Context) -> Vec<Evidence> {
     match c {
-        Cause::Missing | Cause::NothingLoaded | Cause::AuditDisabled { by: None } => Vec::new(),
+        Cause::Missing | Cause::NothingLoaded { .. } | Cause::AuditDisabled { by: None } => {
+            Vec::new()
+        }
         Cause::AuditDisabled { by: Some(at) } => {
             let text = ctx
                 .outcome
