@@ -12,6 +12,9 @@
 # test re-run the 3.1.1 and 4.2 scripts too; AUDITGUARD_REGENERATE_GOLDEN=1 rewrites the record.
 set -eu
 cd "$(dirname "$0")/.."
+# auditctl and augenrules live in /usr/sbin, which a non-root PATH may lack.
+PATH="$PATH:/usr/sbin:/sbin"
+export PATH
 
 need=""
 command -v auditctl >/dev/null 2>&1 && command -v augenrules >/dev/null 2>&1 || need="$need auditd"

@@ -219,6 +219,11 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
         }
         // Only socket syscalls carry an address family.
         FieldType::SADDR_FAM => Tri::Never,
+        // The kernel compares the global pid; pid 1 is init, never a user's action.
+        FieldType::PID => match field.number() {
+            Some(v) => range(field.op, v, 2, u32::MAX),
+            None => Tri::Sometimes,
+        },
         kind => match (kind.def().map(|d| d.value), field.number()) {
             // Ids, pids, arguments, exit codes: any value is possible for a user action.
             (Some(ValueKind::Uid | ValueKind::Gid | ValueKind::Num | ValueKind::Arg), Some(v))

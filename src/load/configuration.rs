@@ -471,11 +471,21 @@ pub fn accounts(host: &dyn Host) -> Accounts {
 /// [`accounts`], naming in `warnings` a `passwd` or `group` that exists but cannot be read.
 fn read_accounts(host: &dyn Host, warnings: &mut Vec<String>) -> Accounts {
     let why = "names in rules (-F uid=NAME, gid=NAME, ...) are unknown";
-    let passwd = read_or_warn(host, "/etc/passwd", why, warnings).unwrap_or_default();
-    let group = read_or_warn(host, "/etc/group", why, warnings).unwrap_or_default();
+    let passwd = read_or_warn(host, "/etc/passwd", why, warnings);
+    let group = read_or_warn(host, "/etc/group", why, warnings);
     // login.defs is read for the facts; its refusal is said here, with the other files.
     read_uid_min(host, warnings);
-    Accounts::from_files(&passwd, &group)
+    // A configuration-only tree carries no account databases: its names are for the host it
+    // lands on, so they resolve (as some user) instead of stopping the load.
+    if passwd.is_none() && group.is_none() && layout(host) == Layout::ConfigOnly {
+        warnings.push(
+            "no /etc/passwd or /etc/group in this tree: user and group names in rules are \
+             taken as some user (uid 65534), not refused"
+                .to_string(),
+        );
+        return Accounts::unknown();
+    }
+    Accounts::from_files(&passwd.unwrap_or_default(), &group.unwrap_or_default())
 }
 
 /// A target file's bytes; `None` when it is missing, or (named in `warnings` with what

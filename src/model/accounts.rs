@@ -12,6 +12,9 @@ use rustc_hash::FxHashMap;
 pub struct Accounts {
     users: FxHashMap<Vec<u8>, u32>,
     groups: FxHashMap<Vec<u8>, u32>,
+    /// The databases are not part of the tree (a configuration-only tree): every name
+    /// resolves, to [`Accounts::UNKNOWN_ID`], instead of being refused.
+    names_unknown: bool,
 }
 
 impl Accounts {
@@ -28,17 +31,33 @@ impl Accounts {
         Accounts {
             users: table(passwd),
             groups: table(group),
+            names_unknown: false,
+        }
+    }
+
+    /// The id a name gets where the databases are unknown (`nobody`'s): some user, which is
+    /// what a narrowing by name means to the evaluator.
+    pub const UNKNOWN_ID: u32 = 65534;
+
+    /// Tables for a tree that does not carry the databases: every name resolves to
+    /// [`Accounts::UNKNOWN_ID`] (the host the configuration lands on knows the names).
+    pub fn unknown() -> Accounts {
+        Accounts {
+            names_unknown: true,
+            ..Accounts::default()
         }
     }
 
     /// The uid of a user name.
     pub fn user_id(&self, name: &[u8]) -> Option<u32> {
-        self.users.get(name).copied()
+        let known = self.users.get(name).copied();
+        known.or(self.names_unknown.then_some(Self::UNKNOWN_ID))
     }
 
     /// The gid of a group name.
     pub fn group_id(&self, name: &[u8]) -> Option<u32> {
-        self.groups.get(name).copied()
+        let known = self.groups.get(name).copied();
+        known.or(self.names_unknown.then_some(Self::UNKNOWN_ID))
     }
 }
 
