@@ -215,6 +215,18 @@ impl KernelList {
         }
     }
 
+    /// Slots of the live rules, in kernel order.
+    fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
+        let front = (0..self.front.len() as u32)
+            .rev()
+            .map(Slot::Front)
+            .filter(|s| self.get(*s).is_some());
+        let back = (0..self.back.len() as u32)
+            .map(Slot::Back)
+            .filter(|s| self.get(*s).is_some());
+        front.chain(back)
+    }
+
     fn into_rules(self) -> impl Iterator<Item = LoadedRule> {
         let front = self.front.into_iter().rev().flatten();
         front.chain(self.back.into_iter().flatten())
@@ -261,7 +273,8 @@ impl Entries {
 struct Kernel {
     lists: Vec<(List, KernelList)>,
     by_identity: FxHashMap<u64, Entries>,
-    keys: KeyIndex,
+    /// Built at the first `-D -k` (most loads have none) and kept up to date after it.
+    keys: Option<KeyIndex>,
 }
 
 /// Slots of rules (list index, slot).
@@ -394,20 +407,41 @@ impl Kernel {
                 v.insert(Entries::One((l, slot)));
             }
         }
-        let rule = &self.lists[l].1.get(slot).expect("just added").rule;
-        for key in rule.fields_of(FieldType::KEY).filter_map(|f| f.bytes()) {
-            self.keys.add(key, (l, slot));
+        if let Some(keys) = &mut self.keys {
+            let rule = &self.lists[l].1.get(slot).expect("just added").rule;
+            for key in rule.fields_of(FieldType::KEY).filter_map(|f| f.bytes()) {
+                keys.add(key, (l, slot));
+            }
         }
+    }
+
+    /// The key index, built from the loaded rules on first use.
+    fn key_index(&mut self) -> &KeyIndex {
+        if self.keys.is_none() {
+            let mut keys = KeyIndex::default();
+            for (l, (_, list)) in self.lists.iter().enumerate() {
+                for slot in list.slots() {
+                    let rule = &list.get(slot).expect("live slot").rule;
+                    for key in rule.fields_of(FieldType::KEY).filter_map(|f| f.bytes()) {
+                        keys.add(key, (l, slot));
+                    }
+                }
+            }
+            self.keys = Some(keys);
+        }
+        self.keys.as_ref().expect("just built")
     }
 
     fn remove(&mut self, l: usize, slot: Slot) -> Option<LoadedRule> {
         let rule = self.lists[l].1.take(slot)?;
-        for key in rule
-            .rule
-            .fields_of(FieldType::KEY)
-            .filter_map(|f| f.bytes())
-        {
-            self.keys.remove(key, (l, slot));
+        if let Some(keys) = &mut self.keys {
+            for key in rule
+                .rule
+                .fields_of(FieldType::KEY)
+                .filter_map(|f| f.bytes())
+            {
+                keys.remove(key, (l, slot));
+            }
         }
         let h = rule.rule.identity_hash();
         if let Some(v) = self.by_identity.get_mut(&h) {
@@ -625,7 +659,7 @@ fn apply(
                 }
                 return Ok(());
             };
-            let mut doomed = kernel.keys.matching(&key);
+            let mut doomed = kernel.key_index().matching(&key);
             // In kernel order: list by list, prepended (newest first) then appended.
             doomed.sort_unstable_by_key(|(l, s)| match s {
                 Slot::Front(i) => (*l, 0, u32::MAX - i),
