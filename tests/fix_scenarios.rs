@@ -94,6 +94,7 @@ const EXISTING: &[(&str, &str)] = &[
     ("loader-augenrules-check-stale", "fix: blocked\nfix.blocker: augenrules --check"),
     ("auditd-masked", "fix: blocked\nfix.blocker: auditd.service is masked"),
     ("nochange-grouped-flags", "fix: blocked\nfix.blocker: nothing enables auditing"),
+    ("auditd-not-enabled", "fix: blocked\nfix.blocker: auditd.service is not enabled"),
     ("e0-last-auditctl", "fix: blocked\nfix.blocker: disabled by -e 0 at /etc/audit/audit.rules:7"),
     (
         "e0-last-augenrules",

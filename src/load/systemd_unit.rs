@@ -20,6 +20,32 @@ pub const UNIT_DIRS: &[&str] = &[
     "/lib/systemd/system",
 ];
 
+/// Whether `name` is enabled to start at boot, as far as the tree shows: `Some(true)` when a
+/// `*.wants/` (or `*.requires/`) directory of any unit directory links it, `Some(false)` when
+/// the tree has such directories (so it records enablement) but none links it, `None` when it
+/// has none at all (a trimmed or synthetic tree: cannot be told). Cost: one listing per unit
+/// directory and per wants directory.
+pub fn enabled(host: &dyn Host, name: &str) -> Option<bool> {
+    let mut any_wants = false;
+    for dir in UNIT_DIRS {
+        let Ok(entries) = host.read_dir(Path::new(dir)) else {
+            continue;
+        };
+        for e in entries {
+            let is_wants = e.name.ends_with(b".wants") || e.name.ends_with(b".requires");
+            if !is_wants || e.kind == FileKind::File {
+                continue;
+            }
+            any_wants = true;
+            let sub = Path::new(dir).join(std::ffi::OsStr::from_bytes(&e.name));
+            if host.lstat(&sub.join(name)).is_ok() {
+                return Some(true);
+            }
+        }
+    }
+    any_wants.then_some(false)
+}
+
 /// One assignment, with where it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
