@@ -197,11 +197,10 @@ pub fn detect(host: &dyn Host, full_image: bool) -> Detection {
     // Installed but not enabled: on a tree that records enablement (it has `*.wants/` links),
     // an auditd.service no `*.wants/` links never starts, so nothing is loaded at boot.
     let starts = |name: &str| systemd_unit::enabled(host, name) != Some(false);
-    if matches!(auditd, Unit::Found { .. })
-        && !starts("auditd.service")
-        && !(matches!(rules_unit, Unit::Found { .. }) && starts("audit-rules.service"))
-        && !matches!(d.loader, Loader::Unknown { .. })
-    {
+    let rules_unit_starts =
+        matches!(rules_unit, Unit::Found { .. }) && starts("audit-rules.service");
+    let auditd_idle = matches!(auditd, Unit::Found { .. }) && !starts("auditd.service");
+    if auditd_idle && !rules_unit_starts && !matches!(d.loader, Loader::Unknown { .. }) {
         d.loader = Loader::Nothing {
             reason: "auditd.service is not enabled (no *.wants/auditd.service link in the unit \
                      directories, which do record enablement): it does not start at boot"
