@@ -212,7 +212,10 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
     for (i, r) in on(List::Exclude) {
         let (matched, stops) = filter_list(&r.rule, ev);
         if matched != Tri::Never {
-            return Cause::Excluded { rule: i };
+            return Cause::Excluded {
+                rule: i,
+                all: matched == Tri::Always,
+            };
         }
         if stops == Tri::Always {
             break;

@@ -91,6 +91,8 @@ pub enum Cause {
     Excluded {
         /// The exclude rule.
         rule: usize,
+        /// For every event of the class (else some).
+        all: bool,
     },
     /// A task-list `always` rule without a key puts the processes in the record state: their
     /// syscalls are recorded, the exit rules (and their keys) are skipped, so no key.
@@ -139,7 +141,7 @@ impl Cause {
             | Cause::TaskSuppressed { rule, .. }
             | Cause::TaskRecorded { rule, .. }
             | Cause::WatchOnSymlink { rule, .. }
-            | Cause::Excluded { rule } => Some(*rule),
+            | Cause::Excluded { rule, .. } => Some(*rule),
             Cause::Narrowed { rules, .. } => rules.first().copied(),
             Cause::Missing | Cause::AuditDisabled { .. } | Cause::NothingLoaded { .. } => None,
         }

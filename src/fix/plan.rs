@@ -764,7 +764,7 @@ fn foreign_blocker(s: &State) -> Option<Next> {
         let blocker = match f.cause() {
             Cause::TaskSuppressed { rule, .. }
             | Cause::TaskRecorded { rule, .. }
-            | Cause::Excluded { rule } => Some(*rule),
+            | Cause::Excluded { rule, .. } => Some(*rule),
             Cause::Shadowed { rule } | Cause::PartlyLost { rule, .. }
                 if is_prepended_never(&rules[*rule]) =>
             {

@@ -104,8 +104,13 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
             ctx.at(*rule),
             if *all { "every" } else { "some" }
         ),
-        Cause::Excluded { rule } => format!(
+        Cause::Excluded { rule, all: true } => format!(
             "the exclude rule at {} drops the SYSCALL records that carry the key",
+            ctx.at(*rule)
+        ),
+        Cause::Excluded { rule, all: false } => format!(
+            "the exclude rule at {} drops the SYSCALL records of some of these events (those \
+             its fields select)",
             ctx.at(*rule)
         ),
         Cause::TaskRecorded { rule, all } => format!(
