@@ -120,7 +120,7 @@ cat_cmd() {
 }
 
 echo "auditguard shapes benchmark, $(date -Iseconds)"
-echo "AG=$AG (sha256 $(sha256sum "$AG" | cut -c1-12), built $(date -r "$AG" -Iseconds))"
+echo "auditguard $(basename "$AG") (sha256 $(sha256sum "$AG" | cut -c1-12), built $(date -r "$AG" -Iseconds))"
 echo "repo $(git -C "$repo" describe --always --dirty 2>/dev/null) on $(git -C "$repo" branch --show-current 2>/dev/null)," \
     "host $(uname -r), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), nice $(nice), timeout ${tmo}s"
 echo
