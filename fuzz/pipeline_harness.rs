@@ -8,7 +8,7 @@
 //! it is (bit 3: a FIFO instead of a file; bit 4: a symlink whose target is the rest); the rest
 //! is the file's bytes. The unit defaults to Debian's (`augenrules --load`) unless replaced.
 
-use auditguard::control::evaluate::{assess, Subject};
+use auditguard::control::evaluate::assess_configuration;
 use auditguard::control::finding::Verdict;
 use auditguard::host::RootHost;
 use auditguard::load::configuration::{configure, facts};
@@ -76,15 +76,7 @@ pub fn run(data: &[u8]) -> u8 {
     let facts = facts(&host, &controls);
     let report = match configure(&host, machine) {
         Ok(config) => {
-            let boot = config.boot();
-            let subject = Subject {
-                outcome: &config.outcome,
-                unread: &config.unread,
-                machine,
-                facts: &facts,
-                boot: &boot,
-            };
-            let assessment = assess(&controls, &subject);
+            let assessment = assess_configuration(&controls, &config, machine, &facts);
             let loader = config.loader_name();
             let ctx = words::Context {
                 outcome: &config.outcome,

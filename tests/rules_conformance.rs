@@ -165,15 +165,8 @@ fn live_part(golden: Option<Golden>) -> Option<Golden> {
     );
     if golden::regenerate() {
         let mut g = Golden::new(GOLDEN, now);
-        g.sections.insert(
-            "examples".into(),
-            Value::Object(
-                examples
-                    .iter()
-                    .map(|(n, t)| (n.clone(), Value::String(t.clone())))
-                    .collect(),
-            ),
-        );
+        g.sections
+            .insert("examples".into(), golden::examples_value(&examples));
         g.sections.insert(
             "cases".into(),
             Value::Array(
@@ -191,20 +184,15 @@ fn live_part(golden: Option<Golden>) -> Option<Golden> {
     }
     let golden = golden?;
     let recorded = recorded(&golden);
-    let mismatches: Vec<String> = answers
-        .iter()
-        .filter_map(|(name, input, answer)| match recorded.get(name) {
-            Some((i, a)) if i == input && a == answer => None,
-            Some((i, _)) if i != input => {
-                Some(format!("{name}: input differs from the recorded one"))
-            }
-            Some((_, a)) => Some(format!(
-                "{name}: recorded exit {} and listing\n{}\n  now exit {} and listing\n{}",
-                a.status, a.listing, answer.status, answer.listing
-            )),
-            None => Some(format!("{name}: not in the golden file")),
-        })
-        .collect();
+    let mismatches = golden::case_mismatches(&answers, &recorded, |a, now| {
+        format!(
+            "recorded exit {} and listing
+{}
+  now exit {} and listing
+{}",
+            a.status, a.listing, now.status, now.listing
+        )
+    });
     golden::judge_live(&golden, &now, true, answers.len(), &mismatches);
     Some(golden)
 }
@@ -213,13 +201,7 @@ fn live_part(golden: Option<Golden>) -> Option<Golden> {
 fn rules_equals_auditctl_listing_after_the_real_load() {
     let golden = live_part(Golden::load(GOLDEN)).unwrap_or_else(|| Golden::require(GOLDEN));
     // Offline part: `auditguard rules --file` against the recorded answers.
-    let examples: Vec<(String, String)> = golden
-        .section("examples")
-        .as_object()
-        .expect("examples")
-        .iter()
-        .map(|(n, t)| (n.clone(), t.as_str().expect("text").to_string()))
-        .collect();
+    let examples = golden::examples_of(&golden);
     let recorded = recorded(&golden);
     let Some(prefix) = as_root_owner() else {
         golden::say(

@@ -3,7 +3,7 @@
 
 use super::{open, resolve_controls, use_color, Format, Target};
 use crate::control;
-use crate::control::evaluate::{assess, Subject};
+use crate::control::evaluate::assess_configuration;
 use crate::control::finding::Verdict;
 use crate::control::kernel::{judge_kernel, kernel_rules};
 use crate::kernel::{AuditKernel, NetlinkKernel};
@@ -21,15 +21,7 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
     let facts = facts(host.as_ref(), &controls);
     let mut report = match &config {
         Ok(config) => {
-            let boot = config.boot();
-            let subject = Subject {
-                outcome: &config.outcome,
-                unread: &config.unread,
-                machine,
-                facts: &facts,
-                boot: &boot,
-            };
-            let assessment = assess(&controls, &subject);
+            let assessment = assess_configuration(&controls, config, machine, &facts);
             let loader = config.loader_name();
             let ctx = words::Context {
                 outcome: &config.outcome,

@@ -2,7 +2,7 @@
 //! and check again.
 
 use super::{open, resolve_controls, Format, Target};
-use crate::control::evaluate::{assess, Subject};
+use crate::control::evaluate::assess_configuration;
 use crate::control::finding::Verdict;
 use crate::fix::apply::{self, ApplyOptions, FileWrite};
 use crate::fix::plan::{plan, PlanOptions};
@@ -163,14 +163,6 @@ fn warnings(
     host: &dyn Host,
 ) -> Vec<String> {
     let facts = crate::load::configuration::facts(host, controls);
-    let boot = config.boot();
-    let subject = Subject {
-        outcome: &config.outcome,
-        unread: &config.unread,
-        machine,
-        facts: &facts,
-        boot: &boot,
-    };
     let loader = config.loader_name();
     let ctx = crate::report::words::Context {
         outcome: &config.outcome,
@@ -178,7 +170,7 @@ fn warnings(
         loader: &loader,
         machine,
     };
-    assess(controls, &subject)
+    assess_configuration(controls, config, machine, &facts)
         .controls
         .iter()
         .flat_map(|c| &c.advice)
@@ -195,13 +187,5 @@ fn recheck(
 ) -> anyhow::Result<Verdict> {
     let config = configure(host, machine)?;
     let facts = crate::load::configuration::facts(host, controls);
-    let boot = config.boot();
-    let subject = Subject {
-        outcome: &config.outcome,
-        unread: &config.unread,
-        machine,
-        facts: &facts,
-        boot: &boot,
-    };
-    Ok(assess(controls, &subject).verdict())
+    Ok(assess_configuration(controls, &config, machine, &facts).verdict())
 }

@@ -55,6 +55,28 @@ pub fn assess(controls: &[Control], subject: &Subject) -> Assessment {
     }
 }
 
+/// Judge `controls` against a loaded configuration: its simulated kernel list, the rules in
+/// files its loader never reads, and whether auditing is on after its load. The one entry
+/// point of check, fix and the fuzz harness.
+pub fn assess_configuration(
+    controls: &[Control],
+    config: &crate::load::configuration::Configuration,
+    machine: Machine,
+    facts: &TargetFacts,
+) -> Assessment {
+    let boot = config.boot();
+    assess(
+        controls,
+        &Subject {
+            outcome: &config.outcome,
+            unread: &config.unread,
+            machine,
+            facts,
+            boot: &boot,
+        },
+    )
+}
+
 /// Judge one control.
 pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
     let expectations = event::expectations(control, subject.machine, subject.facts);

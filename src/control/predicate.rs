@@ -70,6 +70,21 @@ fn field_on(list: List, field: &Field, watch: Option<&[u8]>, event: &Event) -> T
     field_matches(field, watch, event)
 }
 
+/// Fields about the files (names) a syscall touched: tested against the syscall's names only.
+const FILE_FIELDS: [FieldType; 11] = [
+    FieldType::FILETYPE,
+    FieldType::INODE,
+    FieldType::DEVMAJOR,
+    FieldType::DEVMINOR,
+    FieldType::OBJ_UID,
+    FieldType::OBJ_GID,
+    FieldType::OBJ_USER,
+    FieldType::OBJ_ROLE,
+    FieldType::OBJ_TYPE,
+    FieldType::OBJ_LEV_LOW,
+    FieldType::OBJ_LEV_HIGH,
+];
+
 /// Fields `audit_filter_rules` can only test with a syscall context or a file name (both
 /// absent at fork): they are false on the task list.
 fn needs_syscall_context(field: &Field) -> bool {
@@ -82,20 +97,10 @@ fn needs_syscall_context(field: &Field) -> bool {
         | FieldType::EXIT
         | FieldType::SUCCESS
         | FieldType::PERM
-        | FieldType::FILETYPE
         | FieldType::PATH
         | FieldType::DIR
-        | FieldType::INODE
-        | FieldType::DEVMAJOR
-        | FieldType::DEVMINOR
-        | FieldType::OBJ_UID
-        | FieldType::OBJ_GID
-        | FieldType::OBJ_USER
-        | FieldType::OBJ_ROLE
-        | FieldType::OBJ_TYPE
-        | FieldType::OBJ_LEV_LOW
-        | FieldType::OBJ_LEV_HIGH
         | FieldType::SADDR_FAM => true,
+        kind if FILE_FIELDS.contains(&kind) => true,
         // At fork `exe` is compared for the new task before it has run anything of its own:
         // a task rule with `exe=` never matched on the kernel (tests/kernel_truth.rs
         // task_rule_exe_field_never_matches_at_fork).
@@ -200,17 +205,7 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
             _ => Tri::Never,
         },
         // Fields about the files a syscall touched: module syscalls name no file.
-        FieldType::FILETYPE
-        | FieldType::INODE
-        | FieldType::DEVMAJOR
-        | FieldType::DEVMINOR
-        | FieldType::OBJ_UID
-        | FieldType::OBJ_GID
-        | FieldType::OBJ_USER
-        | FieldType::OBJ_ROLE
-        | FieldType::OBJ_TYPE
-        | FieldType::OBJ_LEV_LOW
-        | FieldType::OBJ_LEV_HIGH => {
+        kind if FILE_FIELDS.contains(&kind) => {
             if exec {
                 Tri::Sometimes
             } else {

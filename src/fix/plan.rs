@@ -10,7 +10,7 @@
 //! The planner reads causes (data), never sentences; steps and blockers are data too, worded
 //! by `report::fix`.
 
-use crate::control::evaluate::{assess, Subject};
+use crate::control::evaluate::assess_configuration;
 use crate::control::event::{abi_label, Event};
 use crate::control::finding::{Cause, Judgement, Verdict};
 use crate::control::predicate::{matches, Tri};
@@ -562,15 +562,7 @@ fn recorded(
     machine: Machine,
     facts: &TargetFacts,
 ) -> isize {
-    let boot = config.boot();
-    let subject = Subject {
-        outcome: &config.outcome,
-        unread: &config.unread,
-        machine,
-        facts,
-        boot: &boot,
-    };
-    let assessment = assess(controls, &subject);
+    let assessment = assess_configuration(controls, config, machine, facts);
     let mut n: isize = 0;
     for c in &assessment.controls {
         for r in &c.requirements {
@@ -698,15 +690,7 @@ fn failing_events(
     machine: Machine,
     facts: &TargetFacts,
 ) -> (Vec<Failing>, Vec<String>) {
-    let boot = config.boot();
-    let subject = Subject {
-        outcome: &config.outcome,
-        unread: &config.unread,
-        machine,
-        facts,
-        boot: &boot,
-    };
-    let assessment = assess(controls, &subject);
+    let assessment = assess_configuration(controls, config, machine, facts);
     // The key each control's events already carry on this host (the first covered one).
     let keys = assessment
         .controls

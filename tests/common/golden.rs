@@ -372,3 +372,44 @@ pub fn fingerprint(parts: &[&[u8]]) -> String {
     }
     format!("{h:016x}")
 }
+
+/// The named cases whose live answer differs from the recorded one (or whose input changed,
+/// or that the record lacks), each as a line; `describe(recorded, now)` words a difference.
+pub fn case_mismatches<A: PartialEq>(
+    answers: &[(String, String, A)],
+    recorded: &std::collections::BTreeMap<String, (String, A)>,
+    describe: impl Fn(&A, &A) -> String,
+) -> Vec<String> {
+    answers
+        .iter()
+        .filter_map(|(name, input, answer)| match recorded.get(name) {
+            Some((i, a)) if i == input && a == answer => None,
+            Some((i, _)) if i != input => {
+                Some(format!("{name}: input differs from the recorded one"))
+            }
+            Some((_, a)) => Some(format!("{name}: {}", describe(a, answer))),
+            None => Some(format!("{name}: not in the golden file")),
+        })
+        .collect()
+}
+
+/// The "examples" section: file name → text.
+pub fn examples_value(examples: &[(String, String)]) -> Value {
+    Value::Object(
+        examples
+            .iter()
+            .map(|(n, t)| (n.clone(), Value::String(t.clone())))
+            .collect(),
+    )
+}
+
+/// The "examples" section read back.
+pub fn examples_of(golden: &Golden) -> Vec<(String, String)> {
+    golden
+        .section("examples")
+        .as_object()
+        .expect("examples")
+        .iter()
+        .map(|(n, t)| (n.clone(), t.as_str().expect("text").to_string()))
+        .collect()
+}
