@@ -3,9 +3,10 @@
 
 use super::{open, resolve_controls, use_color, Format, Target};
 use crate::control;
+use crate::control::drift::kernel_outcome;
 use crate::control::evaluate::assess_configuration;
 use crate::control::finding::Verdict;
-use crate::control::kernel::{judge_kernel, kernel_rules};
+use crate::control::kernel::judge_kernel;
 use crate::kernel::{AuditKernel, NetlinkKernel};
 use crate::load::configuration::{configure, facts, resolve_watches, Mode};
 use crate::report::{
@@ -101,7 +102,7 @@ pub fn kernel_finding(
         .and_then(|status| Ok((status, kernel.list_rules()?)));
     match read {
         Ok((status, rules)) => {
-            let mut rules = kernel_rules(rules, machine);
+            let mut rules = kernel_outcome(rules, machine).rules;
             resolve_watches(host, &mut rules);
             let facts = facts(host, controls);
             let judged = judge_kernel(status, rules, configured, controls, machine, &facts);

@@ -73,20 +73,23 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             },
         )?;
     }
-    let verdict = if args.dry_run || !plan.blockers.is_empty() {
-        if plan.blockers.is_empty() {
+    // Evaluate again from the files as now written (their configuration also feeds --load).
+    let (mut verdict, written) = if args.dry_run || !plan.blockers.is_empty() {
+        let v = if plan.blockers.is_empty() {
             Verdict::Pass
         } else {
             Verdict::Fail
-        }
+        };
+        (v, None)
     } else {
-        recheck(host.as_ref(), machine, &controls)?
+        let config = configure(host.as_ref(), machine)?;
+        let facts = crate::load::configuration::facts(host.as_ref(), &controls);
+        let v = assess_configuration(&controls, &config, machine, &facts).verdict();
+        (v, Some(config))
     };
     // --load: write audit.rules as augenrules would, then put the rules into the kernel.
     let mut load_report = None;
-    let mut verdict = verdict;
-    if args.load && !args.dry_run && plan.blockers.is_empty() {
-        let config = configure(host.as_ref(), machine)?;
+    if let Some(config) = written.filter(|_| args.load) {
         let writes = crate::fix::load::audit_rules_writes(host.as_ref(), &config);
         if !writes.is_empty() {
             apply::apply(&target, &writes, &ApplyOptions { backup: false })?;
@@ -177,15 +180,4 @@ fn warnings(
         .filter(|a| matches!(a, crate::control::finding::Advice::Unaudited(_)))
         .map(|a| crate::report::words::advice(a, &ctx).message)
         .collect()
-}
-
-/// Evaluate again from the files as now written.
-fn recheck(
-    host: &dyn Host,
-    machine: Machine,
-    controls: &[crate::control::Control],
-) -> anyhow::Result<Verdict> {
-    let config = configure(host, machine)?;
-    let facts = crate::load::configuration::facts(host, controls);
-    Ok(assess_configuration(controls, &config, machine, &facts).verdict())
 }

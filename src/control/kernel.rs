@@ -5,7 +5,7 @@
 //!
 //! Pure: the kernel's status and rules are read at the edge (`cli`) and handed in as data.
 
-use crate::control::drift::{drift, kernel_outcome, Drift};
+use crate::control::drift::{drift, Drift};
 use crate::control::evaluate::{assess, Assessment, Subject};
 use crate::control::finding::Verdict;
 use crate::control::Control;
@@ -100,11 +100,6 @@ pub fn judge_kernel(
         drift,
         problems,
     }
-}
-
-/// The kernel's rules (as read) as loaded rules with `kernel:N` origins.
-pub fn kernel_rules(rules: Vec<crate::model::Rule>, machine: Machine) -> Vec<LoadedRule> {
-    kernel_outcome(rules, machine).rules
 }
 
 #[cfg(test)]

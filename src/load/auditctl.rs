@@ -177,11 +177,6 @@ impl LoadOutcome {
     pub fn list(&self, list: List) -> impl Iterator<Item = &LoadedRule> {
         self.rules.iter().filter(move |r| r.rule.list == list)
     }
-
-    /// The bare kernel rules, in `auditctl -l` order.
-    pub fn kernel_rules(&self) -> Vec<Rule> {
-        self.rules.iter().map(|r| r.rule.clone()).collect()
-    }
 }
 
 /// Where a rule sits in its list: on the stack of prepended rules (newest first in kernel

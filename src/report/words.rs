@@ -4,7 +4,6 @@
 //! the sentence (evidence, key, paths).
 
 use crate::control::evaluate::Assessment;
-use crate::control::event::Event;
 use crate::control::finding::{
     Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, Verdict,
 };
@@ -240,11 +239,6 @@ fn evidence(c: &Cause, ctx: &Context) -> Vec<Evidence> {
     }
 }
 
-/// How an event is named: `b64 init_module`, `exec /usr/sbin/insmod (b32)`.
-pub fn event_label(e: &Event, machine: Machine) -> String {
-    e.label(machine)
-}
-
 /// One judged event as a report entry.
 pub fn event(j: &Judgement, ctx: &Context) -> EventFinding {
     let mut reason = cause(&j.cause, ctx);
@@ -261,7 +255,7 @@ pub fn event(j: &Judgement, ctx: &Context) -> EventFinding {
         ev.push(cited);
     }
     EventFinding {
-        event: event_label(&j.event, ctx.machine),
+        event: j.event.label(ctx.machine),
         verdict: j.verdict(),
         reason,
         key: match &j.cause {
