@@ -58,51 +58,24 @@ fn auditguard(root: &Path, args: &[&str]) -> Output {
         .expect("run auditguard")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n{}{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Every entry under `root`: bytes (or link target) and mode.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in fs::read_dir(&d).expect("read_dir") {
-            let p = e.expect("entry").path();
-            let m = fs::symlink_metadata(&p).expect("lstat");
-            let bytes = if m.file_type().is_symlink() {
-                fs::read_link(&p)
-                    .expect("readlink")
-                    .into_os_string()
-                    .into_encoded_bytes()
-            } else if m.is_dir() {
-                todo.push(p.clone());
-                Vec::new()
-            } else {
-                fs::read(&p).expect("read")
-            };
-            out.insert(
-                p.strip_prefix(root).expect("under root").to_path_buf(),
-                (bytes, m.mode()),
-            );
-        }
-    }
-    out
-}
-
 #[test]
 fn dry_run_writes_nothing_and_prints_a_unified_diff() {
     let (_d, root) = root_of(MISSING_B32);
-    let before = snapshot(&root);
+    let before = scenario::snapshot(&root);
     let out = auditguard(&root, &["fix", "--dry-run"]);
-    assert_eq!(snapshot(&root), before, "--dry-run wrote:\n{}", text(&out));
+    assert_eq!(
+        scenario::snapshot(&root),
+        before,
+        "--dry-run wrote:\n{}",
+        scenario::output_text(&out)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        scenario::output_text(&out)
+    );
     for want in [
         "--- a/etc/audit/rules.d/50-modules.rules\n+++ b/etc/audit/rules.d/50-modules.rules\n@@ -",
         "\n+-a always,exit -F arch=b32 -S init_module,finit_module,delete_module -F key=modules\n",
@@ -118,7 +91,11 @@ fn dry_run_writes_nothing_and_prints_a_unified_diff() {
         .as_str()
         .unwrap()
         .contains("+-a always,exit -F arch=b32"));
-    assert_eq!(snapshot(&root), before, "--dry-run --format json wrote");
+    assert_eq!(
+        scenario::snapshot(&root),
+        before,
+        "--dry-run --format json wrote"
+    );
 }
 
 #[test]
@@ -126,7 +103,12 @@ fn backup_keeps_the_old_file_as_name_bak() {
     let (_d, root) = root_of(MISSING_B32);
     let old = fs::read(root.join(RULES)).unwrap();
     let out = auditguard(&root, &["fix", "--backup"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        scenario::output_text(&out)
+    );
     let bak = root.join(format!("{RULES}.bak"));
     assert_eq!(fs::read(&bak).expect("NAME.bak exists"), old);
     assert_ne!(
@@ -199,7 +181,12 @@ fn mode_owner_and_user_xattr_survive_an_edit() {
     let before = fs::metadata(&file).unwrap();
     let old = fs::read(&file).unwrap();
     let out = auditguard(&root, &["fix"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        scenario::output_text(&out)
+    );
     assert_ne!(fs::read(&file).unwrap(), old, "the file was edited");
     let after = fs::metadata(&file).unwrap();
     assert_ne!(after.ino(), before.ino(), "written by rename, not in place");
@@ -273,13 +260,23 @@ fn a_symlink_out_of_the_root_is_never_read_or_written() {
     // file the link leads to, which is not under /etc/audit/: blocked, naming the link, and
     // nothing is written inside the root or outside it.
     let check = auditguard(&root, &["check"]);
-    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
-    let out = auditguard(&root, &["fix"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("/etc/audit/rules.d/50-modules.rules"),
+    assert_eq!(
+        check.status.code(),
+        Some(1),
         "{}",
-        text(&out)
+        scenario::output_text(&check)
+    );
+    let out = auditguard(&root, &["fix"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        scenario::output_text(&out)
+    );
+    assert!(
+        scenario::output_text(&out).contains("/etc/audit/rules.d/50-modules.rules"),
+        "{}",
+        scenario::output_text(&out)
     );
     assert_eq!(
         fs::read(&outside).unwrap(),
@@ -314,7 +311,11 @@ fn a_symlink_out_of_the_root_is_never_read_or_written() {
     // fails and goes on), so the fix writes elsewhere — and still nothing outside.
     fs::remove_file(&inside).unwrap();
     let out = auditguard(&root, &["fix"]);
-    assert!(matches!(out.status.code(), Some(0..=2)), "{}", text(&out));
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "{}",
+        scenario::output_text(&out)
+    );
     assert_eq!(fs::read(&outside).unwrap(), outside_bytes);
     assert_eq!(fs::read_dir(outside.parent().unwrap()).unwrap().count(), 1);
     assert!(!inside.exists(), "the dangling target was created");
@@ -347,8 +348,13 @@ verdict: fail
     for (name, scenario) in [("missing-b32", MISSING_B32), ("cac-default", cac_default)] {
         let (_s, single) = root_of(scenario);
         let out = auditguard(&single, &["fix"]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        let want = snapshot(&single);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            scenario::output_text(&out)
+        );
+        let want = scenario::snapshot(&single);
         for round in 0..8 {
             let (_d, root) = root_of(scenario);
             let spawn = || {
@@ -362,15 +368,25 @@ verdict: fail
             };
             let (a, b) = (spawn(), spawn());
             let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-            assert_eq!(a.status.code(), Some(0), "{name} #{round} A: {}", text(&a));
-            assert_eq!(b.status.code(), Some(0), "{name} #{round} B: {}", text(&b));
+            assert_eq!(
+                a.status.code(),
+                Some(0),
+                "{name} #{round} A: {}",
+                scenario::output_text(&a)
+            );
+            assert_eq!(
+                b.status.code(),
+                Some(0),
+                "{name} #{round} B: {}",
+                scenario::output_text(&b)
+            );
             let dups: Vec<_> = rule_lines(&root)
                 .into_iter()
                 .filter(|(_, n)| *n > 1)
                 .collect();
             assert!(dups.is_empty(), "{name} #{round}: duplicate lines {dups:?}");
             // The lock file may be left behind; compare everything else.
-            let got: BTreeMap<_, _> = snapshot(&root)
+            let got: BTreeMap<_, _> = scenario::snapshot(&root)
                 .into_iter()
                 .filter(|(p, _)| want.contains_key(p) || !is_lock_file(p))
                 .collect();
@@ -396,7 +412,12 @@ fn is_lock_file(p: &Path) -> bool {
 fn json_follows_fix_1_and_text_names_the_blocker() {
     let (_d, root) = root_of(MISSING_B32);
     let out = auditguard(&root, &["fix", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        scenario::output_text(&out)
+    );
     let j: Value = serde_json::from_slice(&out.stdout).expect("fix --format json parses");
     assert_eq!(j["schema"], "auditguard/fix/1");
     assert_eq!(j["changed"], true);
@@ -420,9 +441,14 @@ fn json_follows_fix_1_and_text_names_the_blocker() {
     assert_eq!(again["diff"], "");
 
     let (_d, root) = root_of(BLOCKED);
-    let before = snapshot(&root);
+    let before = scenario::snapshot(&root);
     let out = auditguard(&root, &["fix", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        scenario::output_text(&out)
+    );
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["verdict"], "fail");
     assert_eq!(j["changed"], false);
@@ -440,5 +466,9 @@ fn json_follows_fix_1_and_text_names_the_blocker() {
         stdout.contains("blocked: ") && stdout.contains("10-no-audit.rules:1"),
         "{stdout}"
     );
-    assert_eq!(snapshot(&root), before, "blocked runs write nothing");
+    assert_eq!(
+        scenario::snapshot(&root),
+        before,
+        "blocked runs write nothing"
+    );
 }

@@ -19,7 +19,6 @@
 mod scenario;
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::symlink;
@@ -91,56 +90,25 @@ fn run(root: &Path, args: &[&str]) -> Output {
         .expect("run auditguard")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n{}{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Every entry under `root`: bytes (or link target) and mode.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
-    use std::os::unix::fs::MetadataExt;
-    let mut out = BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in fs::read_dir(&d).expect("read_dir") {
-            let p = e.expect("entry").path();
-            let m = fs::symlink_metadata(&p).expect("lstat");
-            let bytes = if m.file_type().is_symlink() {
-                fs::read_link(&p)
-                    .expect("readlink")
-                    .into_os_string()
-                    .into_encoded_bytes()
-            } else if m.is_dir() {
-                todo.push(p.clone());
-                Vec::new()
-            } else {
-                fs::read(&p).expect("read")
-            };
-            out.insert(p, (bytes, m.mode()));
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
 // Item 1: only audit rules files the loader reads.
 
 /// Plain `fix` and `fix --repair` on `root` are blocked naming `named`, and change nothing.
 fn assert_blocked_naming(root: &Path, named: &str) {
-    let before = snapshot(root);
+    let before = scenario::snapshot(root);
     for args in [
         &["fix"][..],
         &["fix", "--repair"][..],
         &["fix", "--repair", "--backup"][..],
     ] {
         let out = run(root, args);
-        let all = text(&out);
+        let all = scenario::output_text(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {all}");
-        assert_eq!(snapshot(root), before, "{args:?} changed the tree: {all}");
+        assert_eq!(
+            scenario::snapshot(root),
+            before,
+            "{args:?} changed the tree: {all}"
+        );
         if args.contains(&"--repair") {
             assert!(all.contains(named), "{args:?} does not name {named}: {all}");
             assert!(
@@ -275,15 +243,15 @@ fn a_racing_editor_never_loses_a_line() {
             "round {round}: {} editor lines lost ({:?}...)\n{}\nfile now:\n{now}",
             lost.len(),
             lost.first(),
-            text(&out)
+            scenario::output_text(&out)
         );
         match out.status.code() {
             Some(0) => kept += 1,
             _ => {
                 assert!(
-                    text(&out).contains("changed since the plan was made"),
+                    scenario::output_text(&out).contains("changed since the plan was made"),
                     "round {round}: {}",
-                    text(&out)
+                    scenario::output_text(&out)
                 );
                 refused += 1;
             }
@@ -299,7 +267,7 @@ fn a_racing_editor_never_loses_a_line() {
 /// Required events recorded with a key, by `check --format json`.
 fn recorded(root: &Path) -> (usize, String) {
     let out = run(root, &["check", "--format", "json"]);
-    let all = text(&out);
+    let all = scenario::output_text(&out);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
     let mut n = 0;
     for c in v["controls"].as_array().unwrap() {
@@ -352,7 +320,12 @@ fn a_two_file_fix_commits_the_gaining_file_first() {
     let fixed = {
         let (_d2, r2) = root_of(TWO_FILES);
         let out = run(&r2, &["fix"]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            scenario::output_text(&out)
+        );
         fs::read(r2.join("etc/audit/rules.d/9-quiet.rules")).unwrap()
     };
     fs::write(root.join("etc/audit/rules.d/9-quiet.rules"), fixed).unwrap();
@@ -367,7 +340,12 @@ fn a_two_file_fix_commits_the_gaining_file_first() {
 fn a_move_no_commit_order_keeps_safe_becomes_a_one_file_fix() {
     let (_dir, root) = root_of(MOVE_UNSAFE);
     let out = run(&root, &["fix", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        scenario::output_text(&out)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     let files: Vec<&Value> = v["steps"]
         .as_array()
@@ -400,7 +378,12 @@ fn killed_at_random_points_the_root_never_records_less() {
         .env("AUDITGUARD_TEST_COMMIT_DELAY_MS", delay_ms.to_string())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        scenario::output_text(&out)
+    );
     let span = t.elapsed().as_micros() as u64 + 1;
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
     let mut rand = move |n: u64| {
@@ -447,7 +430,12 @@ fn killed_at_random_points_the_root_never_records_less() {
         ));
         // The next run finishes the job and leaves nothing behind.
         let out = run(&root, &["fix"]);
-        assert_eq!(out.status.code(), Some(0), "round {round}: {}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "round {round}: {}",
+            scenario::output_text(&out)
+        );
         assert_no_temps(&root.join("etc/audit"));
         assert!(recorded(&root).0 >= now);
     }
@@ -480,9 +468,9 @@ fn stale_temp_files_are_not_cited_and_are_removed() {
         fs::write(&bak, "-D\n").unwrap();
         let check = run(&root, &["check"]);
         assert!(
-            !text(&check).contains("auditguard-"),
+            !scenario::output_text(&check).contains("auditguard-"),
             "{host}: {}",
-            text(&check)
+            scenario::output_text(&check)
         );
         let dry = run(&root, &["fix", "--dry-run"]);
         assert!(
@@ -490,12 +478,17 @@ fn stale_temp_files_are_not_cited_and_are_removed() {
             "--dry-run removed something"
         );
         assert!(
-            !text(&dry).contains("auditguard-"),
+            !scenario::output_text(&dry).contains("auditguard-"),
             "{host}: {}",
-            text(&dry)
+            scenario::output_text(&dry)
         );
         let out = run(&root, &["fix"]);
-        assert_eq!(out.status.code(), Some(0), "{host}: {}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{host}: {}",
+            scenario::output_text(&out)
+        );
         assert_no_temps(&root.join("etc/audit"));
     }
 }
@@ -506,17 +499,17 @@ fn stale_temp_files_are_not_cited_and_are_removed() {
 #[test]
 fn fix_load_with_another_root_is_refused_before_anything() {
     let (_dir, root) = root_of(MISSING_B32);
-    let before = snapshot(&root);
+    let before = scenario::snapshot(&root);
     for args in [&["fix", "--load"][..], &["fix", "--load", "--dry-run"][..]] {
         // strace (when present) shows that no audit netlink socket is opened.
         let out = run(&root, args);
-        let all = text(&out);
+        let all = scenario::output_text(&out);
         assert_eq!(out.status.code(), Some(2), "{all}");
         assert!(
             all.contains("--load") && all.contains("nothing was written or loaded"),
             "{all}"
         );
-        assert_eq!(snapshot(&root), before, "{all}");
+        assert_eq!(scenario::snapshot(&root), before, "{all}");
     }
     if let Ok(o) = Command::new("strace")
         .args([
@@ -573,7 +566,12 @@ fn a_failing_stdout_after_the_write_is_not_an_error() {
         .stdout(full)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        scenario::output_text(&out)
+    );
 }
 
 #[test]
@@ -582,18 +580,23 @@ fn a_backup_name_over_name_max_fails_before_any_write() {
     let long = format!("1{}.rules", "m".repeat(245));
     assert_eq!(long.len(), 252);
     let (_dir, root) = root_of(&MISSING_B32.replace("50-modules.rules", &long));
-    let before = snapshot(&root);
+    let before = scenario::snapshot(&root);
     let out = run(&root, &["fix", "--backup"]);
-    let all = text(&out);
+    let all = scenario::output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains(".bak") && all.contains("File name too long"),
         "{all}"
     );
-    assert_eq!(snapshot(&root), before, "{all}");
+    assert_eq!(scenario::snapshot(&root), before, "{all}");
     // Without --backup the same fix works.
     let out = run(&root, &["fix"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        scenario::output_text(&out)
+    );
 }
 
 #[test]

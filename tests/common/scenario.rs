@@ -414,3 +414,42 @@ pub fn load(path: &Path) -> Scenario {
     let text = fs::read_to_string(path).expect("read scenario");
     parse_scenario(&name, &text)
 }
+
+/// Every entry under `root`: bytes (or link target) and mode.
+pub fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            let m = fs::symlink_metadata(&p).expect("lstat");
+            let bytes = if m.file_type().is_symlink() {
+                fs::read_link(&p)
+                    .expect("readlink")
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else if m.is_dir() {
+                todo.push(p.clone());
+                Vec::new()
+            } else {
+                fs::read(&p).expect("read")
+            };
+            out.insert(
+                p.strip_prefix(root).expect("under root").to_path_buf(),
+                (bytes, m.mode()),
+            );
+        }
+    }
+    out
+}
+
+/// A command's exit status and output, for assertion messages.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n{}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
