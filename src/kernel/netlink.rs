@@ -27,6 +27,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// 1040 + 64 × 256 bytes of strings plus header); records are at most 8970 bytes.
 const RECV_BUF: usize = 64 * 1024;
 
+/// Bytes of receive queue asked for on a multicast (event) socket: 32 MiB, some 60,000
+/// records of ~500 bytes with their skb overhead.
+pub const MULTICAST_QUEUE: usize = 32 * 1024 * 1024;
+
 /// Why a netlink exchange failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
@@ -84,8 +88,17 @@ impl AuditSocket {
     }
 
     /// A socket joined to multicast `groups` (a bit mask: group N is bit N-1).
+    ///
+    /// The receive queue is raised to [`MULTICAST_QUEUE`] bytes (`SO_RCVBUFFORCE`, which needs
+    /// CAP_NET_ADMIN; otherwise `SO_RCVBUF`, capped by `net.core.rmem_max`), so that a burst of records (a task rule records every syscall) is queued
+    /// rather than dropped with ENOBUFS.
     pub fn open_multicast(groups: u32) -> Result<AuditSocket, TransportError> {
-        AuditSocket::bind(groups)
+        let s = AuditSocket::bind(groups)?;
+        if rnet::sockopt::set_socket_recv_buffer_size_force(&s.fd, MULTICAST_QUEUE).is_err() {
+            // Best effort: a smaller queue still works, it only loses records sooner.
+            let _ = rnet::sockopt::set_socket_recv_buffer_size(&s.fd, MULTICAST_QUEUE);
+        }
+        Ok(s)
     }
 
     fn bind(groups: u32) -> Result<AuditSocket, TransportError> {
