@@ -86,6 +86,7 @@ pub fn run(data: &[u8]) -> u8 {
             };
             CheckReport {
                 schema: CHECK_SCHEMA,
+                profile: None,
                 target: "/".into(),
                 machine: machine.name().to_string(),
                 loader: LoaderReport {
@@ -107,6 +108,7 @@ pub fn run(data: &[u8]) -> u8 {
         }
         Err(e) => CheckReport {
             schema: CHECK_SCHEMA,
+            profile: None,
             target: "/".into(),
             machine: machine.name().to_string(),
             loader: LoaderReport {

@@ -963,3 +963,110 @@ fn never_path_rule_after_the_syscall_rule_does_not_suppress() {
         assert_eq!(keys, Some(vec![b"exec".to_vec()]));
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// (f) watch event classes (the profiles' `watch` kind): which changes of a file a path rule
+// records. The test process changes files in a temporary directory itself (b64, no login uid).
+
+/// Run `change` with `lines` loaded (and auditing on), and return how many event records
+/// carry `key`.
+fn records_with_key(lines: &[&str], key: &str, change: impl FnOnce()) -> usize {
+    ctl("-e 0");
+    ctl("-D");
+    for l in lines {
+        ctl(l);
+    }
+    let cap = Capture::start();
+    ctl("-e 1");
+    change();
+    ctl("-e 0");
+    let seen = cap.finish();
+    let n = seen.with_key(key).len();
+    if n == 0 {
+        seen.assert_nothing_lost();
+    }
+    n
+}
+
+/// A temporary directory D (canonical path) holding one file D/f.
+fn dir_with_file() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path().canonicalize().expect("canonical temp dir");
+    std::fs::write(d.join("f"), b"x").expect("write D/f");
+    (dir, d.to_str().expect("utf-8 temp path").to_string())
+}
+
+fn open_for_write(path: &str) {
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open for write");
+    drop(f);
+}
+
+/// `-F path=D` on a directory watches D's own inode: a write to a file already in D is not
+/// recorded; a file created in D is (the syscall names D as the parent). `-w D/ -p wa` (a
+/// `dir=` watch) records the write too. So the STIG's per-arch `-F path=/etc/sudoers.d` line
+/// misses edits of the files in it (control/catalogue/profiles/stig-rhel9.toml's note).
+#[test]
+fn path_watch_on_a_directory_misses_writes_inside() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let (_t, d) = dir_with_file();
+        let path_rule = format!("-a always,exit -F arch=b64 -F path={d} -F perm=wa -k pd");
+        let f = format!("{d}/f");
+        let write = records_with_key(&[&path_rule], "pd", || open_for_write(&f));
+        assert_eq!(
+            write, 0,
+            "path= on the directory recorded a write inside it"
+        );
+        let g = format!("{d}/g");
+        let create = records_with_key(&[&path_rule], "pd", || {
+            std::fs::write(&g, b"y").expect("create D/g");
+        });
+        assert!(create > 0, "path= on the directory missed a create in it");
+        let dir_rule = format!("-w {d}/ -p wa -k wd");
+        let write = records_with_key(&[&dir_rule], "wd", || open_for_write(&f));
+        assert!(write > 0, "-w D/ (dir=) missed a write inside it");
+    });
+}
+
+/// `-p w` does not record an attribute change (chmod to the file's own mode); `-p wa` does;
+/// and `-p wa` records an open for writing, `-p a` does not.
+#[test]
+fn watch_access_classes_write_and_attribute() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let (_t, d) = dir_with_file();
+        let f = format!("{d}/f");
+        let mode = std::fs::metadata(&f).expect("stat").permissions().mode();
+        let chmod =
+            || std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let w = format!("-w {f} -p w -k ww");
+        assert_eq!(
+            records_with_key(&[&w], "ww", chmod),
+            0,
+            "-p w recorded a chmod"
+        );
+        let wa = format!("-w {f} -p wa -k wa");
+        assert!(
+            records_with_key(&[&wa], "wa", chmod) > 0,
+            "-p wa missed a chmod"
+        );
+        assert!(
+            records_with_key(&[&wa], "wa", || open_for_write(&f)) > 0,
+            "-p wa missed an open for writing"
+        );
+        let a = format!("-w {f} -p a -k wx");
+        assert_eq!(
+            records_with_key(&[&a], "wx", || open_for_write(&f)),
+            0,
+            "-p a recorded an open for writing"
+        );
+    });
+}

@@ -1,7 +1,7 @@
 //! `auditguard check`: evaluate controls against what the host's loader would load (and, on
 //! the live host, against the running kernel).
 
-use super::{open, resolve_controls, use_color, Format, Target};
+use super::{facts_for, open, resolve_selection, use_color, Format, Selection, Target};
 use crate::control;
 use crate::control::drift::kernel_outcome;
 use crate::control::evaluate::assess_configuration;
@@ -11,15 +11,15 @@ use crate::kernel::{AuditKernel, NetlinkKernel};
 use crate::load::configuration::{configure, facts, resolve_watches, Mode};
 use crate::report::{
     kernel as kernel_words, text, words, ByteString, CheckReport, ControlFinding, KernelFinding,
-    LoadErrorReport, LoaderReport, CHECK_SCHEMA,
+    LoadErrorReport, LoaderReport, ProfileReport, CHECK_SCHEMA,
 };
 use std::io::Write;
 
-pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Result<u8> {
-    let controls = resolve_controls(ids)?;
+pub(super) fn run(target: &Target, selection: &Selection, format: Format) -> anyhow::Result<u8> {
+    let (controls, profile) = resolve_selection(selection)?;
     let (host, machine) = open(target)?;
     let config = configure(host.as_ref(), machine);
-    let facts = facts(host.as_ref(), &controls);
+    let facts = facts_for(host.as_ref(), &controls, profile.as_ref());
     let mut report = match &config {
         Ok(config) => {
             let assessment = assess_configuration(&controls, config, machine, &facts);
@@ -37,6 +37,7 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
             };
             CheckReport {
                 schema: CHECK_SCHEMA,
+                profile: None,
                 target: target_name(target),
                 machine: machine.name().to_string(),
                 loader: LoaderReport {
@@ -63,6 +64,18 @@ pub(super) fn run(target: &Target, ids: &[String], format: Format) -> anyhow::Re
             err.to_string(),
         ),
     };
+    if let Some(p) = &profile {
+        let mut counts = std::collections::BTreeMap::new();
+        for c in &report.controls {
+            *counts.entry(c.verdict.as_str()).or_insert(0) += 1;
+        }
+        report.profile = Some(ProfileReport {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            benchmark: p.benchmark.clone(),
+            counts,
+        });
+    }
     // On the live host, the kernel is judged too: its rules, its status, its drift. Read
     // here, at the edge; judged as data.
     if target.root.is_none() {
@@ -130,6 +143,7 @@ fn unevaluated(
 ) -> CheckReport {
     CheckReport {
         schema: CHECK_SCHEMA,
+        profile: None,
         target,
         machine: machine.to_string(),
         loader: LoaderReport {
@@ -147,6 +161,9 @@ fn unevaluated(
                 reason: reason.clone(),
                 requirements: Vec::new(),
                 advice: Vec::new(),
+                refs: c.refs.clone(),
+                severity: c.severity.clone(),
+                item: c.item.clone(),
             })
             .collect(),
         load_errors: Vec::new(),

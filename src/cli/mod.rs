@@ -57,9 +57,9 @@ pub enum Cmd {
         /// Target selection.
         #[command(flatten)]
         target: Target,
-        /// Control to evaluate (repeatable); default: kernel-module-loading.
-        #[arg(long = "control", value_name = "ID")]
-        controls: Vec<String>,
+        /// Control selection.
+        #[command(flatten)]
+        selection: Selection,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -150,8 +150,17 @@ pub enum Cmd {
         #[arg(long)]
         exec: Option<String>,
     },
-    /// List the controls auditguard knows.
-    Controls,
+    /// List the controls auditguard knows, or the items of a profile.
+    Controls {
+        /// List this profile's items (id, controls, title) instead.
+        #[arg(long, value_name = "ID|FILE")]
+        profile: Option<String>,
+        /// Include the user's control files of DIR.
+        #[arg(long, value_name = "DIR")]
+        controls_dir: Option<PathBuf>,
+    },
+    /// List the built-in benchmark profiles.
+    Profiles,
 }
 
 /// Run a command; the result is the process exit code.
@@ -159,9 +168,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     match &args.command {
         Cmd::Check {
             target,
-            controls,
+            selection,
             format,
-        } => check::run(target, controls, *format),
+        } => check::run(target, selection, *format),
         Cmd::Rules {
             target,
             file,
@@ -197,7 +206,11 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             syscalls,
             exec,
         } => verify::probe_child(*loginuid, abi, syscalls.as_deref(), exec.as_deref()),
-        Cmd::Controls => controls::run(),
+        Cmd::Controls {
+            profile,
+            controls_dir,
+        } => controls::run(profile.as_deref(), controls_dir.as_deref()),
+        Cmd::Profiles => controls::profiles(),
     }
 }
 
@@ -240,18 +253,77 @@ fn open(target: &Target) -> anyhow::Result<(Box<dyn Host>, Machine)> {
     Ok((host, machine))
 }
 
+/// Which controls a command judges: `--control` ids, a `--profile`, and where users keep
+/// their own control files.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Selection {
+    /// Control to evaluate (repeatable); default: kernel-module-loading.
+    #[arg(long = "control", value_name = "ID")]
+    pub controls: Vec<String>,
+    /// A benchmark profile: a built-in id (see `auditguard profiles`) or a profile file.
+    /// Every item of it is judged, with its benchmark ids.
+    #[arg(long, value_name = "ID|FILE", conflicts_with = "controls")]
+    pub profile: Option<String>,
+    /// A directory of the user's own control files (`*.toml`, the built-in schema); a control
+    /// with a built-in id replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub controls_dir: Option<PathBuf>,
+}
+
+/// The controls a selection names (the profile's items as controls), and the profile.
+fn resolve_selection(
+    sel: &Selection,
+) -> anyhow::Result<(
+    Vec<crate::control::Control>,
+    Option<crate::control::profile::Profile>,
+)> {
+    let catalogue = crate::control::catalogue_with(sel.controls_dir.as_deref())?;
+    if let Some(name) = &sel.profile {
+        let profile = crate::control::profile::load(name)?;
+        let controls = profile
+            .controls(&catalogue)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        return Ok((controls, Some(profile)));
+    }
+    let find = |id: &str| catalogue.iter().find(|c| c.id == id).cloned();
+    if sel.controls.is_empty() {
+        return Ok((
+            vec![find(crate::control::DEFAULT_CONTROL)
+                .context("the default control is missing from the catalogue")?],
+            None,
+        ));
+    }
+    let controls = sel
+        .controls
+        .iter()
+        .map(|id| {
+            find(id).with_context(|| format!("unknown control {id:?} (see `auditguard controls`)"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok((controls, None))
+}
+
 /// The named controls, or the default one.
 fn resolve_controls(ids: &[String]) -> anyhow::Result<Vec<crate::control::Control>> {
-    if ids.is_empty() {
-        return Ok(vec![crate::control::find(crate::control::DEFAULT_CONTROL)
-            .context("the default control is missing from the catalogue")?]);
+    let sel = Selection {
+        controls: ids.to_vec(),
+        ..Selection::default()
+    };
+    Ok(resolve_selection(&sel)?.0)
+}
+
+/// The target's facts, with the profile's fixed UID_MIN when it sets one (the STIG writes
+/// 1000 whatever the target's login.defs says).
+fn facts_for(
+    host: &dyn Host,
+    controls: &[crate::control::Control],
+    profile: Option<&crate::control::profile::Profile>,
+) -> crate::model::TargetFacts {
+    let mut facts = crate::load::configuration::facts(host, controls);
+    if let Some(min) = profile.and_then(|p| p.settings.auid_min) {
+        facts.uid_min = min;
     }
-    ids.iter()
-        .map(|id| {
-            crate::control::find(id)
-                .with_context(|| format!("unknown control {id:?} (see `auditguard controls`)"))
-        })
-        .collect()
+    facts
 }
 
 /// Whether to colour output: only on a terminal, and never with `NO_COLOR` set.

@@ -10,8 +10,9 @@ use crate::control::event::{self, Event, Expectation};
 use crate::control::finding::{
     Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, Verdict,
 };
+use crate::control::finding::{SettingCause, SettingJudgement};
 use crate::control::predicate::{filter_list, matches, narrowing_fields, Tri};
-use crate::control::Control;
+use crate::control::{Control, Requirement, RequirementKind, Setting};
 use crate::load::auditctl::{listing_rank, LoadOutcome, LoadedRule};
 use crate::load::configuration::Boot;
 use crate::model::{Action, FieldType, List, Machine, TargetFacts};
@@ -94,14 +95,22 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
             }
             events.push(judgement);
         }
+        let setting = (req.kind == RequirementKind::Control)
+            .then(|| judge_setting(req, subject))
+            .flatten();
         requirements.push(RequirementJudgement {
             id: req.id.clone(),
             title: req.title.clone(),
             events,
+            setting,
         });
         // Symlinked tools, grouped by the file they lead to: one advice per target.
         let mut links: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
-        for p in &req.paths {
+        for p in req
+            .paths
+            .iter()
+            .filter(|_| req.kind == RequirementKind::Exec)
+        {
             let facts = subject.facts.path(p.as_bytes());
             if !facts.symlink || target_is_watched(&expectations, &req.id, &facts.resolved, subject)
             {
@@ -125,7 +134,51 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
         title: control.title.clone(),
         requirements,
         advice,
+        refs: control.refs.clone(),
+        severity: control.severity.clone(),
+        item: control.item.clone(),
     }
+}
+
+/// A loader setting as the load leaves it. `None` for a requirement without a setting (the
+/// catalogue's validation refuses those).
+fn judge_setting(req: &Requirement, s: &Subject) -> Option<SettingJudgement> {
+    let setting = req.setting?;
+    let out = s.outcome;
+    let wanted = req.equals;
+    let valued = |v: &Option<(u32, crate::load::Origin)>| match (v, wanted) {
+        (None, _) => SettingCause::Unset,
+        (Some((n, at)), Some(w)) if *n != w => SettingCause::Other {
+            value: *n,
+            at: at.clone(),
+        },
+        (Some((_, at)), _) => SettingCause::Set { at: at.clone() },
+    };
+    let cause = match (s.boot, setting) {
+        (Boot::NothingLoaded(reason), _) => SettingCause::NothingLoaded {
+            reason: reason.clone(),
+        },
+        (_, Setting::Enabled) => match (valued(&out.enabled), &out.locked_at) {
+            (SettingCause::Set { .. }, Some(lock)) if !out.after_lock.is_empty() => {
+                SettingCause::NotLast {
+                    lock: lock.clone(),
+                    first: out.after_lock[0].clone(),
+                    count: out.after_lock.len(),
+                }
+            }
+            (c, _) => c,
+        },
+        (_, Setting::Failure) => valued(&out.failure),
+        (_, Setting::LoginuidImmutable) => match &out.loginuid_immutable {
+            Some(at) => SettingCause::Set { at: at.clone() },
+            None => SettingCause::Unset,
+        },
+    };
+    Some(SettingJudgement {
+        setting,
+        wanted,
+        cause,
+    })
 }
 
 /// Whether the file a symlinked path leads to is itself recorded on exec (then the symlink

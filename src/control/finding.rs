@@ -189,15 +189,76 @@ pub struct RequirementJudgement {
     pub title: String,
     /// Its required events.
     pub events: Vec<Judgement>,
+    /// For a loader-setting requirement: the setting's final state.
+    pub setting: Option<SettingJudgement>,
 }
 
 impl RequirementJudgement {
-    /// The worst verdict of its events.
+    /// The worst verdict of its events (and of its setting).
     pub fn verdict(&self) -> Verdict {
-        self.events
+        let events = self
+            .events
             .iter()
-            .fold(Verdict::Pass, |v, e| v.worst(e.verdict()))
+            .fold(Verdict::Pass, |v, e| v.worst(e.verdict()));
+        match &self.setting {
+            Some(s) => events.worst(s.verdict()),
+            None => events,
+        }
     }
+}
+
+/// A loader setting (`-e`, `-f`, `--loginuid-immutable`) as the load leaves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingJudgement {
+    /// The setting.
+    pub setting: crate::control::Setting,
+    /// The value it must end with (`None`: it must be set at all).
+    pub wanted: Option<u32>,
+    /// What the load left.
+    pub cause: SettingCause,
+}
+
+impl SettingJudgement {
+    /// Pass when the load ends with the wanted value.
+    pub fn verdict(&self) -> Verdict {
+        match self.cause {
+            SettingCause::Set { .. } => Verdict::Pass,
+            _ => Verdict::Fail,
+        }
+    }
+}
+
+/// What the load left of a setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingCause {
+    /// Set as wanted, last by this line.
+    Set {
+        /// The line.
+        at: Origin,
+    },
+    /// Never set by a line that took effect.
+    Unset,
+    /// Set, last to another value.
+    Other {
+        /// The final value.
+        value: u32,
+        /// The line.
+        at: Origin,
+    },
+    /// `-e 2` is set, but lines after it were refused (it must be the last).
+    NotLast {
+        /// The `-e 2` line.
+        lock: Origin,
+        /// The first refused line.
+        first: Origin,
+        /// How many lines were refused.
+        count: usize,
+    },
+    /// Nothing is loaded at boot (the loader's words).
+    NothingLoaded {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Something worth knowing that does not fail the control.
@@ -236,6 +297,12 @@ pub struct ControlJudgement {
     pub requirements: Vec<RequirementJudgement>,
     /// Advice.
     pub advice: Vec<Advice>,
+    /// The control's invariant references.
+    pub refs: crate::control::Refs,
+    /// Severity, when the control or its profile item gives one.
+    pub severity: Option<String>,
+    /// The profile item it stands for, when it was built from a profile.
+    pub item: Option<crate::control::profile::ItemInfo>,
 }
 
 impl ControlJudgement {

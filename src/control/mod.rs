@@ -14,11 +14,30 @@ pub mod event;
 pub mod finding;
 pub mod kernel;
 pub mod predicate;
+pub mod profile;
 
 use serde::Deserialize;
+use std::path::Path;
 
-/// Embedded control definitions, one TOML document each.
-const CATALOGUE: &[&str] = &[include_str!("catalogue/kernel-module-loading.toml")];
+/// Embedded control definitions: (file name, TOML text).
+const CATALOGUE: &[(&str, &str)] = &[
+    (
+        "kernel-module-loading.toml",
+        include_str!("catalogue/kernel-module-loading.toml"),
+    ),
+    (
+        "controls/stig-audit-rules.toml",
+        include_str!("catalogue/controls/stig-audit-rules.toml"),
+    ),
+    (
+        "controls/privileged-commands.toml",
+        include_str!("catalogue/controls/privileged-commands.toml"),
+    ),
+    (
+        "controls/audit-settings.toml",
+        include_str!("catalogue/controls/audit-settings.toml"),
+    ),
+];
 
 /// The control `check` evaluates when none is named.
 pub const DEFAULT_CONTROL: &str = "kernel-module-loading";
@@ -27,19 +46,47 @@ pub const DEFAULT_CONTROL: &str = "kernel-module-loading";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Control {
+    /// Schema version of the file (1 when absent: the seed file's shape; 2 adds `refs`,
+    /// `severity` and the requirement dimensions).
+    #[serde(default)]
+    pub schema: Option<u32>,
     /// Stable identifier (`kernel-module-loading`).
     pub id: String,
     /// One-line title.
     pub title: String,
     /// Why the control matters.
+    #[serde(default)]
     pub rationale: String,
-    /// Benchmark references.
+    /// Severity (`low`, `medium`, `high`); a profile item may override it.
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Benchmark references, as free text.
     #[serde(default)]
     pub references: Vec<String>,
+    /// Invariant references: NIST 800-53 controls and ComplianceAsCode rule ids.
+    #[serde(default)]
+    pub refs: Refs,
     /// What must be audited.
+    #[serde(alias = "requirement")]
     pub requirements: Vec<Requirement>,
     /// How `fix` writes missing rules.
+    #[serde(default)]
     pub remediation: Remediation,
+    /// The profile item this control stands for, when it was built from a profile.
+    #[serde(skip)]
+    pub item: Option<profile::ItemInfo>,
+}
+
+/// A control's invariant references.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Refs {
+    /// NIST SP 800-53 controls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nist: Vec<String>,
+    /// ComplianceAsCode rule ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cac: Vec<String>,
 }
 
 /// One thing a control demands.
@@ -49,6 +96,7 @@ pub struct Requirement {
     /// Stable identifier within the control.
     pub id: String,
     /// One-line title.
+    #[serde(default)]
     pub title: String,
     /// The event class.
     pub kind: RequirementKind,
@@ -58,43 +106,440 @@ pub struct Requirement {
     /// For `syscall`: syscalls whose absence is reported as advice only.
     #[serde(default)]
     pub advice_syscalls: Vec<String>,
-    /// For `exec`: paths whose execution must be audited.
+    /// For `exec`: paths whose execution must be audited; for `watch`: files (or, with
+    /// `tree`, directories) whose changes must be audited.
     #[serde(default)]
     pub paths: Vec<String>,
     /// For `exec`: the files those paths are symlinks to on common layouts (kmod), watched
     /// too by `fix` where the target's layout cannot be seen (a configuration-only tree).
     #[serde(default)]
     pub link_targets: Vec<String>,
+    /// Which ABIs the events are made through (default: every ABI of the target).
+    #[serde(default)]
+    pub abis: Abis,
+    /// Whose actions (default: `users`, login uid ≥ UID_MIN and set; watches: `everyone`).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub who: Vec<Who>,
+    /// For `syscall`: which outcomes (default: any). Each listed outcome is an event class.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub exit: Vec<Outcome>,
+    /// For `syscall`: argument constraints that select the events (`a0=0`, `a1&0100`).
+    #[serde(default)]
+    pub args: Vec<ArgSpec>,
+    /// For `watch`: the access classes that must be recorded, as `-p` spells them (`wa`).
+    #[serde(default)]
+    pub access: Option<String>,
+    /// For `watch`: the path is a directory tree (every file below it), not one file.
+    #[serde(default)]
+    pub tree: bool,
+    /// For `control`: the loader setting.
+    #[serde(default)]
+    pub setting: Option<Setting>,
+    /// For `control`: the value the setting must end with.
+    #[serde(default)]
+    pub equals: Option<u32>,
+}
+
+impl Requirement {
+    /// The `who` classes, with the kind's default when none is given.
+    pub fn who(&self) -> Vec<Who> {
+        match (self.who.is_empty(), self.kind) {
+            (false, _) => self.who.clone(),
+            (true, RequirementKind::Watch) => vec![Who::Everyone],
+            (true, _) => vec![Who::Users],
+        }
+    }
+
+    /// The outcome classes, `any` when none is given.
+    pub fn outcomes(&self) -> Vec<Outcome> {
+        if self.exit.is_empty() {
+            vec![Outcome::Any]
+        } else {
+            self.exit.clone()
+        }
+    }
+
+    /// The access classes of a watch (`w`, `a`), `wa` when not given.
+    pub fn access(&self) -> &str {
+        self.access.as_deref().unwrap_or("wa")
+    }
+
+    /// Check that the fields fit the kind, naming the first that does not.
+    fn validate(&self) -> Result<(), String> {
+        let has = |set: bool, name: &str, kinds: &str| {
+            if set {
+                Err(format!(
+                    "requirement {:?}: field `{name}` is only for kind {kinds}",
+                    self.id
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        use RequirementKind as K;
+        let k = self.kind;
+        has(
+            k != K::Syscall && !self.syscalls.is_empty(),
+            "syscalls",
+            "syscall",
+        )?;
+        has(k != K::Syscall && !self.exit.is_empty(), "exit", "syscall")?;
+        has(k != K::Syscall && !self.args.is_empty(), "args", "syscall")?;
+        has(
+            !matches!(k, K::Exec | K::Watch) && !self.paths.is_empty(),
+            "paths",
+            "exec or watch",
+        )?;
+        has(k != K::Watch && self.access.is_some(), "access", "watch")?;
+        has(k != K::Watch && self.tree, "tree", "watch")?;
+        has(
+            k != K::Control && (self.setting.is_some() || self.equals.is_some()),
+            "setting/equals",
+            "control",
+        )?;
+        let empty = match k {
+            K::Syscall => self.syscalls.is_empty() && self.advice_syscalls.is_empty(),
+            K::Exec | K::Watch => self.paths.is_empty(),
+            K::Control => self.setting.is_none(),
+        };
+        if empty {
+            return Err(format!(
+                "requirement {:?}: kind {k:?} needs {}",
+                self.id,
+                match k {
+                    K::Syscall => "`syscalls`",
+                    K::Exec | K::Watch => "`paths`",
+                    K::Control => "`setting`",
+                }
+            ));
+        }
+        for n in self.syscalls.iter().chain(&self.advice_syscalls) {
+            if !crate::model::syscalls::known_name(n) {
+                return Err(format!(
+                    "requirement {:?}: unknown syscall {n:?} (on every machine)",
+                    self.id
+                ));
+            }
+        }
+        if let Some(a) = &self.access {
+            if a.is_empty() || !a.chars().all(|c| "rwxa".contains(c)) {
+                return Err(format!(
+                    "requirement {:?}: access {a:?} is not made of r, w, x, a",
+                    self.id
+                ));
+            }
+        }
+        for p in &self.paths {
+            if !p.starts_with('/') {
+                return Err(format!(
+                    "requirement {:?}: path {p:?} is not absolute",
+                    self.id
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Accept `"x"` or `["x", "y"]`.
+fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        One(T),
+        Many(Vec<T>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(t) => vec![t],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// The kind of event a requirement is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RequirementKind {
-    /// Syscalls made by user processes, on every ABI of the target.
+    /// Syscalls, on the requirement's ABIs, by its `who`, with its outcomes and arguments.
     Syscall,
-    /// Executions of files by user processes.
+    /// Executions of files.
     Exec,
+    /// Changes to files (writes, attribute changes), as `-w PATH -p wa` records them.
+    Watch,
+    /// A loader setting's effective final value (`-e 2`, `-f 2`, `--loginuid-immutable`).
+    Control,
+}
+
+/// Which ABIs a syscall requirement covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Abis {
+    /// Every ABI of the target (native and compat).
+    #[default]
+    All,
+    /// The native ABI only.
+    Native,
+}
+
+/// Whose actions an event class is about: predicates over the process's ids and labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Who {
+    /// Users: login uid in [UID_MIN, 4294967294] (set).
+    Users,
+    /// Root logins: login uid 0.
+    RootLogins,
+    /// Everyone, including processes without a login uid (unset).
+    Everyone,
+    /// A setuid-root program: uid ≠ euid, euid = 0, any login uid.
+    SetuidToRoot,
+    /// A setgid-root program: gid ≠ egid, egid = 0, any login uid.
+    SetgidToRoot,
+    /// Cron jobs of root: subject type `crond_t`, euid = 0.
+    CronRoot,
+    /// Cron jobs of users: subject type `crond_t`, login uid of a user.
+    CronUsers,
+}
+
+impl Who {
+    /// The name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Who::Users => "users",
+            Who::RootLogins => "root-logins",
+            Who::Everyone => "everyone",
+            Who::SetuidToRoot => "setuid-to-root",
+            Who::SetgidToRoot => "setgid-to-root",
+            Who::CronRoot => "cron-root",
+            Who::CronUsers => "cron-users",
+        }
+    }
+}
+
+/// The outcome of a syscall an event class is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Outcome {
+    /// Any outcome.
+    Any,
+    /// Success (return value ≥ 0).
+    Success,
+    /// Failure with this errno (positive number: 13 is EACCES).
+    Failed(u32),
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "any" => Ok(Outcome::Any),
+            "success" => Ok(Outcome::Success),
+            e => {
+                let name = e.strip_prefix('-').unwrap_or(e);
+                crate::model::names::errno_number(name)
+                    .map(Outcome::Failed)
+                    .ok_or_else(|| {
+                        serde::de::Error::custom(format!(
+                            "exit {s:?}: not \"any\", \"success\" or an errno name like \"-EACCES\""
+                        ))
+                    })
+            }
+        }
+    }
+}
+
+/// An argument constraint of an event class: `a<arg> = value` or `a<arg> & value` (bits set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// Argument index, 0..=3.
+    pub arg: u8,
+    /// `=` (equal) or `&` (these bits set).
+    pub op: ArgOp,
+    /// The value or bits.
+    pub value: u32,
+}
+
+/// How an [`ArgSpec`] constrains its argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ArgOp {
+    /// Equal to the value.
+    #[serde(rename = "=")]
+    Equal,
+    /// Has every bit of the value set.
+    #[serde(rename = "&")]
+    Bits,
+}
+
+/// A loader setting a `control` requirement is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Setting {
+    /// `-e`: the final enabled value (2 must also be the last line that changes anything).
+    Enabled,
+    /// `-f`: the final failure mode.
+    Failure,
+    /// `--loginuid-immutable` loaded.
+    LoginuidImmutable,
 }
 
 /// How `fix` remediates the control.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Remediation {
     /// The key written on new rules.
+    #[serde(default)]
     pub key: String,
     /// The `rules.d` file new rules go to (augenrules mode) when no file holds the key yet.
+    #[serde(default)]
     pub file: String,
-    /// The syscalls a new syscall rule lists, grouped on one line per ABI.
+    /// The syscalls a new syscall rule lists, grouped on one line per ABI (default: the
+    /// requirements' syscalls).
+    #[serde(default)]
     pub syscalls: Vec<String>,
 }
 
-/// Every control of the catalogue, in catalogue order.
+/// A control file that cannot be used: which file, which line, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct CatalogueError {
+    /// The file (as given, or the embedded file's name).
+    pub file: String,
+    /// 1-based line (the line of the offending table when TOML gives no finer place).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parse one control file. `file` names it in errors.
+///
+/// # Errors
+/// A [`CatalogueError`] naming the line and field: TOML syntax, an unknown field (typo), a
+/// wrong value, a field that does not fit the requirement's kind, an unknown syscall.
+pub fn parse_control(file: &str, text: &str) -> Result<Control, CatalogueError> {
+    let mut c: Control = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let at = |needle: &str| line_of(text, needle);
+    for r in &c.requirements {
+        r.validate().map_err(|message| CatalogueError {
+            file: file.to_string(),
+            line: at(&format!("\"{}\"", r.id)),
+            message,
+        })?;
+    }
+    if c.remediation.syscalls.is_empty() {
+        c.remediation.syscalls = c
+            .requirements
+            .iter()
+            .flat_map(|r| r.syscalls.iter().chain(&r.advice_syscalls))
+            .fold(Vec::new(), |mut v, s| {
+                if !v.contains(s) {
+                    v.push(s.clone());
+                }
+                v
+            });
+    }
+    if c.remediation.key.is_empty() {
+        c.remediation.key = c.id.clone();
+    }
+    if c.remediation.file.is_empty() {
+        c.remediation.file = format!("50-{}.rules", c.id);
+    }
+    Ok(c)
+}
+
+/// Parse a file holding one control or several (`[[control]]` tables).
+///
+/// # Errors
+/// As [`parse_control`].
+pub fn parse_controls(file: &str, text: &str) -> Result<Vec<Control>, CatalogueError> {
+    #[derive(Deserialize)]
+    struct Many {
+        control: Vec<toml::Value>,
+    }
+    if let Ok(m) = toml::from_str::<Many>(text) {
+        let mut out = Vec::new();
+        for v in m.control {
+            let one = toml::to_string(&v).map_err(|e| CatalogueError {
+                file: file.to_string(),
+                line: 1,
+                message: e.to_string(),
+            })?;
+            let id = v.get("id").and_then(|i| i.as_str()).unwrap_or("");
+            let c = parse_control(file, &one).map_err(|mut e| {
+                // Lines in the re-serialised table mean nothing to the user: point at the
+                // control's id in the file.
+                e.line = line_of(text, &format!("\"{id}\""));
+                e
+            })?;
+            out.push(c);
+        }
+        return Ok(out);
+    }
+    parse_control(file, text).map(|c| vec![c])
+}
+
+/// The 1-based line of the first occurrence of `needle` (1 when absent).
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .map(|at| text[..at].matches('\n').count() + 1)
+        .unwrap_or(1)
+}
+
+pub(crate) fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> CatalogueError {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+        .unwrap_or(1);
+    CatalogueError {
+        file: file.to_string(),
+        line,
+        message: e.message().to_string(),
+    }
+}
+
+/// Every control of the built-in catalogue, in catalogue order.
+///
+/// # Panics
+/// Never for a released build: `tests` parses every embedded file.
 pub fn catalogue() -> Vec<Control> {
     CATALOGUE
         .iter()
-        .map(|text| toml::from_str(text).expect("embedded control catalogue is valid TOML"))
+        .flat_map(|(file, text)| {
+            parse_controls(file, text).unwrap_or_else(|e| panic!("embedded catalogue: {e}"))
+        })
         .collect()
+}
+
+/// The built-in catalogue plus every `*.toml` control file of `dir` (sorted by name); a
+/// user's control with a built-in id replaces it.
+///
+/// # Errors
+/// The first unreadable or invalid file, with file and line.
+pub fn catalogue_with(dir: Option<&Path>) -> Result<Vec<Control>, CatalogueError> {
+    let mut all = catalogue();
+    let Some(dir) = dir else { return Ok(all) };
+    let err = |file: &Path, message: String| CatalogueError {
+        file: file.display().to_string(),
+        line: 0,
+        message,
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| err(dir, e.to_string()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| err(&f, e.to_string()))?;
+        for c in parse_controls(&f.display().to_string(), &text)? {
+            all.retain(|o| o.id != c.id);
+            all.push(c);
+        }
+    }
+    Ok(all)
 }
 
 /// The control with this id.

@@ -6,7 +6,8 @@
 //! field always does, *never* when one never does. `-F auid>=1000 -F auid!=unset` is
 //! always true for user actions; `-F uid=0` or `-F exit=-EPERM` narrow them to *sometimes*.
 
-use crate::control::event::{Event, AUDIT_SYSCALL};
+use crate::control::event::{self, Access, Event, AUDIT_SYSCALL};
+use crate::control::{ArgOp, ArgSpec, Outcome, Who};
 use crate::model::field::{FieldType, ValueKind};
 use crate::model::{Field, List, Op, Rule};
 
@@ -167,6 +168,7 @@ pub fn narrowing_fields(rule: &Rule, watch: Option<&[u8]>, event: &Event) -> Vec
 /// One field against the event class.
 fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
     let exec = event.exec_path.is_some();
+    let object = event.object.as_ref();
     match field.kind {
         FieldType::KEY => Tri::Always,
         FieldType::ARCH => match field.number() {
@@ -174,15 +176,26 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
             None => Tri::Never,
         },
         FieldType::AUID => match field.number() {
-            Some(v) => range(field.op, v, event.auid_min, u32::MAX - 1),
+            Some(v) => {
+                let (lo, hi) = event.auid_range();
+                range(field.op, v, lo, hi)
+            }
             None => Tri::Sometimes,
         },
         // The kernel's internal form of `auid=-1`/`auid!=-1`: value 1 means "is set".
-        FieldType::LOGINUID_SET => match (field.op, field.number()) {
-            (Op::Equal, Some(v)) => Tri::from_bool(v != 0),
-            (Op::NotEqual, Some(v)) => Tri::from_bool(v == 0),
-            _ => Tri::Sometimes,
-        },
+        FieldType::LOGINUID_SET => {
+            let set = match event.auid_range() {
+                (_, hi) if hi < u32::MAX => Tri::Always,
+                (lo, _) if lo == u32::MAX => Tri::Never,
+                _ => Tri::Sometimes,
+            };
+            match (field.op, field.number()) {
+                (Op::Equal, Some(v)) if v != 0 => set,
+                (Op::Equal, Some(_)) | (Op::NotEqual, Some(1..)) => not(set),
+                (Op::NotEqual, Some(_)) => set,
+                _ => Tri::Sometimes,
+            }
+        }
         FieldType::MSGTYPE => match field.number() {
             Some(v) => range(field.op, v, AUDIT_SYSCALL, AUDIT_SYSCALL),
             None => Tri::Sometimes,
@@ -190,23 +203,52 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
         // The kernel records an exec under the inode really executed (every symlink
         // resolved); a `path=` watch sits on the inode its last component names, not followed,
         // so a watch on a symlink never fires on exec (confirmed on the kernel: verify's
-        // symlink probe). A `dir=` watch matches the executed file's real parents.
-        FieldType::PATH => match (watch.or(field.bytes()), &event.exec_target) {
-            (Some(watched), Some(file)) => Tri::from_bool(file.as_slice() == watched),
+        // symlink probe). A `dir=` watch matches the executed file's real parents. For a
+        // change of a file, a `path=` watch fires when its inode is among the syscall's names:
+        // the file's, or its directory's for creates, renames, removes and links
+        // (tests/kernel_truth.rs path_watch_on_a_directory_misses_writes_inside).
+        FieldType::PATH => match (watch.or(field.bytes()), &event.exec_target, object) {
+            (Some(watched), Some(file), _) => Tri::from_bool(file.as_slice() == watched),
+            (Some(watched), None, Some(o)) if o.below => {
+                Tri::from_bool(o.names_parent && o.path == watched)
+            }
+            (Some(watched), None, Some(o)) => {
+                Tri::from_bool(o.path == watched || (o.names_parent && parent(&o.path) == watched))
+            }
             _ => Tri::Never,
         },
-        FieldType::DIR => match (watch.or(field.bytes()), &event.exec_target) {
-            (Some(dir), Some(file)) => Tri::from_bool(is_under(file, dir)),
+        FieldType::DIR => match (watch.or(field.bytes()), &event.exec_target, object) {
+            (Some(dir), Some(file), _) => Tri::from_bool(is_under(file, dir)),
+            (Some(dir), None, Some(o)) => Tri::from_bool(is_under(&o.path, dir)),
             _ => Tri::Never,
         },
-        // perm on an exec is the kernel's AUDIT_PERM_EXEC class check.
+        // perm is the kernel's AUDIT_PERM_* class check (`audit_match_perm`): exec for
+        // execve; for the open family the access mode of the flags (opened for writing:
+        // O_WRONLY or O_RDWR, so `r` holds for some); else the syscall's class.
         FieldType::PERM => match field.number() {
-            Some(bits) if exec => Tri::from_bool(bits & 1 != 0),
-            _ => Tri::Never,
+            Some(bits) if exec => Tri::from_bool(bits & PERM_EXEC != 0),
+            Some(bits) => match object {
+                Some(o) if event::is_open_family(&event.syscall_name) => {
+                    if bits & PERM_WRITE != 0 {
+                        Tri::Always
+                    } else if bits & PERM_READ != 0 {
+                        Tri::Sometimes
+                    } else {
+                        Tri::Never
+                    }
+                    .and(Tri::from_bool(o.access == Access::Write))
+                }
+                Some(o) => Tri::from_bool(match o.access {
+                    Access::Write => bits & PERM_WRITE != 0,
+                    Access::Attr => bits & PERM_ATTR != 0,
+                }),
+                None => Tri::Never,
+            },
+            None => Tri::Never,
         },
         // Fields about the files a syscall touched: module syscalls name no file.
         kind if FILE_FIELDS.contains(&kind) => {
-            if exec {
+            if exec || object.is_some() {
                 Tri::Sometimes
             } else {
                 Tri::Never
@@ -219,6 +261,75 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
             Some(v) => range(field.op, v, 2, u32::MAX),
             None => Tri::Sometimes,
         },
+        FieldType::EUID | FieldType::SUID | FieldType::FSUID => match field.number() {
+            Some(v) if matches!(event.who, Who::SetuidToRoot | Who::CronRoot) => {
+                range(field.op, v, 0, 0)
+            }
+            Some(v) => range(field.op, v, 0, u32::MAX),
+            None => Tri::Sometimes,
+        },
+        FieldType::UID => match field.number() {
+            // uid differs from euid (0): never 0.
+            Some(v) if event.who == Who::SetuidToRoot => range(field.op, v, 1, u32::MAX),
+            Some(v) if event.who == Who::CronRoot => range(field.op, v, 0, 0),
+            Some(v) => range(field.op, v, 0, u32::MAX),
+            None => Tri::Sometimes,
+        },
+        FieldType::EGID | FieldType::SGID | FieldType::FSGID => match field.number() {
+            Some(v) if event.who == Who::SetgidToRoot => range(field.op, v, 0, 0),
+            Some(v) => range(field.op, v, 0, u32::MAX),
+            None => Tri::Sometimes,
+        },
+        FieldType::GID => match field.number() {
+            Some(v) if event.who == Who::SetgidToRoot => range(field.op, v, 1, u32::MAX),
+            Some(v) => range(field.op, v, 0, u32::MAX),
+            None => Tri::Sometimes,
+        },
+        FieldType::FIELD_COMPARE => compare(field, event),
+        FieldType::SUBJ_TYPE if matches!(event.who, Who::CronRoot | Who::CronUsers) => {
+            let is = field.bytes() == Some(&b"crond_t"[..]);
+            match field.op {
+                Op::Equal => Tri::from_bool(is),
+                Op::NotEqual => Tri::from_bool(!is),
+                _ => Tri::Sometimes,
+            }
+        }
+        FieldType::EXIT => match (field.number(), event.outcome) {
+            (Some(v), Outcome::Failed(e)) => {
+                let x = 0u32.wrapping_sub(e);
+                range(field.op, v, x, x)
+            }
+            (Some(v), Outcome::Success) => match field.op {
+                // Negative values (errors) never equal a success's return value.
+                Op::Equal if v > i32::MAX as u32 => Tri::Never,
+                Op::NotEqual if v > i32::MAX as u32 => Tri::Always,
+                _ => Tri::Sometimes,
+            },
+            (Some(v), Outcome::Any) => range(field.op, v, 0, u32::MAX),
+            (None, _) => Tri::Sometimes,
+        },
+        // `success=1` holds for a successful return, `success=0` for a failed one (the kernel
+        // compares its AUDITSC_SUCCESS/AUDITSC_FAILURE, `audit_filter_rules`).
+        FieldType::SUCCESS => match (field.number(), event.outcome) {
+            (Some(v), Outcome::Success | Outcome::Failed(_)) => {
+                let succeeded = event.outcome == Outcome::Success;
+                let wanted = v != 0;
+                match field.op {
+                    Op::Equal => Tri::from_bool(succeeded == wanted),
+                    Op::NotEqual => Tri::from_bool(succeeded != wanted),
+                    _ => Tri::Sometimes,
+                }
+            }
+            (Some(_), Outcome::Any) | (None, _) => Tri::Sometimes,
+        },
+        FieldType::A0 | FieldType::A1 | FieldType::A2 | FieldType::A3 => {
+            let index = (field.kind.0 - FieldType::A0.0) as u8;
+            match (field.number(), event.args.iter().find(|a| a.arg == index)) {
+                (Some(v), Some(a)) => arg_matches(field.op, v, *a),
+                (Some(v), None) => range(field.op, v, 0, u32::MAX),
+                (None, _) => Tri::Sometimes,
+            }
+        }
         kind => match (kind.def().map(|d| d.value), field.number()) {
             // Ids, pids, arguments, exit codes: any value is possible for a user action.
             (Some(ValueKind::Uid | ValueKind::Gid | ValueKind::Num | ValueKind::Arg), Some(v))
@@ -227,6 +338,69 @@ fn field_matches(field: &Field, watch: Option<&[u8]>, event: &Event) -> Tri {
             }
             _ => Tri::Sometimes,
         },
+    }
+}
+
+/// `AUDIT_PERM_*` bits.
+const PERM_EXEC: u32 = 1;
+const PERM_WRITE: u32 = 2;
+const PERM_READ: u32 = 4;
+const PERM_ATTR: u32 = 8;
+
+fn not(t: Tri) -> Tri {
+    match t {
+        Tri::Always => Tri::Never,
+        Tri::Never => Tri::Always,
+        Tri::Sometimes => Tri::Sometimes,
+    }
+}
+
+/// The directory part of an absolute path (`/` for a file in the root).
+fn parent(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|b| *b == b'/') {
+        Some(0) => b"/",
+        Some(i) => &path[..i],
+        None => path,
+    }
+}
+
+/// A syscall argument field against the class's constraint on that argument.
+fn arg_matches(op: Op, v: u32, a: ArgSpec) -> Tri {
+    match a.op {
+        ArgOp::Equal => range(op, v, a.value, a.value),
+        // The class only knows that these bits are set.
+        ArgOp::Bits => match op {
+            Op::BitMask if v & a.value != 0 => Tri::Always,
+            Op::BitTest if v & a.value == v => Tri::Always,
+            Op::Equal if v & a.value != a.value => Tri::Never,
+            _ => Tri::Sometimes,
+        },
+    }
+}
+
+/// A `-C` comparison against the class's ids: a setuid-root program has uid ≠ euid = suid =
+/// fsuid = 0 (a setgid-root one likewise for the group ids); nothing is known otherwise.
+fn compare(field: &Field, event: &Event) -> Tri {
+    let Some(n) = field.number() else {
+        return Tri::Sometimes;
+    };
+    // (comparisons that differ, comparisons that are equal) for the class.
+    let (differ, equal): (&[u32], &[u32]) = match event.who {
+        Who::SetuidToRoot => (&[11, 12, 13], &[17, 18, 19]),
+        Who::SetgidToRoot => (&[20, 21, 22], &[23, 24, 25]),
+        _ => (&[], &[]),
+    };
+    let holds = if differ.contains(&n) {
+        Some(false)
+    } else if equal.contains(&n) {
+        Some(true)
+    } else {
+        None
+    };
+    match (holds, field.op) {
+        (Some(eq), Op::Equal) => Tri::from_bool(eq),
+        (Some(eq), Op::NotEqual) => Tri::from_bool(!eq),
+        _ => Tri::Sometimes,
     }
 }
 
@@ -305,6 +479,10 @@ mod list_tests {
             exec_path: None,
             exec_target: None,
             auid_min: 1000,
+            who: Who::Users,
+            outcome: Outcome::Any,
+            args: Vec::new(),
+            object: None,
         }
     }
 

@@ -168,6 +168,10 @@ pub struct LoadOutcome {
     pub after_lock: Vec<Origin>,
     /// Where `-f 2` (panic on failure) was set, if it was.
     pub panic_on_failure: Option<Origin>,
+    /// The last `-f` value set, with its line.
+    pub failure: Option<(u32, Origin)>,
+    /// Where `--loginuid-immutable` took effect, if it did.
+    pub loginuid_immutable: Option<Origin>,
     /// auditctl's exit status: 0, or 1 when the load stopped or `-c` saw errors.
     pub exit_status: i32,
 }
@@ -677,17 +681,21 @@ fn apply(
         }
         Step::Other(Command::SetFailure(n)) => {
             refuse_if_locked(Request::Failure)?;
+            out.failure = Some((n, origin.clone()));
             if n == 2 {
                 out.panic_on_failure = Some(origin.clone());
             }
+        }
+        Step::Other(Command::LoginuidImmutable) => {
+            refuse_if_locked(Request::Status)?;
+            out.loginuid_immutable = Some(origin.clone());
         }
         Step::Other(
             Command::SetRateLimit(_)
             | Command::SetBacklogLimit(_)
             | Command::SetBacklogWaitTime(_)
             | Command::ResetLost
-            | Command::ResetBacklogWaitTimeActual
-            | Command::LoginuidImmutable,
+            | Command::ResetBacklogWaitTimeActual,
         ) => refuse_if_locked(Request::Status)?,
         Step::Other(Command::Failed(d)) => return Err((LoadErrorKind::Syntax(d.message), None)),
         Step::Other(

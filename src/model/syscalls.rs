@@ -103,6 +103,16 @@ pub fn number(machine: Machine, name: &str) -> Option<u32> {
         .map(|i| rows[i].1)
 }
 
+/// Whether any machine's table knows `name` (a control may name a syscall only some ABIs
+/// have: `umount` exists on i386, not on x86_64).
+pub fn known_name(name: &str) -> bool {
+    TABLES.iter().any(|t| {
+        t.by_name
+            .binary_search_by(|(n, _)| cmp_lowered(n.as_bytes(), name.as_bytes()))
+            .is_ok()
+    })
+}
+
 /// The name auditctl prints for syscall `nr` of `machine`, if its table has one.
 ///
 /// ```

@@ -111,6 +111,33 @@ pub struct ControlFinding {
     pub requirements: Vec<RequirementFinding>,
     /// Advice items.
     pub advice: Vec<AdviceReport>,
+    /// Invariant references (NIST 800-53, ComplianceAsCode rule ids).
+    #[serde(skip_serializing_if = "refs_empty")]
+    pub refs: crate::control::Refs,
+    /// Severity (`low`, `medium`, `high`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The benchmark item this control stands for (profile runs): its id, references
+    /// (V-ID, CCIs), the controls it is judged by and the profile's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<crate::control::profile::ItemInfo>,
+}
+
+fn refs_empty(r: &crate::control::Refs) -> bool {
+    r.nist.is_empty() && r.cac.is_empty()
+}
+
+/// The profile a check ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileReport {
+    /// Profile id (`stig-rhel9`).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Publisher and release.
+    pub benchmark: crate::control::profile::Benchmark,
+    /// Items by verdict: `{"pass": 50, "fail": 4}`.
+    pub counts: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// The JSON schema identifier of a check report.
@@ -127,6 +154,9 @@ pub struct CheckReport {
     pub machine: String,
     /// How the target loads its rules at boot.
     pub loader: LoaderReport,
+    /// The profile run, if one was named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileReport>,
     /// The worst verdict of all controls.
     pub verdict: Verdict,
     /// Per-control findings.

@@ -62,6 +62,10 @@ pub fn render(report: &CheckReport, style: Style) -> String {
         let _ = writeln!(out, "  {} {}", style.paint("33", "warning:"), t(w));
     }
     for c in &report.controls {
+        if c.item.is_some() {
+            item(&mut out, c, style);
+            continue;
+        }
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -139,6 +143,79 @@ pub fn render(report: &CheckReport, style: Style) -> String {
         }
     }
     let _ = writeln!(out);
+    if let Some(p) = &report.profile {
+        let counts: Vec<String> = p.counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+        let _ = writeln!(
+            out,
+            "profile {} ({} {}): {} items: {}",
+            t(&p.id),
+            t(&p.benchmark.publisher),
+            t(&p.benchmark.version),
+            report.controls.len(),
+            counts.join(", ")
+        );
+    }
     let _ = writeln!(out, "result: {}", style.verdict(report.verdict));
     out
+}
+
+/// Failing events shown per requirement of a profile item; the rest are counted.
+const ITEM_EVENTS: usize = 3;
+
+/// A profile item: one line when it passes; for a failing one, each failing requirement with
+/// its first few failing events and their evidence, and the profile's note.
+fn item(out: &mut String, c: &crate::report::ControlFinding, style: Style) {
+    let vuln = c
+        .item
+        .as_ref()
+        .and_then(|i| i.refs.vuln.as_deref())
+        .map(|v| format!(" ({})", t(v)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} {}{vuln}: {}",
+        style.verdict(c.verdict),
+        t(&c.id),
+        t(&c.title)
+    );
+    if c.verdict == Verdict::Pass {
+        return;
+    }
+    for r in c.requirements.iter().filter(|r| r.verdict != Verdict::Pass) {
+        let failing: Vec<_> = r
+            .events
+            .iter()
+            .filter(|e| e.verdict != Verdict::Pass)
+            .collect();
+        if failing.is_empty() {
+            let _ = writeln!(out, "    {}: {}", t(&r.id), t(&r.reason));
+            for ev in &r.evidence {
+                let _ = writeln!(out, "          at {}", cite(ev));
+            }
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "    {}: {} of {} events not recorded with a key",
+            t(&r.id),
+            failing.len(),
+            r.events.len()
+        );
+        for e in failing.iter().take(ITEM_EVENTS) {
+            let _ = writeln!(out, "      NO  {}: {}", t(&e.event), t(&e.reason));
+            for ev in &e.evidence {
+                let _ = writeln!(out, "          at {}", cite(ev));
+            }
+        }
+        if failing.len() > ITEM_EVENTS {
+            let _ = writeln!(
+                out,
+                "      ... and {} more (--format json lists every event)",
+                failing.len() - ITEM_EVENTS
+            );
+        }
+    }
+    if let Some(note) = c.item.as_ref().and_then(|i| i.note.as_deref()) {
+        let _ = writeln!(out, "    note: {}", t(note.trim()));
+    }
 }

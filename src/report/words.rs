@@ -5,8 +5,10 @@
 
 use crate::control::evaluate::Assessment;
 use crate::control::finding::{
-    Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, Verdict,
+    Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, SettingCause,
+    SettingJudgement, Verdict,
 };
+use crate::control::Setting;
 use crate::load::auditctl::{LoadOutcome, LoadedRule};
 use crate::model::{FieldType, Machine};
 use crate::report::bytes::{escape, origin, path};
@@ -266,9 +268,70 @@ pub fn event(j: &Judgement, ctx: &Context) -> EventFinding {
     }
 }
 
+/// The sentence and evidence for a loader setting's final state.
+pub fn setting(s: &SettingJudgement) -> (String, Vec<Evidence>) {
+    let line = match (s.setting, s.wanted) {
+        (Setting::Enabled, Some(n)) => format!("-e {n}"),
+        (Setting::Enabled, None) => "-e".to_string(),
+        (Setting::Failure, Some(n)) => format!("-f {n}"),
+        (Setting::Failure, None) => "-f".to_string(),
+        (Setting::LoginuidImmutable, _) => "--loginuid-immutable".to_string(),
+    };
+    let cite = |at: &crate::load::Origin, text: &str| Evidence::new(at, text.as_bytes());
+    match &s.cause {
+        SettingCause::Set { at } => (
+            format!("the load ends with {line}, set at {}", origin(at)),
+            vec![cite(at, &line)],
+        ),
+        SettingCause::Unset => (
+            format!(
+                "no line that takes effect sets {line}: add it as the last line the loader reads"
+            ),
+            Vec::new(),
+        ),
+        SettingCause::Other { value, at } => {
+            let flag = if s.setting == Setting::Enabled {
+                "-e"
+            } else {
+                "-f"
+            };
+            (
+                format!(
+                    "the load ends with {flag} {value} (set at {}), not {line}",
+                    origin(at)
+                ),
+                vec![cite(at, &format!("{flag} {value}"))],
+            )
+        }
+        SettingCause::NotLast { lock, first, count } => (
+            format!(
+                "-e 2 at {} is not the last line: {count} later line(s) are refused, the first \
+                 at {}; put -e 2 last",
+                origin(lock),
+                origin(first)
+            ),
+            vec![cite(lock, "-e 2")],
+        ),
+        SettingCause::NothingLoaded { reason } => {
+            (format!("no rules are loaded at boot: {reason}"), Vec::new())
+        }
+    }
+}
+
 /// One judged requirement as a report entry. Evidence is gathered from its events, each
 /// line once (hashed: O(events)).
 pub fn requirement(r: &RequirementJudgement, ctx: &Context) -> RequirementFinding {
+    if let Some(s) = &r.setting {
+        let (reason, evidence) = setting(s);
+        return RequirementFinding {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            verdict: r.verdict(),
+            reason,
+            evidence,
+            events: Vec::new(),
+        };
+    }
     let events: Vec<EventFinding> = r.events.iter().map(|e| event(e, ctx)).collect();
     let failing: Vec<&EventFinding> = events
         .iter()
@@ -384,6 +447,9 @@ pub fn control(c: &ControlJudgement, ctx: &Context) -> ControlFinding {
         reason,
         requirements,
         advice: c.advice.iter().map(|a| advice(a, ctx)).collect(),
+        refs: c.refs.clone(),
+        severity: c.severity.clone(),
+        item: c.item.clone(),
     }
 }
 

@@ -155,6 +155,41 @@ pub fn elf(machine: &str) -> Vec<u8> {
     h
 }
 
+/// The programs the STIG for RHEL 9 audits executions of.
+pub const STIG_PROGRAMS: &[&str] = &[
+    "/usr/bin/umount",
+    "/usr/bin/chacl",
+    "/usr/bin/setfacl",
+    "/usr/bin/chcon",
+    "/usr/sbin/semanage",
+    "/usr/sbin/setfiles",
+    "/usr/sbin/setsebool",
+    "/usr/bin/chage",
+    "/usr/bin/chsh",
+    "/usr/bin/crontab",
+    "/usr/bin/gpasswd",
+    "/usr/bin/kmod",
+    "/usr/bin/newgrp",
+    "/usr/sbin/pam_timestamp_check",
+    "/usr/bin/passwd",
+    "/usr/sbin/postdrop",
+    "/usr/sbin/postqueue",
+    "/usr/bin/ssh-agent",
+    "/usr/libexec/openssh/ssh-keysign",
+    "/usr/bin/su",
+    "/usr/bin/sudo",
+    "/usr/bin/sudoedit",
+    "/usr/sbin/unix_chkpwd",
+    "/usr/sbin/unix_update",
+    "/usr/sbin/userhelper",
+    "/usr/sbin/usermod",
+    "/usr/bin/mount",
+    "/usr/sbin/init",
+    "/usr/sbin/poweroff",
+    "/usr/sbin/reboot",
+    "/usr/sbin/shutdown",
+];
+
 pub fn unit_sections(kind: &str) -> Vec<Section> {
     match kind {
         "augenrules" => vec![file(VENDOR_UNIT, AUGENRULES_UNIT)],
@@ -290,6 +325,40 @@ pub fn expand(directive: &str, rest: &str, body: Vec<u8>) -> Vec<Section> {
             v.extend(unit_sections(rest.trim()));
             v
         }
+        // An OS image with every file the STIG for RHEL 9 names: its commands as regular
+        // files, the account files, /etc/sudoers.d and /var/log/faillock as directories.
+        "stig-image" => {
+            let mut v = Vec::new();
+            for p in STIG_PROGRAMS {
+                v.push(Section::File {
+                    path: p.to_string(),
+                    bytes: b"\x7fELF stand-in\n".to_vec(),
+                    mode: Some(0o755),
+                });
+            }
+            for p in [
+                "/etc/sudoers",
+                "/etc/group",
+                "/etc/gshadow",
+                "/etc/shadow",
+                "/etc/security/opasswd",
+                "/var/log/lastlog",
+            ] {
+                v.push(file(p, ""));
+            }
+            v.push(Section::Dir("/etc/sudoers.d".into()));
+            v.push(Section::Dir("/var/log/faillock".into()));
+            v
+        }
+        // The STIG's published lines (tests/data/stig-rhel9-v2r9.rules) as FILE.
+        "stig-rules" => vec![file(
+            words[0],
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/stig-rhel9-v2r9.rules"
+            ))
+            .expect("tests/data/stig-rhel9-v2r9.rules"),
+        )],
         other => panic!("unknown section --- {other}"),
     }
 }

@@ -1,0 +1,312 @@
+//! Profiles: a benchmark (the DISA STIG for RHEL 9, a CIS benchmark) as data. Each item names
+//! the benchmark's own id and references and the controls (or single requirements of
+//! controls) that decide it; [`Profile::controls`] turns the items into controls the evaluator
+//! judges like any other, each carrying its item's ids ([`ItemInfo`]) for the reports.
+//!
+//! Profiles are TOML files (`control/catalogue/profiles/*.toml`, embedded at build time, or a
+//! user's file given with `--profile FILE`); `docs/controls.md` documents the schema.
+
+use crate::control::{line_of, toml_error, CatalogueError, Control};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Embedded profiles: (file name, TOML text).
+const PROFILES: &[(&str, &str)] = &[(
+    "profiles/stig-rhel9.toml",
+    include_str!("catalogue/profiles/stig-rhel9.toml"),
+)];
+
+/// A benchmark as data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Schema version (2).
+    pub schema: u32,
+    /// Stable id (`stig-rhel9`).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Who publishes the benchmark and which release this profile follows.
+    pub benchmark: Benchmark,
+    /// Products the benchmark is written for (`rhel9`, ...).
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Evaluation policy for every item.
+    #[serde(default)]
+    pub settings: Settings,
+    /// The items, in the benchmark's order.
+    #[serde(rename = "item")]
+    pub items: Vec<Item>,
+}
+
+/// Publisher and release.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Benchmark {
+    /// `DISA`, `CIS`.
+    pub publisher: String,
+    /// `V2R9`, `v2.0.0`.
+    pub version: String,
+}
+
+/// Profile-wide evaluation policy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The lowest login uid of a user, as the benchmark fixes it (the STIG writes 1000);
+    /// absent: the target's `UID_MIN` from `/etc/login.defs`.
+    #[serde(default)]
+    pub auid_min: Option<u32>,
+}
+
+/// One benchmark item.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// The benchmark's own id (STIG ID, CIS section).
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// `low`, `medium`, `high`.
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// The benchmark's references.
+    #[serde(default)]
+    pub refs: ItemRefs,
+    /// Controls (`"control"`) or requirements (`"control/requirement"`) that decide it.
+    pub requires: Vec<String>,
+    /// The key `fix` writes on new lines for this item (default: the control's).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Where the benchmark's own text is wrong or needs reading, what auditguard does.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A benchmark item's references.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ItemRefs {
+    /// STIG vulnerability id (`V-258188`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vuln: Option<String>,
+    /// STIG rule id (`SV-258188r1155605_rule`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// CCIs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cci: Vec<String>,
+}
+
+/// What a control built from a profile item carries for the reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemInfo {
+    /// The profile's id.
+    pub profile: String,
+    /// The benchmark and release.
+    pub benchmark: Benchmark,
+    /// The item's id (STIG ID).
+    pub id: String,
+    /// Severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The item's references.
+    pub refs: ItemRefs,
+    /// The controls it is judged by.
+    pub controls: Vec<String>,
+    /// The note, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Parse a profile file. `file` names it in errors.
+///
+/// # Errors
+/// A [`CatalogueError`] with the line: TOML syntax, an unknown field, a wrong schema version,
+/// a duplicate item id.
+pub fn parse(file: &str, text: &str) -> Result<Profile, CatalogueError> {
+    let p: Profile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let err = |needle: &str, message: String| CatalogueError {
+        file: file.to_string(),
+        line: line_of(text, needle),
+        message,
+    };
+    if p.schema != 2 {
+        return Err(err(
+            "schema",
+            format!(
+                "schema {}: this auditguard reads profile schema 2",
+                p.schema
+            ),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for item in &p.items {
+        if !seen.insert(item.id.as_str()) {
+            return Err(err(
+                &format!("\"{}\"", item.id),
+                format!("item {:?} is listed twice", item.id),
+            ));
+        }
+        if item.requires.is_empty() {
+            return Err(err(
+                &format!("\"{}\"", item.id),
+                format!("item {:?} requires nothing", item.id),
+            ));
+        }
+    }
+    Ok(p)
+}
+
+/// Every built-in profile.
+///
+/// # Panics
+/// Never for a released build: the tests parse every embedded profile and resolve it against
+/// the catalogue.
+pub fn builtin() -> Vec<Profile> {
+    PROFILES
+        .iter()
+        .map(|(f, t)| parse(f, t).unwrap_or_else(|e| panic!("embedded profile: {e}")))
+        .collect()
+}
+
+/// A profile by built-in id, or from a file when `name` is a path to one (contains `/` or
+/// ends in `.toml`).
+///
+/// # Errors
+/// An unknown id (listing the known ones), an unreadable file, or a file error with its line.
+pub fn load(name: &str) -> Result<Profile, CatalogueError> {
+    if name.contains('/') || name.ends_with(".toml") {
+        let text = std::fs::read_to_string(Path::new(name)).map_err(|e| CatalogueError {
+            file: name.to_string(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        return parse(name, &text);
+    }
+    builtin()
+        .into_iter()
+        .find(|p| p.id == name)
+        .ok_or_else(|| CatalogueError {
+            file: "--profile".into(),
+            line: 0,
+            message: format!(
+                "unknown profile {name:?}; known: {} (or give a profile file)",
+                builtin()
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+}
+
+impl Profile {
+    /// Every item as a control to evaluate, in the profile's order: the item's id and title,
+    /// the required controls' requirements (a requirement id becomes `control/requirement`
+    /// when an item draws on several controls), the first control's remediation with the
+    /// item's key, and the item's references.
+    ///
+    /// # Errors
+    /// An item naming a control or requirement the catalogue does not have.
+    pub fn controls(&self, catalogue: &[Control]) -> Result<Vec<Control>, String> {
+        self.items
+            .iter()
+            .map(|item| self.item_control(item, catalogue))
+            .collect()
+    }
+
+    fn item_control(&self, item: &Item, catalogue: &[Control]) -> Result<Control, String> {
+        let mut used: Vec<&Control> = Vec::new();
+        let mut picks: Vec<(&Control, Option<&str>)> = Vec::new();
+        for r in &item.requires {
+            let (cid, rid) = match r.split_once('/') {
+                Some((c, q)) => (c, Some(q)),
+                None => (r.as_str(), None),
+            };
+            let c = catalogue.iter().find(|c| c.id == cid).ok_or_else(|| {
+                format!(
+                    "profile {}: item {}: no control {cid:?} in the catalogue",
+                    self.id, item.id
+                )
+            })?;
+            if let Some(q) = rid {
+                if !c.requirements.iter().any(|x| x.id == q) {
+                    return Err(format!(
+                        "profile {}: item {}: control {cid} has no requirement {q:?}",
+                        self.id, item.id
+                    ));
+                }
+            }
+            if !used.iter().any(|u| u.id == c.id) {
+                used.push(c);
+            }
+            picks.push((c, rid));
+        }
+        let several = used.len() > 1;
+        let mut requirements = Vec::new();
+        for (c, rid) in &picks {
+            for q in c
+                .requirements
+                .iter()
+                .filter(|q| rid.is_none_or(|r| r == q.id))
+            {
+                let mut q = q.clone();
+                if several {
+                    q.id = format!("{}/{}", c.id, q.id);
+                }
+                if q.title.is_empty() {
+                    q.title = c.title.clone();
+                }
+                requirements.push(q);
+            }
+        }
+        let first = used[0];
+        let mut remediation = first.remediation.clone();
+        if let Some(k) = &item.key {
+            remediation.key = k.clone();
+        }
+        remediation.syscalls = used
+            .iter()
+            .flat_map(|c| c.remediation.syscalls.iter())
+            .fold(Vec::new(), |mut v, s| {
+                if !v.contains(s) {
+                    v.push(s.clone());
+                }
+                v
+            });
+        Ok(Control {
+            schema: Some(2),
+            id: item.id.clone(),
+            title: item.title.clone(),
+            rationale: first.rationale.clone(),
+            severity: item.severity.clone().or_else(|| first.severity.clone()),
+            references: Vec::new(),
+            refs: crate::control::Refs {
+                nist: merged(used.iter().map(|c| &c.refs.nist)),
+                cac: merged(used.iter().map(|c| &c.refs.cac)),
+            },
+            requirements,
+            remediation,
+            item: Some(ItemInfo {
+                profile: self.id.clone(),
+                benchmark: self.benchmark.clone(),
+                id: item.id.clone(),
+                severity: item.severity.clone().or_else(|| first.severity.clone()),
+                refs: item.refs.clone(),
+                controls: used.iter().map(|c| c.id.clone()).collect(),
+                note: item.note.clone(),
+            }),
+        })
+    }
+}
+
+fn merged<'a>(lists: impl Iterator<Item = &'a Vec<String>>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in lists.flatten() {
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
