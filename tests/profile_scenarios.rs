@@ -156,7 +156,7 @@ fn run(s: &Scenario) -> Result<(), String> {
 fn profile_scenarios() {
     let filter = std::env::var("SCENARIO").unwrap_or_default();
     let files = scenario::scenario_files("tests/profile");
-    assert!(files.len() >= 2, "only {} profile scenarios", files.len());
+    assert!(files.len() >= 15, "only {} profile scenarios", files.len());
     let mut failed = Vec::new();
     for path in files {
         let s = load(&path);
