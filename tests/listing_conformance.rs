@@ -279,6 +279,11 @@ fn cases_of(examples: &[(String, String)]) -> Vec<(String, String)> {
         cases.push((combo.join("+"), combo.iter().map(|n| read(n)).collect()));
     }
     cases.push(("tricky".into(), TRICKY.into()));
+    // The STIG for RHEL 9's published lines (status and control lines dropped below).
+    cases.push((
+        "stig-rhel9-v2r9".into(),
+        include_str!("data/stig-rhel9-v2r9.rules").into(),
+    ));
     cases
         .into_iter()
         .map(|(name, text)| (name, loadable(&text)))
