@@ -130,7 +130,10 @@ pub fn run(data: &[u8]) -> u8 {
     let code = report.exit_code();
     assert!(code <= 2);
     for repair in [false, true] {
-        let opts = auditguard::fix::plan::PlanOptions { repair };
+        let opts = auditguard::fix::plan::PlanOptions {
+            repair,
+            auid_min: None,
+        };
         if let Ok(plan) = auditguard::fix::plan::plan(&host, machine, &controls, opts) {
             let _ = auditguard::report::fix::blockers(&plan, machine);
         }

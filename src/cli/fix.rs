@@ -1,7 +1,7 @@
 //! `auditguard fix`: plan the smallest edits, show them as a diff, write them atomically,
 //! and check again.
 
-use super::{open, resolve_controls, Format, Target};
+use super::{open, resolve_selection, Format, Selection, Target};
 use crate::control::evaluate::assess_configuration;
 use crate::control::finding::Verdict;
 use crate::fix::apply::{self, ApplyOptions, FileWrite};
@@ -16,7 +16,7 @@ use std::io::Write;
 /// Options of `fix`.
 pub(super) struct FixArgs<'a> {
     pub target: &'a Target,
-    pub controls: &'a [String],
+    pub selection: &'a Selection,
     pub dry_run: bool,
     pub repair: bool,
     pub backup: bool,
@@ -33,7 +33,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    let controls = resolve_controls(args.controls)?;
+    let (controls, profile) = resolve_selection(args.selection)?;
     let (host, machine) = open(args.target)?;
     let target = match &args.target.root {
         Some(dir) => apply::Target::root(dir),
@@ -50,6 +50,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         &controls,
         PlanOptions {
             repair: args.repair,
+            auid_min: profile.as_ref().and_then(|p| p.settings.auid_min),
         },
     )?;
     let diff = crate::report::fix::diff(&plan.files);
@@ -74,7 +75,9 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         )?;
     }
     // Evaluate again from the files as now written (their configuration also feeds --load).
-    let (mut verdict, written) = if args.dry_run || !plan.blockers.is_empty() {
+    // (A profile plan whose blockers only set some items aside writes the others: those files
+    // are judged, and loaded, like an unblocked plan's.)
+    let (mut verdict, written) = if args.dry_run || (!plan.blockers.is_empty() && !changed) {
         let v = if plan.blockers.is_empty() {
             Verdict::Pass
         } else {
@@ -83,7 +86,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         (v, None)
     } else {
         let config = configure(host.as_ref(), machine)?;
-        let facts = crate::load::configuration::facts(host.as_ref(), &controls);
+        let facts = super::facts_for(host.as_ref(), &controls, profile.as_ref());
         let v = assess_configuration(&controls, &config, machine, &facts).verdict();
         (v, Some(config))
     };

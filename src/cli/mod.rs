@@ -97,9 +97,9 @@ pub enum Cmd {
         /// Target selection.
         #[command(flatten)]
         target: Target,
-        /// Control to fix (repeatable); default: kernel-module-loading.
-        #[arg(long = "control", value_name = "ID")]
-        controls: Vec<String>,
+        /// Control selection.
+        #[command(flatten)]
+        selection: Selection,
         /// Show the edits as a unified diff and write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -180,7 +180,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         Cmd::Merge { target } => merge::run(target),
         Cmd::Fix {
             target,
-            controls,
+            selection,
             dry_run,
             repair,
             backup,
@@ -188,7 +188,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             format,
         } => fix::run(fix::FixArgs {
             target,
-            controls,
+            selection,
             dry_run: *dry_run,
             repair: *repair,
             backup: *backup,

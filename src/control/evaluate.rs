@@ -85,8 +85,26 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
     let mut advice = Vec::new();
     for req in &control.requirements {
         let mut events = Vec::new();
+        // Schema-2 exec requirements: a program missing from an OS image cannot be run.
+        let not_installed: Vec<Vec<u8>> = match (control.schema, req.kind) {
+            (Some(2), RequirementKind::Exec) => req
+                .paths
+                .iter()
+                .map(|p| subject.facts.path(p.as_bytes()))
+                .filter(|f| f.exists == Some(false))
+                .map(|f| f.named)
+                .collect(),
+            _ => Vec::new(),
+        };
         for exp in expectations.iter().filter(|e| e.requirement == req.id) {
-            let judgement = judge(&exp.event, subject);
+            let judgement = match &exp.event.exec_path {
+                Some(p) if not_installed.contains(p) => Judgement {
+                    event: exp.event.clone(),
+                    cause: Cause::NotInstalled { path: p.clone() },
+                    missed: None,
+                },
+                _ => judge(&exp.event, subject),
+            };
             if exp.advice {
                 if judgement.verdict() != Verdict::Pass {
                     advice.push(Advice::Unaudited(judgement));

@@ -115,6 +115,12 @@ pub enum Cause {
         /// The `-e 0` line that disables it (`None`: nothing ever enables auditing).
         by: Option<Origin>,
     },
+    /// The executed program does not exist on the target (an OS image): nothing can run it,
+    /// so there is nothing to record (schema-2 controls only; the seed is judged as before).
+    NotInstalled {
+        /// The program's path as named.
+        path: Vec<u8>,
+    },
     /// The boot configuration loads no rules at all (its loader line loads nothing).
     NothingLoaded {
         /// Why, naming the loader line (the detection's words).
@@ -123,10 +129,11 @@ pub enum Cause {
 }
 
 impl Cause {
-    /// Pass when covered, else fail.
+    /// Pass when covered, not applicable when the program is not installed, else fail.
     pub fn verdict(&self) -> Verdict {
         match self {
             Cause::Covered { .. } => Verdict::Pass,
+            Cause::NotInstalled { .. } => Verdict::NotApplicable,
             _ => Verdict::Fail,
         }
     }
@@ -143,7 +150,10 @@ impl Cause {
             | Cause::WatchOnSymlink { rule, .. }
             | Cause::Excluded { rule, .. } => Some(*rule),
             Cause::Narrowed { rules, .. } => rules.first().copied(),
-            Cause::Missing | Cause::AuditDisabled { .. } | Cause::NothingLoaded { .. } => None,
+            Cause::Missing
+            | Cause::AuditDisabled { .. }
+            | Cause::NothingLoaded { .. }
+            | Cause::NotInstalled { .. } => None,
         }
     }
 }
@@ -318,7 +328,7 @@ impl ControlJudgement {
         self.requirements.iter().flat_map(|r| {
             r.events
                 .iter()
-                .filter(|e| e.verdict() != Verdict::Pass)
+                .filter(|e| e.verdict() >= Verdict::Fail)
                 .map(move |e| (r, e))
         })
     }

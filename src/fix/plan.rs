@@ -12,9 +12,9 @@
 
 use crate::control::evaluate::assess_configuration;
 use crate::control::event::{abi_label, Event};
-use crate::control::finding::{Cause, Judgement, Verdict};
+use crate::control::finding::{Cause, Judgement, SettingCause, SettingJudgement, Verdict};
 use crate::control::predicate::{matches, Tri};
-use crate::control::{Control, RequirementKind};
+use crate::control::{ArgOp, Control, Outcome, RequirementKind, Setting, Who};
 use crate::fix::edits::{
     add_key, append_to_last_syscall_list, insert_lines, move_line_to_end, move_line_to_top,
 };
@@ -38,6 +38,9 @@ use std::path::{Component, Path, PathBuf};
 pub struct PlanOptions {
     /// Perform the safe syntactic repairs on other people's lines.
     pub repair: bool,
+    /// The lowest login uid of a user as the profile fixes it (the STIG's 1000), instead of
+    /// the target's `UID_MIN`.
+    pub auid_min: Option<u32>,
 }
 
 /// Why a step was taken (worded by `report::fix`).
@@ -103,6 +106,13 @@ pub enum Why {
         rule: Origin,
         /// `b64`/`b32`.
         abi: String,
+    },
+    /// A loader setting line added (`-e 2`, `-f 2`, `--loginuid-immutable`).
+    SetControl {
+        /// The line written.
+        line: String,
+        /// The requirement it meets.
+        requirement: String,
     },
     /// New canonical rules added.
     AddRules {
@@ -187,6 +197,13 @@ pub enum Blocker {
         /// Why.
         reason: String,
     },
+    /// A loader setting cannot be set by a line of ours (nothing is loaded at boot).
+    Setting {
+        /// The requirement.
+        requirement: String,
+        /// What the load leaves.
+        cause: SettingCause,
+    },
     /// Events still fail after the plan.
     StillFailing,
     /// The edited configuration would fail on a line that did not fail before.
@@ -244,7 +261,7 @@ pub enum PlanError {
 }
 
 /// Most steps one plan takes; each is one edit, so a real configuration needs a handful.
-const MAX_STEPS: usize = 64;
+const MAX_STEPS: usize = 256;
 
 /// One strategy of the planner: a name, what it does, and the step it offers (or nothing).
 pub struct Strategy {
@@ -322,6 +339,13 @@ pub const STRATEGIES: &[Strategy] = &[
         run: extend_syscall_list,
     },
     Strategy {
+        name: "set-control",
+        doc: "a loader setting ends with the wrong value or is missing: its line is added \
+              (augenrules: the control's file, 99-finalize.rules; auditctl: -e last, other \
+              settings before any -e)",
+        run: set_control,
+    },
+    Strategy {
         name: "add-rules",
         doc: "nothing records the events: canonical lines are added to the control's file \
               (augenrules: the file holding its key, else its own; auditctl: before any -e)",
@@ -334,6 +358,8 @@ pub struct State<'a> {
     controls: &'a [Control],
     config: &'a Configuration,
     failing: &'a [Failing],
+    /// Loader settings that do not end as required: (control index, requirement id, state).
+    settings: &'a [(usize, String, SettingJudgement)],
     /// Per control: the key the host already records its events with (new lines reuse it),
     /// else the control's remediation key.
     keys: &'a [String],
@@ -370,7 +396,14 @@ pub fn plan(
     let mut overlay = Overlay::new(host);
     let mut steps = Vec::new();
     let mut blockers = Vec::new();
-    let facts = facts(host, controls);
+    let mut facts = facts(host, controls);
+    if let Some(min) = opts.auid_min {
+        facts.uid_min = min;
+    }
+    // Controls whose events a blocker stopped (left out of the rest of the plan).
+    let mut set_aside: HashSet<usize> = HashSet::new();
+    // A blocker that stopped the whole plan (not one control's).
+    let mut stopped = false;
     let mut seen: HashSet<Vec<(PathBuf, Vec<u8>)>> = HashSet::new();
     seen.insert(Vec::new());
     let mut config = configure(&overlay, machine)?;
@@ -383,14 +416,18 @@ pub fn plan(
         .map(|e| (e.text.to_vec(), e.kind.clone()))
         .collect();
     for _ in 0..MAX_STEPS {
-        let (failing, keys) = failing_events(controls, &config, machine, &facts);
-        if failing.is_empty() {
+        let (mut failing, keys) = failing_events(controls, &config, machine, &facts);
+        let mut settings = failing_settings(controls, &config, machine, &facts);
+        failing.retain(|f| !set_aside.contains(&f.control));
+        settings.retain(|(c, _, _)| !set_aside.contains(c));
+        if failing.is_empty() && settings.is_empty() {
             break;
         }
         let state = State {
             controls,
             config: &config,
             failing: &failing,
+            settings: &settings,
             keys: &keys,
             machine,
             host: &overlay,
@@ -400,14 +437,14 @@ pub fn plan(
             .iter()
             .find_map(|s| (s.run)(&state).map(|n| (s.name, n)))
             .unwrap_or_else(|| {
-                let f = &failing[0];
-                (
-                    "none",
-                    Next::Blocked(Blocker::NoStrategy {
+                let blocker = match failing.first() {
+                    Some(f) => Blocker::NoStrategy {
                         event: f.event().label(machine),
                         cause: f.judgement.cause.clone(),
-                    }),
-                )
+                    },
+                    None => Blocker::StillFailing,
+                };
+                ("none", Next::Blocked(blocker))
             });
         match next {
             Next::Edit(files, why) => {
@@ -447,16 +484,45 @@ pub fn plan(
                 config = configure(&overlay, machine)?;
             }
             Next::Blocked(b) => {
+                // A blocker of one control's events (one profile item) sets that control
+                // aside; the plan goes on with the others. Anything else stops it.
+                let of_control = match &b {
+                    Blocker::ForeignRule { event, .. }
+                    | Blocker::Unwritable { event, .. }
+                    | Blocker::NoStrategy { event, .. } => failing
+                        .iter()
+                        .find(|f| f.event().label(machine) == *event)
+                        .map(|f| f.control),
+                    Blocker::Setting { requirement, .. } => settings
+                        .iter()
+                        .find(|(c, r, _)| format!("{}/{r}", controls[*c].id) == *requirement)
+                        .map(|(c, _, _)| *c),
+                    _ => None,
+                };
                 blockers.push(b);
-                break;
+                match of_control {
+                    Some(c) if controls.len() > 1 => {
+                        set_aside.insert(c);
+                    }
+                    _ => {
+                        stopped = true;
+                        break;
+                    }
+                }
             }
         }
     }
-    if blockers.is_empty()
-        && !failing_events(controls, &config, machine, &facts)
+    let unfinished = |controls_left: &dyn Fn(usize) -> bool| {
+        failing_events(controls, &config, machine, &facts)
             .0
-            .is_empty()
-    {
+            .iter()
+            .any(|f| controls_left(f.control))
+            || failing_settings(controls, &config, machine, &facts)
+                .iter()
+                .any(|(c, _, _)| controls_left(*c))
+    };
+    if !stopped && unfinished(&|c| !set_aside.contains(&c)) {
+        stopped = !blockers.is_empty();
         blockers.push(Blocker::StillFailing);
     }
     // Our edits must not make any line fail that did not fail before.
@@ -470,9 +536,12 @@ pub fn plan(
             at: new_error.origin.clone(),
             error: new_error.kind.clone(),
         });
+        stopped = true;
     }
-    if !blockers.is_empty() {
-        // Blocked plans write nothing: half a fix only hides the blocker.
+    // Blocked plans write nothing: half a fix only hides the blocker. With several controls
+    // (a profile), the controls a blocker set aside are named and the others are fixed.
+    let only_set_aside = !stopped && !set_aside.is_empty() && controls.len() > 1;
+    if !blockers.is_empty() && !only_set_aside {
         return Ok(Plan {
             steps,
             files: Vec::new(),
@@ -740,6 +809,118 @@ fn failing_events(
         out.extend(with_advice);
     }
     (out, keys)
+}
+
+/// The loader settings that do not end as their requirement demands.
+fn failing_settings(
+    controls: &[Control],
+    config: &Configuration,
+    machine: Machine,
+    facts: &TargetFacts,
+) -> Vec<(usize, String, SettingJudgement)> {
+    let assessment = assess_configuration(controls, config, machine, facts);
+    let mut out = Vec::new();
+    for (ci, c) in assessment.controls.iter().enumerate() {
+        for r in &c.requirements {
+            if let Some(j) = r.setting.as_ref().filter(|j| j.verdict() != Verdict::Pass) {
+                out.push((ci, r.id.clone(), j.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The line that sets a loader setting to its wanted value.
+fn setting_line(j: &SettingJudgement) -> String {
+    match j.setting {
+        Setting::Enabled => format!("-e {}", j.wanted.unwrap_or(1)),
+        Setting::Failure => format!("-f {}", j.wanted.unwrap_or(1)),
+        Setting::LoginuidImmutable => "--loginuid-immutable".to_string(),
+    }
+}
+
+/// Add the line of the first setting that does not end as required. `-e 2` that is set but not
+/// last is moved to the end instead (auditctl mode; augenrules already moves it last).
+fn set_control(s: &State) -> Option<Next> {
+    let (ci, requirement, j) = s.settings.first()?;
+    if let SettingCause::NothingLoaded { .. } = j.cause {
+        return Some(Next::Blocked(Blocker::Setting {
+            requirement: requirement.clone(),
+            cause: j.cause.clone(),
+        }));
+    }
+    if let (SettingCause::NotLast { lock, .. }, Mode::Auditctl(file)) = (&j.cause, &s.config.mode) {
+        let next = move_line_to_end(s.host, file, lock.line as usize)?;
+        return Some(Next::edit(
+            file.clone(),
+            next,
+            Why::MoveLockToEnd { lock: lock.clone() },
+        ));
+    }
+    let line = setting_line(j);
+    let control = &s.controls[*ci];
+    // The load ends with another value: change that line's value (the last one wins in both
+    // loaders, so a line added elsewhere may sort before it and change nothing).
+    if let SettingCause::Other { at, .. } = &j.cause {
+        let mut lines = Lines::parse(&s.host.read(&at.file).ok()?);
+        let old = lines.get(at.line as usize)?.to_vec();
+        let flag: &[u8] = if j.setting == Setting::Enabled {
+            b"-e"
+        } else {
+            b"-f"
+        };
+        let tokens: Vec<&[u8]> = old
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let i = tokens.iter().position(|t| *t == flag)?;
+        let value = j.wanted?.to_string();
+        let new: Vec<&[u8]> = tokens
+            .iter()
+            .enumerate()
+            .map(|(k, t)| if k == i + 1 { value.as_bytes() } else { *t })
+            .collect();
+        lines.replace(at.line as usize, &new.join(&b' '));
+        return Some(Next::edit(
+            at.file.to_path_buf(),
+            lines.to_bytes(),
+            Why::SetControl {
+                line,
+                requirement: format!("{}/{}", control.id, requirement),
+            },
+        ));
+    }
+    let (file, at) = match (&s.config.mode, j.setting) {
+        // The last -e wins: in auditctl -R mode it goes at the very end.
+        (Mode::Auditctl(file), Setting::Enabled) => {
+            let len = s
+                .host
+                .read(file)
+                .map(|t| Lines::parse(&t).len())
+                .unwrap_or(0);
+            (file.clone(), len + 1)
+        }
+        _ => target_file(control, &s.keys[*ci], s.config, s.host),
+    };
+    // Already written there and still not in effect: another edit would change nothing.
+    if s.host
+        .read(&file)
+        .is_ok_and(|t| Lines::parse(&t).iter().any(|(_, l)| l == line.as_bytes()))
+    {
+        return Some(Next::Blocked(Blocker::Setting {
+            requirement: format!("{}/{}", control.id, requirement),
+            cause: j.cause.clone(),
+        }));
+    }
+    let next = insert_lines(s.host, &file, at, &[line.clone().into_bytes()])?;
+    Some(Next::edit(
+        file,
+        next,
+        Why::SetControl {
+            line,
+            requirement: format!("{}/{}", control.id, requirement),
+        },
+    ))
 }
 
 fn foreign_blocker(s: &State) -> Option<Next> {
@@ -1118,22 +1299,47 @@ fn serves(r: &LoadedRule, control: &Control, abi: Machine) -> bool {
     any
 }
 
-/// The canonical lines for the failing events of one control: one syscall rule per ABI
-/// listing every remediation syscall not yet recorded on it, and one watch per path — on the
-/// file really executed when the named path is a symlink (a watch on the link never fires),
-/// with the key the host already uses for the control.
+/// The canonical lines for the failing events of one control: one syscall rule per ABI and
+/// event class (who, outcome, arguments), listing every remediation syscall not yet recorded
+/// for it — with the class's filters for schema-2 controls (`-F auid>=UID_MIN -F auid!=unset`
+/// for users, `-F exit=-EACCES`, `-C uid!=euid -F euid=0`, ...), as the benchmarks write them;
+/// one watch per executed path — on the file really executed when the named path is a
+/// symlink (a watch on the link never fires); and one watch per changed file or tree, in the
+/// host's style (`-w`, or per-arch `-F path=`/`-F dir=` rules where the host writes those). The
+/// key is the one the host already uses for the control.
 fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
     let control = &s.controls[ci];
     let (machine, host, all_failing) = (s.machine, s.host, s.failing);
     let key = &s.keys[ci];
     let unknown_ok = s.config.layout == Layout::ConfigOnly;
+    let filtered = control.schema == Some(2);
     let mut lines = Vec::new();
-    let mut abis: Vec<Machine> = Vec::new();
+    // (abi, who, outcome, args) of the failing syscall events, first seen first.
+    let mut classes: Vec<(Machine, Who, Outcome, Vec<crate::control::ArgSpec>, u32)> = Vec::new();
     let mut paths: BTreeSet<Vec<u8>> = BTreeSet::new();
+    // (path, below, access letters, who) of the failing watch events.
+    let mut watched: Vec<(Vec<u8>, bool, String, Who, u32)> = Vec::new();
     for f in these {
-        match (&f.event().exec_path, &f.event().exec_target) {
-            (None, _) if !abis.contains(&f.event().abi) => abis.push(f.event().abi),
-            (None, _) => {}
+        let e = f.event();
+        if let Some(o) = &e.object {
+            let access: String = control
+                .requirements
+                .iter()
+                .find(|q| q.id == f.requirement)
+                .map(|q| q.access().to_string())
+                .unwrap_or_else(|| "wa".into());
+            if !watched.iter().any(|w| w.0 == o.path) {
+                watched.push((o.path.clone(), o.below, access, e.who, e.auid_min));
+            }
+            continue;
+        }
+        match (&e.exec_path, &e.exec_target) {
+            (None, _) => {
+                let class = (e.abi, e.who, e.outcome, e.args.clone(), e.auid_min);
+                if !classes.contains(&class) {
+                    classes.push(class);
+                }
+            }
             (Some(named), Some(target)) if named != target => {
                 paths.insert(target.clone());
             }
@@ -1155,38 +1361,50 @@ fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
             }
         }
     }
-    for abi in machine.abis().into_iter().filter(|a| abis.contains(a)) {
-        let names: Vec<&str> = control
-            .remediation
-            .syscalls
-            .iter()
-            .map(String::as_str)
-            .filter(|s| syscalls::number(abi, s).is_some())
-            .filter(|s| {
-                all_failing.iter().any(|f| {
-                    f.event().abi == abi
-                        && f.event().exec_path.is_none()
-                        && f.event().syscall_name == *s
+    for abi in machine.abis() {
+        for (_, who, outcome, args, auid_min) in classes.iter().filter(|c| c.0 == abi) {
+            let names: Vec<&str> = control
+                .remediation
+                .syscalls
+                .iter()
+                .map(String::as_str)
+                .filter(|s| syscalls::number(abi, s).is_some())
+                .filter(|s| {
+                    all_failing.iter().any(|f| {
+                        let e = f.event();
+                        e.abi == abi
+                            && e.exec_path.is_none()
+                            && e.object.is_none()
+                            && e.who == *who
+                            && e.outcome == *outcome
+                            && e.args == *args
+                            && e.syscall_name == *s
+                    })
                 })
-            })
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
-        lines.push(
-            format!(
-                "-a always,exit -F arch={} -S {} -F key={key}",
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let mut line = format!(
+                "-a always,exit -F arch={} -S {}",
                 abi_label(abi, machine),
                 names.join(",")
-            )
-            .into_bytes(),
-        );
+            );
+            if filtered {
+                line.push_str(&class_filters(*who, *outcome, args, *auid_min));
+            }
+            line.push_str(&format!(" -F key={key}"));
+            lines.push(line.into_bytes());
+        }
     }
+    let parent_missing = |p: &[u8]| {
+        let parent = Path::new(std::str::from_utf8(p).unwrap_or("/")).parent();
+        !unknown_ok && parent.is_some_and(|d| !host.exists(d))
+    };
     for p in paths {
         // The kernel refuses a watch whose directory is missing (ENOENT): never write one on
         // an OS image (on a configuration-only tree the directory is unknown, not missing).
-        let parent = Path::new(std::str::from_utf8(&p).unwrap_or("/")).parent();
-        if !unknown_ok && parent.is_some_and(|d| !host.exists(d)) {
+        if parent_missing(&p) {
             continue;
         }
         let mut line = b"-w ".to_vec();
@@ -1194,7 +1412,102 @@ fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
         line.extend_from_slice(format!(" -p x -k {key}").as_bytes());
         lines.push(line);
     }
+    let per_arch = uses_per_arch_path_rules(&s.config.outcome.rules);
+    for (p, below, access, who, auid_min) in watched {
+        // A tree watch needs the directory: auditctl's `-w` on a missing one makes a path=
+        // watch on its name, which misses writes to the files in it once it exists.
+        if parent_missing(&p)
+            || (below && !unknown_ok && !host.exists(Path::new(OsStr::from_bytes(&p))))
+        {
+            continue;
+        }
+        let path = String::from_utf8_lossy(&p);
+        if per_arch {
+            for abi in machine.abis() {
+                let field = if below { "dir" } else { "path" };
+                let mut line = format!(
+                    "-a always,exit -F arch={} -F {field}={path} -F perm={access}",
+                    abi_label(abi, machine)
+                );
+                if who != Who::Everyone {
+                    line.push_str(&class_filters(who, Outcome::Any, &[], auid_min));
+                }
+                line.push_str(&format!(" -F key={key}"));
+                lines.push(line.into_bytes());
+            }
+        } else {
+            // A trailing `/` makes auditctl's `-w` a tree watch (dir=) even where the
+            // directory does not exist yet.
+            let slash = if below && !path.ends_with('/') {
+                "/"
+            } else {
+                ""
+            };
+            lines.push(format!("-w {path}{slash} -p {access} -k {key}").into_bytes());
+        }
+    }
+    // A line the configuration already holds would only be refused ("Rule exists").
+    let held: HashSet<&[u8]> = s
+        .config
+        .outcome
+        .rules
+        .iter()
+        .map(|r| r.text.as_ref())
+        .collect();
+    lines.retain(|l| !held.contains(l.as_slice()));
     lines
+}
+
+/// The `-F`/`-C` filters that select an event class, as the benchmarks write them.
+fn class_filters(
+    who: Who,
+    outcome: Outcome,
+    args: &[crate::control::ArgSpec],
+    auid_min: u32,
+) -> String {
+    let users = format!(" -F auid>={auid_min} -F auid!=unset");
+    let mut f = match who {
+        Who::Users => users,
+        Who::RootLogins => " -F auid=0".to_string(),
+        Who::Everyone => String::new(),
+        Who::SetuidToRoot => " -C uid!=euid -F euid=0".to_string(),
+        Who::SetgidToRoot => " -C gid!=egid -F egid=0".to_string(),
+        Who::CronRoot => " -F subj_type=crond_t -F euid=0".to_string(),
+        Who::CronUsers => format!(" -F subj_type=crond_t{users}"),
+    };
+    match outcome {
+        Outcome::Any => {}
+        Outcome::Success => f.push_str(" -F success=1"),
+        Outcome::Failed(e) => match crate::model::names::errno_name(e) {
+            Some(n) => f.push_str(&format!(" -F exit=-{n}")),
+            None => f.push_str(&format!(" -F exit=-{e}")),
+        },
+    }
+    for a in args {
+        match a.op {
+            ArgOp::Equal => f.push_str(&format!(" -F a{}={:#x}", a.arg, a.value)),
+            ArgOp::Bits => f.push_str(&format!(" -F a{}&{:#x}", a.arg, a.value)),
+        }
+    }
+    f
+}
+
+/// Whether the host writes its file watches as per-arch `-F path=`/`-F dir=` rules (the RHEL
+/// 9 STIG's style) rather than `-w`: some exit rule holds both an arch and a path or dir.
+fn uses_per_arch_path_rules(rules: &[LoadedRule]) -> bool {
+    rules.iter().any(|r| {
+        r.rule.list == List::Exit
+            && r.rule.fields.iter().any(|f| f.kind == FieldType::ARCH)
+            && r.rule
+                .fields
+                .iter()
+                .any(|f| f.kind == FieldType::PATH || f.kind == FieldType::DIR)
+            && !r
+                .rule
+                .fields
+                .iter()
+                .any(|f| f.kind == FieldType::PERM && f.number() == Some(1))
+    })
 }
 
 /// The path as the requirement spells it, for the event's exec path.
@@ -1261,7 +1574,9 @@ fn extend_syscalls(
     all_failing: &[Failing],
     machine: Machine,
 ) -> Option<Next> {
-    for f in missing.iter().filter(|f| f.event().exec_path.is_none()) {
+    let _ = all_failing;
+    let syscall_only = |f: &&&Failing| f.event().exec_path.is_none() && f.event().object.is_none();
+    for f in missing.iter().filter(syscall_only) {
         let abi = f.event().abi;
         for r in rules {
             let rule = &r.rule;
@@ -1280,10 +1595,17 @@ fn extend_syscalls(
             if matches(&widened, r.watch.as_deref(), f.event()) != Tri::Always {
                 continue;
             }
-            // Every syscall of this ABI still failing, added at once.
-            let names: Vec<&str> = all_failing
+            // Every syscall of this control and ABI still failing that the rule, widened,
+            // would record (same event class: who, outcome, arguments), added at once.
+            let names: Vec<&str> = missing
                 .iter()
-                .filter(|g| g.event().abi == abi && g.event().exec_path.is_none())
+                .filter(syscall_only)
+                .filter(|g| g.event().abi == abi)
+                .filter(|g| {
+                    let mut w = rule.clone();
+                    w.mask.set(g.event().syscall);
+                    matches(&w, r.watch.as_deref(), g.event()) == Tri::Always
+                })
                 .map(|g| g.event().syscall_name.as_str())
                 .filter(|n| syscalls::number(abi, n).is_some_and(|nr| !rule.mask.has(nr)))
                 .collect::<BTreeSet<_>>()

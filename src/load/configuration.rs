@@ -429,6 +429,7 @@ fn read_uid_min(host: &dyn Host, warnings: &mut Vec<String>) -> u32 {
 /// a control names, its watched (parent-resolved) and executed (fully resolved) forms.
 pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFacts {
     let mut resolver = Resolver::new(host);
+    let image = layout(host) == Layout::OsImage;
     let mut paths = std::collections::BTreeMap::new();
     for p in controls
         .iter()
@@ -442,6 +443,7 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
             p.to_vec(),
             PathFacts {
                 symlink: named.kind == Some(FileKind::Symlink),
+                exists: image.then_some(resolved.kind.is_some()),
                 named: named.path,
                 resolved: resolved.path,
             },

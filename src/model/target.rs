@@ -14,6 +14,9 @@ pub struct PathFacts {
     pub resolved: Vec<u8>,
     /// Whether the last component is a symlink.
     pub symlink: bool,
+    /// Whether the file exists on the target: `None` where the tree is not an OS image (a
+    /// configuration-only tree says nothing about installed programs).
+    pub exists: Option<bool>,
 }
 
 /// The target facts of one evaluation.
@@ -32,6 +35,7 @@ impl TargetFacts {
             named: path.to_vec(),
             resolved: path.to_vec(),
             symlink: false,
+            exists: None,
         })
     }
 }

@@ -125,6 +125,10 @@ pub fn text(r: &FixReport) -> String {
         let _ = writeln!(out, "warning: {}", t(w));
     }
     let state = match (r.dry_run, r.changed, r.blockers.is_empty()) {
+        (false, true, false) => "written for the items not blocked",
+        (true, _, false) if !r.diff.0.is_empty() => {
+            "dry run: nothing written; the items not blocked would be fixed"
+        }
         (_, _, false) => "nothing written",
         (true, _, true) => "dry run: nothing written; after the fix",
         (false, true, true) => "written",
@@ -199,6 +203,9 @@ pub fn why(w: &Why) -> String {
             names.join(","),
             origin(rule)
         ),
+        Why::SetControl { line, requirement } => {
+            format!("add {line}: {requirement} demands it as the load's final setting")
+        }
         Why::AddRules { count, events } => {
             format!("add {count} rule(s): {}", events.join(", "))
         }
@@ -242,6 +249,15 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             reason(cause)
         ),
         Blocker::NoStrategy { event, cause } => format!("{event}: {}", reason(cause)),
+        Blocker::Setting { requirement, cause } => format!(
+            "{requirement}: {}",
+            words::setting(&crate::control::finding::SettingJudgement {
+                setting: crate::control::Setting::Enabled,
+                wanted: None,
+                cause: cause.clone(),
+            })
+            .0
+        ),
         Blocker::AuditDisabled { by: Some(at) } => format!(
             "auditing is left disabled by -e 0 at {at}: the rules are loaded but nothing is \
              recorded; remove it or make it -e 1 (or -e 2, last) if auditing should be on"

@@ -148,6 +148,11 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
                 .to_string()
         }
         Cause::NothingLoaded { reason } => format!("no rules are loaded at boot: {reason}"),
+        Cause::NotInstalled { path } => format!(
+            "{} is not installed on the target, so nothing can run it (should it be installed, \
+             its executions must be audited)",
+            escape(path)
+        ),
     }
 }
 
@@ -217,9 +222,10 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
 /// The evidence lines of a cause: the rules it cites (narrowed ones: the first few).
 fn evidence(c: &Cause, ctx: &Context) -> Vec<Evidence> {
     match c {
-        Cause::Missing | Cause::NothingLoaded { .. } | Cause::AuditDisabled { by: None } => {
-            Vec::new()
-        }
+        Cause::Missing
+        | Cause::NothingLoaded { .. }
+        | Cause::AuditDisabled { by: None }
+        | Cause::NotInstalled { .. } => Vec::new(),
         Cause::AuditDisabled { by: Some(at) } => {
             let text = ctx
                 .outcome
@@ -335,17 +341,21 @@ pub fn requirement(r: &RequirementJudgement, ctx: &Context) -> RequirementFindin
     let events: Vec<EventFinding> = r.events.iter().map(|e| event(e, ctx)).collect();
     let failing: Vec<&EventFinding> = events
         .iter()
-        .filter(|e| e.verdict != Verdict::Pass)
+        .filter(|e| e.verdict >= Verdict::Fail)
         .collect();
-    let reason = match failing.first() {
-        None => format!("all {} events are recorded with a key", events.len()),
-        Some(first) => format!(
-            "{} of {} events not recorded with a key; {}: {}",
-            failing.len(),
-            events.len(),
-            first.event,
-            first.reason
-        ),
+    let not_applicable = events.iter().find(|e| e.verdict == Verdict::NotApplicable);
+    let reason = match (failing.first(), not_applicable) {
+        (None, Some(na)) => format!("{}: {}", na.event, na.reason),
+        (first, _) => match first {
+            None => format!("all {} events are recorded with a key", events.len()),
+            Some(first) => format!(
+                "{} of {} events not recorded with a key; {}: {}",
+                failing.len(),
+                events.len(),
+                first.event,
+                first.reason
+            ),
+        },
     };
     let mut seen = std::collections::HashSet::new();
     let evidence = events
@@ -432,13 +442,23 @@ pub fn control(c: &ControlJudgement, ctx: &Context) -> ControlFinding {
         c.requirements.iter().map(|r| requirement(r, ctx)).collect();
     let failing: Vec<&str> = requirements
         .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
+        .filter(|r| r.verdict >= Verdict::Fail)
         .map(|r| r.id.as_str())
         .collect();
-    let reason = if failing.is_empty() {
-        "every required event is recorded with a key".to_string()
-    } else {
+    let not_applicable: Vec<&str> = requirements
+        .iter()
+        .filter(|r| r.verdict == Verdict::NotApplicable)
+        .map(|r| r.id.as_str())
+        .collect();
+    let reason = if !failing.is_empty() {
         format!("not met: {}", failing.join(", "))
+    } else if !not_applicable.is_empty() {
+        format!(
+            "not applicable on this target: {}",
+            not_applicable.join(", ")
+        )
+    } else {
+        "every required event is recorded with a key".to_string()
     };
     ControlFinding {
         id: c.id.clone(),
