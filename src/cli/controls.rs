@@ -15,7 +15,7 @@ pub(super) fn run(profile: Option<&str>, dir: Option<&Path>) -> anyhow::Result<u
         }
         Some(name) => {
             let p = crate::control::profile::load(name)?;
-            let controls = p.controls(&catalogue).map_err(|e| anyhow::anyhow!(e))?;
+            let controls = p.controls(&catalogue)?;
             for (item, c) in p.items.iter().zip(&controls) {
                 writeln!(
                     out,

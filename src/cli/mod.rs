@@ -280,9 +280,7 @@ fn resolve_selection(
     let catalogue = crate::control::catalogue_with(sel.controls_dir.as_deref())?;
     if let Some(name) = &sel.profile {
         let profile = crate::control::profile::load(name)?;
-        let controls = profile
-            .controls(&catalogue)
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let controls = profile.controls(&catalogue)?;
         return Ok((controls, Some(profile)));
     }
     let find = |id: &str| catalogue.iter().find(|c| c.id == id).cloned();

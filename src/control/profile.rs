@@ -37,6 +37,9 @@ pub struct Profile {
     /// The items, in the benchmark's order.
     #[serde(rename = "item")]
     pub items: Vec<Item>,
+    /// The file it was read from (for messages).
+    #[serde(skip)]
+    pub file: String,
 }
 
 /// Publisher and release.
@@ -81,6 +84,9 @@ pub struct Item {
     /// Where the benchmark's own text is wrong or needs reading, what auditguard does.
     #[serde(default)]
     pub note: Option<String>,
+    /// The 1-based line of its id in the file (for messages).
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// A benchmark item's references.
@@ -125,7 +131,11 @@ pub struct ItemInfo {
 /// A [`CatalogueError`] with the line: TOML syntax, an unknown field, a wrong schema version,
 /// a duplicate item id.
 pub fn parse(file: &str, text: &str) -> Result<Profile, CatalogueError> {
-    let p: Profile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let mut p: Profile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    p.file = file.to_string();
+    for item in &mut p.items {
+        item.line = line_of(text, &format!("\"{}\"", item.id));
+    }
     let err = |needle: &str, message: String| CatalogueError {
         file: file.to_string(),
         line: line_of(text, needle),
@@ -208,11 +218,19 @@ impl Profile {
     /// item's key, and the item's references.
     ///
     /// # Errors
-    /// An item naming a control or requirement the catalogue does not have.
-    pub fn controls(&self, catalogue: &[Control]) -> Result<Vec<Control>, String> {
+    /// An item naming a control or requirement the catalogue does not have (with the
+    /// profile's file and the item's line).
+    pub fn controls(&self, catalogue: &[Control]) -> Result<Vec<Control>, CatalogueError> {
         self.items
             .iter()
-            .map(|item| self.item_control(item, catalogue))
+            .map(|item| {
+                self.item_control(item, catalogue)
+                    .map_err(|message| CatalogueError {
+                        file: self.file.clone(),
+                        line: item.line,
+                        message,
+                    })
+            })
             .collect()
     }
 
@@ -226,15 +244,15 @@ impl Profile {
             };
             let c = catalogue.iter().find(|c| c.id == cid).ok_or_else(|| {
                 format!(
-                    "profile {}: item {}: no control {cid:?} in the catalogue",
-                    self.id, item.id
+                    "item {}: no control {cid:?} in the catalogue (see `auditguard controls`)",
+                    item.id
                 )
             })?;
             if let Some(q) = rid {
                 if !c.requirements.iter().any(|x| x.id == q) {
                     return Err(format!(
-                        "profile {}: item {}: control {cid} has no requirement {q:?}",
-                        self.id, item.id
+                        "item {}: control {cid} has no requirement {q:?}",
+                        item.id
                     ));
                 }
             }
