@@ -1,12 +1,17 @@
 //! Proof of collection: make the audited actions happen, harmlessly, and watch what the
 //! kernel emits.
 //!
-//! For each requirement of each control: listen on the audit multicast group, run a child
-//! (`auditguard __probe`) that takes a user's login uid and makes the module syscalls with
-//! refused arguments on every ABI of the host (and, when asked, execs the watched tools with
-//! `--version`), then match the SYSCALL records the child caused — by pid, arch and syscall
-//! number — and report which key came out, or that nothing did and why (audit disabled, rule
-//! missing, shadowed: the kernel-side evaluation of the same event says which).
+//! For each requirement of each control: listen on the audit multicast group, run children
+//! (`auditguard __probe`), one per ABI and event class, that take the class's login uid (a
+//! user's, or 0 for root logins) and make each syscall harmlessly on that ABI: with refused
+//! arguments (NULL pointers, fd -1) for "any outcome"; as an unprivileged user on a fixture
+//! only root may search (EACCES) or own (EPERM) for failed-with-errno classes; on the watched
+//! file itself, changing nothing (open for append and close, chmod to its mode, ...), for
+//! watch events; and, when asked, exec the watched tools with `--version`. Then match the
+//! SYSCALL records each child caused — by pid, arch, syscall number and return value — and
+//! report which key came out, or that nothing did and why (the kernel-side evaluation of the
+//! same event says which). Classes no harmless probe can produce (a setuid-root exec, cron
+//! under SELinux, an unlink of a watched file) are reported as not probed, with the reason.
 
 use crate::control::drift::kernel_outcome;
 use crate::control::evaluate::decide;
@@ -15,6 +20,7 @@ use crate::control::finding::{Cause, Verdict};
 use crate::control::Control;
 use crate::host::Host;
 use crate::kernel::events::{EventListener, Record, AUDIT_SYSCALL};
+use crate::kernel::probe::{self, Form};
 use crate::kernel::{AuditKernel, KernelError};
 use crate::load::configuration::{facts, resolve_watches};
 use crate::model::Machine;
@@ -58,6 +64,14 @@ pub enum NotProbed {
     NotInstalled,
     /// The probe child could not run.
     ProbeFailed,
+    /// No harmless probe produces this event class (a setuid-root exec, a cron job's label,
+    /// a write that would change the watched file, an errno no fixture can provoke).
+    NoHarmlessForm,
+    /// The probe ran but the syscall did not end as the class needs (this return value).
+    WrongOutcome {
+        /// What the syscall returned.
+        got: i64,
+    },
 }
 
 /// One expected event, verified.
@@ -112,6 +126,8 @@ pub struct VerifyOptions<'a> {
     pub exec: bool,
     /// How long to wait for records after the probes ran.
     pub settle: Duration,
+    /// The profile's fixed lowest user login uid (the STIG's 1000), else the host's UID_MIN.
+    pub auid_min: Option<u32>,
 }
 
 /// Verify `controls` on the live host.
@@ -126,7 +142,10 @@ pub fn verify(
     let status = kernel.status()?;
     let mut outcome = kernel_outcome(kernel.list_rules()?, machine);
     resolve_watches(host, &mut outcome.rules);
-    let facts = facts(host, controls);
+    let mut facts = facts(host, controls);
+    if let Some(min) = opts.auid_min {
+        facts.uid_min = min;
+    }
     let mut listener = EventListener::open()?;
     let user = facts.uid_min;
     let current = crate::kernel::probe::loginuid();
@@ -141,26 +160,33 @@ pub fn verify(
             pending.push((pending.len(), c, e));
         }
     }
-    // One child per ABI for the syscalls, one per path for execs.
-    let mut children: Vec<(u32, Vec<usize>, Option<String>)> = Vec::new();
+    let fixture = Fixture::new();
+    // One child per ABI and probe group (login uid, privileges, form); one per exec path.
+    let mut children: Vec<Child> = Vec::new();
+    let mut unprobed: Vec<(usize, NotProbed)> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     if status.enabled != 0 {
-        for abi in machine.abis() {
-            let idx: Vec<usize> = pending
-                .iter()
-                .filter(|(_, _, e)| e.event.abi == abi && e.event.exec_path.is_none())
-                .map(|(i, _, _)| *i)
-                .collect();
-            if idx.is_empty() {
+        let mut groups: Vec<(Group, Vec<usize>)> = Vec::new();
+        for (i, _, exp) in &pending {
+            if exp.event.exec_path.is_some() {
                 continue;
             }
+            match group_of(&exp.event, probe_uid, host, fixture.as_ref()) {
+                Ok(g) => match groups.iter_mut().find(|(k, _)| *k == g) {
+                    Some((_, idx)) => idx.push(*i),
+                    None => groups.push((g, vec![*i])),
+                },
+                Err(why) => unprobed.push((*i, why)),
+            }
+        }
+        for (g, idx) in groups {
             let mut names: Vec<String> = idx
                 .iter()
                 .map(|i| pending[*i].2.event.syscall_name.clone())
                 .collect();
             names.dedup();
-            match spawn_probe(opts.probe_exe, probe_uid, abi, &names, None) {
-                Ok((pid, err)) => children.push((pid, idx, err)),
+            match spawn_probe(opts.probe_exe, &g, &names, None) {
+                Ok(c) => children.push(Child { idx, ..c }),
                 Err(e) => problems.push(e),
             }
         }
@@ -184,8 +210,13 @@ pub fn verify(
                     .map(|(i, _, _)| *i)
                     .collect();
                 let path = String::from_utf8_lossy(&p).into_owned();
-                match spawn_probe(opts.probe_exe, probe_uid, machine, &[], Some(&path)) {
-                    Ok((pid, err)) => children.push((pid, idx, err)),
+                let g = Group {
+                    abi: machine,
+                    loginuid: probe_uid,
+                    form: Form::Refused,
+                };
+                match spawn_probe(opts.probe_exe, &g, &[], Some(&path)) {
+                    Ok(c) => children.push(Child { idx, ..c }),
                     Err(e) => problems.push(e),
                 }
             }
@@ -196,9 +227,15 @@ pub fn verify(
     // (kauditd delivers asynchronously, so records may trail the probes a little).
     let mut records: Vec<Record> = Vec::new();
     let probed = &pending;
-    let mut open: Vec<(u32, &Expectation)> = children
+    let mut open: Vec<(u32, Option<i64>, &Expectation)> = children
         .iter()
-        .flat_map(|(pid, idx, _)| idx.iter().map(move |i| (*pid, &probed[*i].2)))
+        .flat_map(|c| {
+            c.idx.iter().map(move |i| {
+                let exp = &probed[*i].2;
+                (c.pid, c.result(&exp.event.syscall_name), exp)
+            })
+        })
+        .filter(|(_, rc, exp)| rc.is_some() || exp.event.exec_path.is_some())
         .collect();
     if !open.is_empty() {
         let deadline = Instant::now() + opts.settle;
@@ -206,7 +243,7 @@ pub fn verify(
             if r.kind != AUDIT_SYSCALL {
                 continue;
             }
-            open.retain(|(pid, exp)| !record_matches(&r, *pid, exp));
+            open.retain(|(pid, rc, exp)| !record_matches(&r, *pid, *rc, exp));
             records.push(r);
             if open.is_empty() {
                 break;
@@ -216,23 +253,36 @@ pub fn verify(
 
     let mut events = Vec::new();
     for (i, control, exp) in &pending {
-        let child = children.iter().find(|(_, idx, _)| idx.contains(i));
-        let observation = match child {
-            None => Observation::NotProbed(not_probed(exp, machine, &status, opts.exec, host)),
-            Some((pid, _, child_err)) => match find_record(&records, *pid, exp) {
-                Some(r) => Observation::Seen {
-                    key: r
-                        .keys()
-                        .into_iter()
-                        .find(|k| !k.is_empty())
-                        .map(|k| k.to_vec()),
-                },
-                None => Observation::NotSeen {
-                    cause: decide(&exp.event, &outcome.rules),
-                    probe_error: child_err.clone(),
-                    overrun: listener.overruns() > 0,
-                },
-            },
+        let child = children.iter().find(|c| c.idx.contains(i));
+        let observation = match (child, unprobed.iter().find(|(j, _)| j == i)) {
+            (_, Some((_, why))) if status.enabled != 0 => Observation::NotProbed(why.clone()),
+            (None, _) => Observation::NotProbed(not_probed(exp, machine, &status, opts.exec, host)),
+            (Some(c), _) => {
+                let rc = c.result(&exp.event.syscall_name);
+                match (&c.form, rc) {
+                    // The syscall had no harmless form on this ABI, or did not run.
+                    (_, None) if exp.event.exec_path.is_none() => {
+                        Observation::NotProbed(NotProbed::NoHarmlessForm)
+                    }
+                    (Form::Errno { errno, .. }, Some(got)) if got != -i64::from(*errno) => {
+                        Observation::NotProbed(NotProbed::WrongOutcome { got })
+                    }
+                    _ => match find_record(&records, c.pid, rc, exp) {
+                        Some(r) => Observation::Seen {
+                            key: r
+                                .keys()
+                                .into_iter()
+                                .find(|k| !k.is_empty())
+                                .map(|k| k.to_vec()),
+                        },
+                        None => Observation::NotSeen {
+                            cause: decide(&exp.event, &outcome.rules),
+                            probe_error: c.stderr.clone(),
+                            overrun: listener.overruns() > 0,
+                        },
+                    },
+                }
+            }
         };
         events.push(Probed {
             control: control.id.clone(),
@@ -273,43 +323,219 @@ fn not_probed(
     }
 }
 
-/// The SYSCALL record a child caused for this expectation.
-fn find_record<'r>(records: &'r [Record], pid: u32, exp: &Expectation) -> Option<&'r Record> {
-    records.iter().find(|r| record_matches(r, pid, exp))
+/// The SYSCALL record a child caused for this expectation: the last one of its pid, arch and
+/// syscall number that returned what the probe reported (earlier ones are the child's own
+/// setup, such as writing its login uid).
+fn find_record<'r>(
+    records: &'r [Record],
+    pid: u32,
+    rc: Option<i64>,
+    exp: &Expectation,
+) -> Option<&'r Record> {
+    records
+        .iter()
+        .rev()
+        .find(|r| record_matches(r, pid, rc, exp))
 }
 
-/// Whether `r` is the SYSCALL record of `exp`'s syscall made by process `pid`.
-fn record_matches(r: &Record, pid: u32, exp: &Expectation) -> bool {
+/// Whether `r` is the SYSCALL record of `exp`'s syscall made by process `pid` (returning
+/// `rc`, when the probe reported it).
+fn record_matches(r: &Record, pid: u32, rc: Option<i64>, exp: &Expectation) -> bool {
     let arch = format!("{:x}", exp.event.abi.audit_arch());
     r.kind == AUDIT_SYSCALL
         && r.field("pid") == Some(pid.to_string().as_bytes())
         && r.field("arch")
             .is_some_and(|a| a.eq_ignore_ascii_case(arch.as_bytes()))
         && r.field("syscall") == Some(exp.event.syscall.to_string().as_bytes())
+        && rc.is_none_or(|rc| r.field("exit") == Some(rc.to_string().as_bytes()))
 }
 
-/// Run `auditguard __probe` and wait for it. Returns its pid and what it reported on stderr
-/// (e.g. that the login uid could not be set).
+/// What a group of probes shares: the ABI, the login uid, and the form (which also says
+/// whether the child drops its privileges: the errno form does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Group {
+    abi: Machine,
+    loginuid: u32,
+    form: Form,
+}
+
+/// A probe child that ran.
+struct Child {
+    pid: u32,
+    /// The expectations it probed (indices into the pending list).
+    idx: Vec<usize>,
+    form: Form,
+    /// What each syscall returned (`name=rc` lines of its stdout).
+    results: Vec<(String, i64)>,
+    /// What it said on stderr.
+    stderr: Option<String>,
+}
+
+impl Child {
+    fn result(&self, name: &str) -> Option<i64> {
+        self.results
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| *r)
+    }
+}
+
+/// The user the errno probes drop to (`nobody`).
+const NOBODY: u32 = 65534;
+
+/// The files the errno probes fail on, in a temporary directory of this host: `denied`, a path
+/// below a directory only root may search (EACCES), and `owned`, a root-owned file others may
+/// read (EPERM with O_NOATIME). Removed when dropped.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    denied: Vec<u8>,
+    owned: Vec<u8>,
+}
+
+impl Fixture {
+    fn new() -> Option<Fixture> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("auditguard-probe.")
+            .tempdir()
+            .ok()?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
+        let closed = dir.path().join("closed");
+        std::fs::create_dir(&closed).ok()?;
+        std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).ok()?;
+        let owned = dir.path().join("owned");
+        std::fs::write(&owned, b"").ok()?;
+        std::fs::set_permissions(&owned, std::fs::Permissions::from_mode(0o644)).ok()?;
+        Some(Fixture {
+            denied: closed.join("f").as_os_str().as_bytes().to_vec(),
+            owned: owned.as_os_str().as_bytes().to_vec(),
+            _dir: dir,
+        })
+    }
+}
+
+/// How an event is probed, or why it is not.
+fn group_of(
+    e: &crate::control::event::Event,
+    probe_uid: u32,
+    host: &dyn Host,
+    fixture: Option<&Fixture>,
+) -> Result<Group, NotProbed> {
+    use crate::control::{Outcome, Who};
+    let name = e.syscall_name.as_str();
+    if let Some(o) = &e.object {
+        let file = if o.below {
+            first_file_in(host, &o.path).ok_or(NotProbed::NotInstalled)?
+        } else {
+            o.path.clone()
+        };
+        let meta = host
+            .stat(Path::new(std::ffi::OsStr::from_bytes(&file)))
+            .map_err(|_| NotProbed::NotInstalled)?;
+        if !probe::on_file_form(name) {
+            return Err(NotProbed::NoHarmlessForm);
+        }
+        return Ok(Group {
+            abi: e.abi,
+            loginuid: probe_uid,
+            form: Form::OnFile {
+                path: file,
+                mode: meta.mode,
+            },
+        });
+    }
+    let loginuid = match e.who {
+        Who::Users | Who::Everyone => probe_uid,
+        Who::RootLogins => 0,
+        _ => return Err(NotProbed::NoHarmlessForm),
+    };
+    if !e.args.is_empty() {
+        return Err(NotProbed::NoHarmlessForm);
+    }
+    let form = match e.outcome {
+        Outcome::Any if probe::REFUSABLE.contains(&name) => Form::Refused,
+        Outcome::Failed(errno) if probe::errno_form(name, errno) => {
+            let f = fixture.ok_or(NotProbed::ProbeFailed)?;
+            Form::Errno {
+                errno,
+                denied: f.denied.clone(),
+                owned: f.owned.clone(),
+            }
+        }
+        _ => return Err(NotProbed::NoHarmlessForm),
+    };
+    Ok(Group {
+        abi: e.abi,
+        loginuid,
+        form,
+    })
+}
+
+/// A regular file directly in `dir` on the host (for a tree watch's probe).
+fn first_file_in(host: &dyn Host, dir: &[u8]) -> Option<Vec<u8>> {
+    let d = Path::new(std::ffi::OsStr::from_bytes(dir));
+    let mut names: Vec<Vec<u8>> = host
+        .read_dir(d)
+        .ok()?
+        .into_iter()
+        .filter(|e| e.kind == crate::host::FileKind::File)
+        .map(|e| e.name)
+        .collect();
+    names.sort();
+    let first = names.into_iter().next()?;
+    Some(
+        d.join(std::ffi::OsStr::from_bytes(&first))
+            .as_os_str()
+            .as_bytes()
+            .to_vec(),
+    )
+}
+
+/// Run `auditguard __probe` for one group and wait for it: its pid, what each syscall
+/// returned (stdout), and what it reported on stderr (e.g. that the login uid could not be
+/// set).
 fn spawn_probe(
     exe: &Path,
-    uid: u32,
-    abi: Machine,
+    g: &Group,
     syscalls: &[String],
     exec: Option<&str>,
-) -> Result<(u32, Option<String>), String> {
+) -> Result<Child, String> {
     let mut cmd = Command::new(exe);
     cmd.arg("__probe")
         .arg("--loginuid")
-        .arg(uid.to_string())
+        .arg(g.loginuid.to_string())
         .arg("--abi")
-        .arg(abi.name());
+        .arg(g.abi.name());
     if !syscalls.is_empty() {
         cmd.arg("--syscalls").arg(syscalls.join(","));
+    }
+    match &g.form {
+        Form::Refused => {}
+        Form::OnFile { path, mode } => {
+            cmd.arg("--file")
+                .arg(std::ffi::OsStr::from_bytes(path))
+                .arg("--mode")
+                .arg(format!("{mode:o}"));
+        }
+        Form::Errno {
+            errno,
+            denied,
+            owned,
+        } => {
+            cmd.arg("--errno")
+                .arg(errno.to_string())
+                .arg("--denied")
+                .arg(std::ffi::OsStr::from_bytes(denied))
+                .arg("--owned")
+                .arg(std::ffi::OsStr::from_bytes(owned))
+                .arg("--drop-to")
+                .arg(NOBODY.to_string());
+        }
     }
     if let Some(p) = exec {
         cmd.arg("--exec").arg(p);
     }
-    cmd.stdout(std::process::Stdio::null())
+    cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd
         .spawn()
@@ -324,8 +550,21 @@ fn spawn_probe(
         Some(_) => Some(err),
         None => Some(format!(
             "the {} probe was killed by a signal ({err})",
-            abi.name()
+            g.abi.name()
         )),
     };
-    Ok((pid, err))
+    let results = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (n, rc) = l.split_once('=')?;
+            Some((n.to_string(), rc.trim().parse().ok()?))
+        })
+        .collect();
+    Ok(Child {
+        pid,
+        idx: Vec::new(),
+        form: g.form.clone(),
+        results,
+        stderr: err,
+    })
 }

@@ -1070,3 +1070,40 @@ fn watch_access_classes_write_and_attribute() {
         );
     });
 }
+
+extern "C" {
+    fn syscall(number: i64, ...) -> i64;
+}
+
+/// A rename of a watched file (moved away to a new name, both in a temporary directory) is
+/// recorded by a `-p wa` watch on it through each of rename, renameat and renameat2: all
+/// three are in the kernel's write class.
+#[test]
+fn watch_records_renames_of_the_file_by_every_rename_syscall() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        use std::ffi::CString;
+        for (name, nr) in [("rename", 82i64), ("renameat", 264), ("renameat2", 316)] {
+            let (_t, d) = dir_with_file();
+            let (a, b) = (format!("{d}/f"), format!("{d}/g"));
+            let w = format!("-w {a} -p wa -k rn");
+            let n = records_with_key(&[&w], "rn", || {
+                let (ca, cb) = (
+                    CString::new(a.clone()).unwrap(),
+                    CString::new(b.clone()).unwrap(),
+                );
+                // SAFETY: two NUL-terminated paths in a temporary directory of ours.
+                let rc = unsafe {
+                    match name {
+                        "rename" => syscall(nr, ca.as_ptr(), cb.as_ptr()),
+                        _ => syscall(nr, -100i64, ca.as_ptr(), -100i64, cb.as_ptr(), 0i64),
+                    }
+                };
+                assert_eq!(rc, 0, "{name}");
+            });
+            assert!(n > 0, "{name} of the watched file was not recorded");
+        }
+    });
+}

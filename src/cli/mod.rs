@@ -124,9 +124,9 @@ pub enum Cmd {
     /// every ABI from a child with a user's login uid, and report which key came out. Exit 0:
     /// every required event came out with a key; 1: some did not; 2: cannot verify.
     Verify {
-        /// Control to verify (repeatable); default: kernel-module-loading.
-        #[arg(long = "control", value_name = "ID")]
-        controls: Vec<String>,
+        /// Control selection.
+        #[command(flatten)]
+        selection: Selection,
         /// Also exec the watched tools (with --version) and check their events.
         #[arg(long)]
         exec: bool,
@@ -143,9 +143,27 @@ pub enum Cmd {
         /// ABI of the syscalls (machine name).
         #[arg(long)]
         abi: String,
-        /// Comma-separated module syscalls.
+        /// Comma-separated syscalls.
         #[arg(long)]
         syscalls: Option<String>,
+        /// Make them on this existing file, changing nothing.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The file's mode (octal), for chmod.
+        #[arg(long, default_value = "0")]
+        mode: String,
+        /// Make them fail with this errno (13 or 1) after dropping privileges.
+        #[arg(long)]
+        errno: Option<u32>,
+        /// For --errno 13: a path below a directory only root may search.
+        #[arg(long)]
+        denied: Option<PathBuf>,
+        /// For --errno 1: a root-owned file.
+        #[arg(long)]
+        owned: Option<PathBuf>,
+        /// Drop to this uid (and gid) before the syscalls.
+        #[arg(long)]
+        drop_to: Option<u32>,
         /// Path to exec with --version afterwards.
         #[arg(long)]
         exec: Option<String>,
@@ -196,16 +214,33 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             format: *format,
         }),
         Cmd::Verify {
-            controls,
+            selection,
             exec,
             format,
-        } => verify::run(controls, *exec, *format),
+        } => verify::run(selection, *exec, *format),
         Cmd::Probe {
             loginuid,
             abi,
             syscalls,
+            file,
+            mode,
+            errno,
+            denied,
+            owned,
+            drop_to,
             exec,
-        } => verify::probe_child(*loginuid, abi, syscalls.as_deref(), exec.as_deref()),
+        } => verify::probe_child(&verify::ProbeArgs {
+            loginuid: *loginuid,
+            abi,
+            syscalls: syscalls.as_deref(),
+            file: file.as_deref(),
+            mode,
+            errno: *errno,
+            denied: denied.as_deref(),
+            owned: owned.as_deref(),
+            drop_to: *drop_to,
+            exec: exec.as_deref(),
+        }),
         Cmd::Controls {
             profile,
             controls_dir,
@@ -299,15 +334,6 @@ fn resolve_selection(
         })
         .collect::<anyhow::Result<_>>()?;
     Ok((controls, None))
-}
-
-/// The named controls, or the default one.
-fn resolve_controls(ids: &[String]) -> anyhow::Result<Vec<crate::control::Control>> {
-    let sel = Selection {
-        controls: ids.to_vec(),
-        ..Selection::default()
-    };
-    Ok(resolve_selection(&sel)?.0)
 }
 
 /// The target's facts, with the profile's fixed UID_MIN when it sets one (the STIG writes

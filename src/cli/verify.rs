@@ -1,7 +1,7 @@
 //! `auditguard verify`: prove that the audited actions produce keyed records; and the hidden
 //! `__probe` child it runs to make them happen.
 
-use super::{resolve_controls, Format};
+use super::{resolve_selection, Format, Selection};
 use crate::host::{native_machine, LiveHost};
 use crate::kernel::probe;
 use crate::kernel::NetlinkKernel;
@@ -11,8 +11,8 @@ use anyhow::Context;
 use std::io::Write;
 use std::time::Duration;
 
-pub(super) fn run(ids: &[String], exec: bool, format: Format) -> anyhow::Result<u8> {
-    let controls = resolve_controls(ids)?;
+pub(super) fn run(selection: &Selection, exec: bool, format: Format) -> anyhow::Result<u8> {
+    let (controls, profile) = resolve_selection(selection)?;
     let machine = native_machine().context("cannot tell this machine's type")?;
     let exe = std::env::current_exe().context("cannot find the auditguard binary")?;
     let mut kernel = match NetlinkKernel::open() {
@@ -26,6 +26,7 @@ pub(super) fn run(ids: &[String], exec: bool, format: Format) -> anyhow::Result<
         probe_exe: &exe,
         exec,
         settle: Duration::from_millis(400),
+        auid_min: profile.as_ref().and_then(|p| p.settings.auid_min),
     };
     let verification = match verify(&mut kernel, &controls, machine, &LiveHost, &opts) {
         Ok(r) => r,
@@ -43,30 +44,67 @@ pub(super) fn run(ids: &[String], exec: bool, format: Format) -> anyhow::Result<
     Ok(crate::report::verify::exit_code(&report))
 }
 
-/// The probe child: take the login uid, make the refused syscalls, optionally exec a tool.
-pub(super) fn probe_child(
-    loginuid: u32,
-    abi: &str,
-    syscalls: Option<&str>,
-    exec: Option<&str>,
-) -> anyhow::Result<u8> {
+/// The probe child's arguments (see `auditguard __probe`).
+pub(super) struct ProbeArgs<'a> {
+    pub loginuid: u32,
+    pub abi: &'a str,
+    pub syscalls: Option<&'a str>,
+    pub file: Option<&'a std::path::Path>,
+    pub mode: &'a str,
+    pub errno: Option<u32>,
+    pub denied: Option<&'a std::path::Path>,
+    pub owned: Option<&'a std::path::Path>,
+    pub drop_to: Option<u32>,
+    pub exec: Option<&'a str>,
+}
+
+/// The probe child: take the login uid, drop privileges when asked, make each syscall in the
+/// asked form and print `name=rc` for it, optionally exec a tool.
+pub(super) fn probe_child(a: &ProbeArgs) -> anyhow::Result<u8> {
+    use std::os::unix::ffi::OsStrExt;
     let native = native_machine().context("unknown machine")?;
-    let abi = Machine::from_name(abi).context("unknown ABI")?;
-    if probe::loginuid() != Some(loginuid) {
-        if let Err(e) = probe::set_loginuid(loginuid) {
-            eprintln!("cannot set the login uid to {loginuid}: {e}");
+    let abi = Machine::from_name(a.abi).context("unknown ABI")?;
+    if probe::loginuid() != Some(a.loginuid) {
+        if let Err(e) = probe::set_loginuid(a.loginuid) {
+            eprintln!("cannot set the login uid to {}: {e}", a.loginuid);
         }
     }
-    for name in syscalls
+    let bytes = |p: Option<&std::path::Path>| {
+        p.map(|p| p.as_os_str().as_bytes().to_vec())
+            .unwrap_or_default()
+    };
+    let form = match (a.file, a.errno) {
+        (Some(f), _) => probe::Form::OnFile {
+            path: bytes(Some(f)),
+            mode: u32::from_str_radix(a.mode, 8).unwrap_or(0),
+        },
+        (None, Some(errno)) => probe::Form::Errno {
+            errno,
+            denied: bytes(a.denied),
+            owned: bytes(a.owned),
+        },
+        (None, None) => probe::Form::Refused,
+    };
+    if let Some(uid) = a.drop_to {
+        if let Err(rc) = probe::drop_privileges(native, uid, uid) {
+            eprintln!("cannot drop to uid {uid}: {rc}");
+            return Ok(1);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for name in a
+        .syscalls
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.is_empty())
     {
-        if let Err(e) = probe::probe(native, abi, name) {
-            eprintln!("{e}");
+        match probe::probe_form(native, abi, name, &form) {
+            Ok(rc) => writeln!(out, "{name}={rc}")?,
+            Err(e) => eprintln!("{e}"),
         }
     }
-    if let Some(path) = exec {
+    out.flush()?;
+    if let Some(path) = a.exec {
         use std::os::unix::process::CommandExt;
         let err = std::process::Command::new(path).arg("--version").exec();
         eprintln!("cannot exec {path}: {err}");

@@ -71,7 +71,8 @@ impl Access {
 /// path-taking members of the kernel's write classes (`include/asm-generic/audit_write.h`,
 /// `audit_dir_write.h`) and the open family opened for writing (`audit_match_perm`:
 /// `ACC_MODE(flags)`); fd-only syscalls (ftruncate, fchmod, ...) record no name a watch could
-/// match and are left out.
+/// match and are left out. All three renames are in the class (tests/kernel_truth.rs
+/// watch_records_renames_of_the_file_by_every_rename_syscall).
 const WRITE_SYSCALLS: &[(&str, bool)] = &[
     ("open", false),
     ("openat", false),

@@ -86,6 +86,14 @@ fn reason(p: &Probed, ctx: &Context) -> String {
             NotProbed::Exec32 => "not verified: 32-bit execs are not probed".into(),
             NotProbed::NotInstalled => "not verified: not installed on this host".into(),
             NotProbed::ProbeFailed => "not verified: the probe could not run".into(),
+            NotProbed::NoHarmlessForm => "not verified: no harmless probe makes this event \
+                (it would change a file, or needs a setuid-root program, an SELinux label or \
+                an errno no fixture provokes)"
+                .into(),
+            NotProbed::WrongOutcome { got } => format!(
+                "not verified: the probe's syscall returned {got}, not the outcome this event \
+                 class needs"
+            ),
         },
     }
 }
