@@ -68,43 +68,6 @@ fn tree(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     out
 }
 
-/// `auditguard fix --load --format json` run in a private mount namespace with `audit_dir`
-/// bind-mounted over `/etc/audit`; `None` (said on stderr) when that cannot be set up here.
-fn fix_load_in_namespace(audit_dir: &std::path::Path) -> Option<(i32, String, String)> {
-    let script = r#"mount --bind "$1" /etc/audit || exit 97; shift; exec "$@""#;
-    let probe = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
-        .arg(audit_dir)
-        .arg("true")
-        .output();
-    match probe {
-        Ok(o) if o.status.success() && std::path::Path::new("/etc/audit").is_dir() => {}
-        Ok(o) => {
-            eprintln!(
-                "skipped: fix --load part needs unshare -m and a bind mount over /etc/audit ({})",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return None;
-        }
-        Err(e) => {
-            eprintln!("skipped: fix --load part needs unshare ({e})");
-            return None;
-        }
-    }
-    let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
-        .arg(audit_dir)
-        .arg(env!("CARGO_BIN_EXE_auditguard"))
-        .args(["fix", "--load", "--format", "json"])
-        .output()
-        .unwrap();
-    Some((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
-}
-
 fn copy_example(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = format!("{}/examples/{name}/.", env!("CARGO_MANIFEST_DIR"));
@@ -172,7 +135,9 @@ fn fix_load_then_verify_proves_collection() {
             .collect();
         std::fs::write(&noise, kept).unwrap();
         let host_before = tree(std::path::Path::new("/etc/audit"));
-        let Some((code, out, err)) = fix_load_in_namespace(&root.path().join("etc/audit")) else {
+        let Some((code, out, err)) =
+            common::fix_load_in_namespace(&root.path().join("etc/audit"), &[])
+        else {
             return;
         };
         assert_eq!(
@@ -233,8 +198,8 @@ fn fix_load_then_verify_proves_collection() {
         assert!(after["elapsed_ms"].as_u64().unwrap() < 1000, "{after:#}");
 
         // A second fix --load appends nothing and changes no file.
-        let (code, out, err) =
-            fix_load_in_namespace(&root.path().join("etc/audit")).expect("set up once already");
+        let (code, out, err) = common::fix_load_in_namespace(&root.path().join("etc/audit"), &[])
+            .expect("set up once already");
         assert_eq!(code, 0, "{out}{err}");
         assert_eq!(
             tree(std::path::Path::new("/etc/audit")),

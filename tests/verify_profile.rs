@@ -106,42 +106,6 @@ fn without_the_lines_the_probed_events_do_not_come_out() {
     });
 }
 
-/// `auditguard fix --profile stig-rhel9 --load` in a private mount namespace with `audit_dir`
-/// bind-mounted over `/etc/audit` (the host's own is never written; the audit netlink socket
-/// is not namespaced). `None` when that cannot be set up here.
-fn fix_load_in_namespace(audit_dir: &std::path::Path) -> Option<(i32, String, String)> {
-    let script = r#"mount --bind "$1" /etc/audit || exit 97; shift; exec "$@""#;
-    let ok = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
-        .arg(audit_dir)
-        .arg("true")
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("skipped: needs unshare -m and a bind mount over /etc/audit");
-        return None;
-    }
-    let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
-        .arg(audit_dir)
-        .arg(env!("CARGO_BIN_EXE_auditguard"))
-        .args([
-            "fix",
-            "--profile",
-            "stig-rhel9",
-            "--load",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    Some((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
-}
-
 /// The seed example (its module lines, a never rule for b32 root, -f 1, -e 2) fixed for the
 /// whole STIG and loaded: every event a harmless probe makes then comes out with a key. The
 /// items this host cannot have (no /etc/sudoers.d, no /var/log/faillock here) are blocked by
@@ -170,7 +134,10 @@ fn fix_profile_load_then_verify_profile_proves_collection() {
         .collect();
     std::fs::write(&noise, kept).unwrap();
     common::with_kernel(|| {
-        let Some((code, out, err)) = fix_load_in_namespace(&root.path().join("etc/audit")) else {
+        let Some((code, out, err)) = common::fix_load_in_namespace(
+            &root.path().join("etc/audit"),
+            &["--profile", "stig-rhel9"],
+        ) else {
             return;
         };
         let fix: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));

@@ -412,3 +412,48 @@ pub fn json_bytes(v: &serde_json::Value) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// `auditguard fix ARGS --load --format json` run in a private mount namespace with
+/// `audit_dir` bind-mounted over `/etc/audit` (the host's own is never written; the audit
+/// netlink socket is not namespaced); `None` (said on stderr) when that cannot be set up here.
+#[allow(dead_code)]
+pub fn fix_load_in_namespace(
+    audit_dir: &std::path::Path,
+    args: &[&str],
+) -> Option<(i32, String, String)> {
+    use std::process::Command;
+    let script = r#"mount --bind "$1" /etc/audit || exit 97; shift; exec "$@""#;
+    let probe = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(audit_dir)
+        .arg("true")
+        .output();
+    match probe {
+        Ok(o) if o.status.success() && std::path::Path::new("/etc/audit").is_dir() => {}
+        Ok(o) => {
+            eprintln!(
+                "skipped: fix --load part needs unshare -m and a bind mount over /etc/audit ({})",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return None;
+        }
+        Err(e) => {
+            eprintln!("skipped: fix --load part needs unshare ({e})");
+            return None;
+        }
+    }
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(audit_dir)
+        .arg(env!("CARGO_BIN_EXE_auditguard"))
+        .arg("fix")
+        .args(args)
+        .args(["--load", "--format", "json"])
+        .output()
+        .unwrap();
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
