@@ -102,6 +102,11 @@ pub struct ItemRefs {
     /// CCIs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cci: Vec<String>,
+    /// The ComplianceAsCode (SCAP Security Guide) rule ids that check the item, without the
+    /// `xccdf_org.ssgproject.content_rule_` prefix: an XCCDF report's idrefs, and what
+    /// `oscap xccdf eval --rule` is compared on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cac: Vec<String>,
 }
 
 /// What a control built from a profile item carries for the reports.
