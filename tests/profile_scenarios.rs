@@ -78,7 +78,10 @@ fn run(s: &Scenario) -> Result<(), String> {
     let mut named = Vec::new();
     for (k, v) in &s.expects {
         if let Some(rest) = k.strip_prefix("item ") {
-            let (id, what) = rest.split_once('.').unwrap_or((rest, "verdict"));
+            let (id, what) = match rest.rsplit_once('.') {
+                Some((id, w)) if matches!(w, "reason" | "key" | "verdict") => (id, w),
+                _ => (rest, "verdict"),
+            };
             named.push(id.to_string());
             let Some(c) = item(&json, id) else {
                 problems.push(format!("no item {id} in the report"));

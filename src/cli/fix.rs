@@ -137,7 +137,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         load: load_report,
     };
     let code = match verdict {
-        Verdict::Pass | Verdict::NotApplicable => 0,
+        Verdict::Pass | Verdict::NotApplicable | Verdict::NotChecked => 0,
         Verdict::Fail => 1,
         Verdict::Error => 2,
     };

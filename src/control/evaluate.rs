@@ -10,7 +10,10 @@ use crate::control::event::{self, Event, Expectation};
 use crate::control::finding::{
     Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, Verdict,
 };
-use crate::control::finding::{SettingCause, SettingJudgement};
+use crate::control::finding::{
+    BootJudgement, Check, DaemonCause, DaemonJudgement, FileProblem, FilesJudgement, SettingCause,
+    SettingJudgement,
+};
 use crate::control::predicate::{filter_list, matches, narrowing_fields, Tri};
 use crate::control::{Control, Requirement, RequirementKind, Setting};
 use crate::load::auditctl::{listing_rank, LoadOutcome, LoadedRule};
@@ -116,11 +119,18 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
         let setting = (req.kind == RequirementKind::Control)
             .then(|| judge_setting(req, subject))
             .flatten();
+        let check = match req.kind {
+            RequirementKind::DaemonSetting => Some(Check::Daemon(judge_daemon(req, subject.facts))),
+            RequirementKind::BootParameter => Some(Check::Boot(judge_boot(req, subject.facts))),
+            RequirementKind::FilePermission => Some(Check::Files(judge_files(req, subject.facts))),
+            _ => None,
+        };
         requirements.push(RequirementJudgement {
             id: req.id.clone(),
             title: req.title.clone(),
             events,
             setting,
+            check,
         });
         // Symlinked tools, grouped by the file they lead to: one advice per target.
         let mut links: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
@@ -197,6 +207,159 @@ fn judge_setting(req: &Requirement, s: &Subject) -> Option<SettingJudgement> {
         wanted,
         cause,
     })
+}
+
+/// A daemon setting: the file's last value for the key, or auditd's default, against the
+/// accepted values (without regard to case) or range.
+fn judge_daemon(req: &Requirement, facts: &TargetFacts) -> DaemonJudgement {
+    let file = req
+        .file
+        .clone()
+        .unwrap_or_else(|| crate::load::configuration::AUDITD_CONF.to_string());
+    let key = req.key.clone().unwrap_or_default();
+    let cause = match facts.daemon_confs.get(&file) {
+        Some(Err(e)) => DaemonCause::Unreadable { error: e.clone() },
+        Some(Ok(Some(c))) if c.refused.is_some() => {
+            let r = c.refused.clone().expect("checked");
+            DaemonCause::Refused {
+                line: r.line,
+                reason: r.reason,
+            }
+        }
+        _ => match facts.daemon_value(&file, &key) {
+            None => DaemonCause::NotAccepted {
+                value: String::new(),
+                line: 0,
+                wanted: wanted_words(req),
+            },
+            Some((value, line)) if accepted(req, &value) => DaemonCause::Accepted { value, line },
+            Some((value, line)) => DaemonCause::NotAccepted {
+                value,
+                line,
+                wanted: wanted_words(req),
+            },
+        },
+    };
+    DaemonJudgement { file, key, cause }
+}
+
+/// Whether a daemon value meets the requirement.
+fn accepted(req: &Requirement, value: &str) -> bool {
+    if !req.allowed.is_empty() {
+        return req.allowed.iter().any(|a| a.eq_ignore_ascii_case(value));
+    }
+    let (digits, is_percent) = match value.strip_suffix('%') {
+        Some(d) => (d, true),
+        None => (value, false),
+    };
+    if req.percent != is_percent && (req.min.is_some() || req.max.is_some()) {
+        return false;
+    }
+    match digits.parse::<u64>() {
+        Ok(n) => req.min.is_none_or(|m| n >= m) && req.max.is_none_or(|m| n <= m),
+        Err(_) => req.min.is_none() && req.max.is_none(),
+    }
+}
+
+/// What a requirement accepts, in words (`halt, single`; `>= 25%`; `1..=100`).
+fn wanted_words(req: &Requirement) -> String {
+    if !req.allowed.is_empty() {
+        return req.allowed.join(", ");
+    }
+    let pct = if req.percent { "%" } else { "" };
+    match (req.min, req.max) {
+        (Some(a), Some(b)) => format!("{a}{pct} to {b}{pct}"),
+        (Some(a), None) => format!(">= {a}{pct}"),
+        (None, Some(b)) => format!("<= {b}{pct}"),
+        (None, None) => "any value".to_string(),
+    }
+}
+
+/// A kernel argument in every boot source of the target (the configured ones and, on a live
+/// host, the running kernel's).
+fn judge_boot(req: &Requirement, facts: &TargetFacts) -> BootJudgement {
+    let arg = req.arg.clone().unwrap_or_default();
+    let ok = |v: Option<&str>| match (v, req.equals, req.min) {
+        (None, _, _) => false,
+        (Some(v), Some(e), _) => v.parse::<u64>().is_ok_and(|n| n == u64::from(e)),
+        (Some(v), None, Some(m)) => v.parse::<u64>().is_ok_and(|n| n >= m),
+        (Some(_), None, None) => true,
+    };
+    let wanted = match (req.equals, req.min) {
+        (Some(e), _) => format!("{arg}={e}"),
+        (None, Some(m)) => format!("{arg} >= {m}"),
+        (None, None) => arg.clone(),
+    };
+    BootJudgement {
+        sources: facts
+            .boot
+            .iter()
+            .map(|s| {
+                let v = crate::load::boot::arg_value(&s.args, &arg);
+                (s.clone(), v.map(str::to_string), ok(v))
+            })
+            .collect(),
+        arg,
+        wanted,
+    }
+}
+
+/// Files against the mode ceiling and the allowed owners and groups (`{auditd.log_group}` is
+/// the group auditd.conf names, or auditd's default).
+fn judge_files(req: &Requirement, facts: &TargetFacts) -> FilesJudgement {
+    let max = req
+        .max_mode
+        .as_deref()
+        .and_then(|m| u32::from_str_radix(m, 8).ok());
+    let log_group = facts
+        .daemon_value(crate::load::configuration::AUDITD_CONF, "log_group")
+        .map(|(v, _)| v)
+        .unwrap_or_else(|| "root".into());
+    let groups: Vec<String> = req
+        .groups
+        .iter()
+        .map(|g| g.replace("{auditd.log_group}", &log_group))
+        .collect();
+    // Id 0 is root whatever the tables say (a tree without passwd or group still has it).
+    let name = |table: &std::collections::BTreeMap<u32, String>, id: u32| {
+        table.get(&id).cloned().unwrap_or_else(|| {
+            if id == 0 {
+                "root".to_string()
+            } else {
+                id.to_string()
+            }
+        })
+    };
+    let mut files = Vec::new();
+    for p in &req.paths {
+        for f in facts.files.get(p).into_iter().flatten() {
+            let mut problems = Vec::new();
+            if let Some(max) = max {
+                if f.mode & !max & 0o7777 != 0 {
+                    problems.push(FileProblem::Mode { max });
+                }
+            }
+            let owner = name(&facts.user_names, f.uid);
+            if !req.owners.is_empty() && !req.owners.contains(&owner) {
+                problems.push(FileProblem::Owner {
+                    owner,
+                    allowed: req.owners.clone(),
+                });
+            }
+            let group = name(&facts.group_names, f.gid);
+            if !groups.is_empty() && !groups.contains(&group) {
+                problems.push(FileProblem::Group {
+                    group,
+                    allowed: groups.clone(),
+                });
+            }
+            files.push((f.clone(), problems));
+        }
+    }
+    FilesJudgement {
+        patterns: req.paths.clone(),
+        files,
+    }
 }
 
 /// Whether the file a symlinked path leads to is itself recorded on exec (then the symlink

@@ -145,6 +145,7 @@ impl Event {
                 Who::SetgidToRoot => "a setgid-root program",
                 Who::CronRoot => "root's cron jobs",
                 Who::CronUsers => "users' cron jobs",
+                Who::AsOtherUser => "someone acting as another user",
             });
         }
         match self.outcome {
@@ -173,6 +174,8 @@ impl Event {
         match self.who {
             Who::Users | Who::CronUsers => (self.auid_min, u32::MAX - 1),
             Who::RootLogins => (0, 0),
+            // A login uid that is set: any user's, root's included.
+            Who::AsOtherUser => (0, u32::MAX - 1),
             Who::Everyone | Who::SetuidToRoot | Who::SetgidToRoot | Who::CronRoot => (0, u32::MAX),
         }
     }
@@ -283,7 +286,10 @@ pub fn expectations(control: &Control, native: Machine, facts: &TargetFacts) -> 
                                 }
                             }
                         }
-                        RequirementKind::Control => {}
+                        RequirementKind::Control
+                        | RequirementKind::DaemonSetting
+                        | RequirementKind::BootParameter
+                        | RequirementKind::FilePermission => {}
                     }
                 }
             }

@@ -16,6 +16,10 @@ pub enum Verdict {
     /// Not applicable on this target (e.g. the kernel part inside a container).
     #[serde(rename = "notapplicable")]
     NotApplicable,
+    /// Not checked automatically: a benchmark item auditguard lists but leaves to a person
+    /// (XCCDF's `notchecked`); the reason is in the item's note.
+    #[serde(rename = "notchecked")]
+    NotChecked,
     /// Not compliant.
     Fail,
     /// Could not be evaluated.
@@ -23,7 +27,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The worse of two verdicts (error > fail > notapplicable > pass).
+    /// The worse of two verdicts (error > fail > notchecked > notapplicable > pass).
     pub fn worst(self, other: Verdict) -> Verdict {
         self.max(other)
     }
@@ -33,6 +37,7 @@ impl Verdict {
         match self {
             Verdict::Pass => "pass",
             Verdict::NotApplicable => "notapplicable",
+            Verdict::NotChecked => "notchecked",
             Verdict::Fail => "fail",
             Verdict::Error => "error",
         }
@@ -201,6 +206,8 @@ pub struct RequirementJudgement {
     pub events: Vec<Judgement>,
     /// For a loader-setting requirement: the setting's final state.
     pub setting: Option<SettingJudgement>,
+    /// For a daemon-setting, boot-parameter or file-permission requirement: what was found.
+    pub check: Option<Check>,
 }
 
 impl RequirementJudgement {
@@ -210,8 +217,12 @@ impl RequirementJudgement {
             .events
             .iter()
             .fold(Verdict::Pass, |v, e| v.worst(e.verdict()));
-        match &self.setting {
+        let events = match &self.setting {
             Some(s) => events.worst(s.verdict()),
+            None => events,
+        };
+        match &self.check {
+            Some(c) => events.worst(c.verdict()),
             None => events,
         }
     }
@@ -316,8 +327,11 @@ pub struct ControlJudgement {
 }
 
 impl ControlJudgement {
-    /// The worst verdict of its requirements.
+    /// The worst verdict of its requirements; `notchecked` for a manual profile item.
     pub fn verdict(&self) -> Verdict {
+        if self.item.as_ref().is_some_and(|i| i.manual.is_some()) {
+            return Verdict::NotChecked;
+        }
         self.requirements
             .iter()
             .fold(Verdict::Pass, |v, r| v.worst(r.verdict()))
@@ -332,4 +346,152 @@ impl ControlJudgement {
                 .map(move |e| (r, e))
         })
     }
+}
+
+/// A requirement on the target's files rather than on its rules, judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// A keyword of a daemon configuration file.
+    Daemon(DaemonJudgement),
+    /// A kernel argument, per boot source.
+    Boot(BootJudgement),
+    /// Mode, owner and group of files.
+    Files(FilesJudgement),
+}
+
+impl Check {
+    /// The verdict.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Check::Daemon(d) => d.verdict(),
+            Check::Boot(b) => b.verdict(),
+            Check::Files(f) => f.verdict(),
+        }
+    }
+}
+
+/// A daemon setting as the daemon reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonJudgement {
+    /// The file.
+    pub file: String,
+    /// The keyword.
+    pub key: String,
+    /// What was found.
+    pub cause: DaemonCause,
+}
+
+impl DaemonJudgement {
+    /// Pass when the value is accepted.
+    pub fn verdict(&self) -> Verdict {
+        match self.cause {
+            DaemonCause::Accepted { .. } => Verdict::Pass,
+            DaemonCause::Unreadable { .. } => Verdict::Error,
+            _ => Verdict::Fail,
+        }
+    }
+}
+
+/// What a daemon setting is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonCause {
+    /// The value (set at `line`; 0: the built-in default) is accepted.
+    Accepted {
+        /// The value.
+        value: String,
+        /// Its line (0: not in the file, auditd's default).
+        line: u32,
+    },
+    /// The value is not one of the accepted ones (or out of range).
+    NotAccepted {
+        /// The value.
+        value: String,
+        /// Its line (0: auditd's default).
+        line: u32,
+        /// What is accepted, in words for the report (`halt, single`; `>= 25%`).
+        wanted: String,
+    },
+    /// auditd refuses the file at this line and does not start.
+    Refused {
+        /// The line.
+        line: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The file cannot be read.
+    Unreadable {
+        /// Why.
+        error: String,
+    },
+}
+
+/// A kernel argument in each boot source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootJudgement {
+    /// The argument.
+    pub arg: String,
+    /// What is accepted, in words (`= 1`, `>= 8192`).
+    pub wanted: String,
+    /// Per source: the source and the argument's value there (`None`: absent).
+    pub sources: Vec<(crate::model::BootSource, Option<String>, bool)>,
+}
+
+impl BootJudgement {
+    /// Pass when every source has an accepted value; not applicable when the target has no
+    /// boot configuration at all (a container image).
+    pub fn verdict(&self) -> Verdict {
+        if self.sources.is_empty() {
+            Verdict::NotApplicable
+        } else if self.sources.iter().all(|(_, _, ok)| *ok) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    }
+}
+
+/// Files against a mode ceiling and allowed owners and groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesJudgement {
+    /// The patterns as written, with what they expanded to.
+    pub patterns: Vec<String>,
+    /// Per file: the file and what is wrong with it (empty: nothing).
+    pub files: Vec<(crate::model::FileFacts, Vec<FileProblem>)>,
+}
+
+impl FilesJudgement {
+    /// Pass when no file has a problem; not applicable when no file matched.
+    pub fn verdict(&self) -> Verdict {
+        if self.files.is_empty() {
+            Verdict::NotApplicable
+        } else if self.files.iter().all(|(_, p)| p.is_empty()) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    }
+}
+
+/// What is wrong with a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    /// Its mode has bits beyond the ceiling.
+    Mode {
+        /// The ceiling.
+        max: u32,
+    },
+    /// Its owner is not allowed (the owner's name, or uid).
+    Owner {
+        /// Who owns it.
+        owner: String,
+        /// Who may.
+        allowed: Vec<String>,
+    },
+    /// Its group is not allowed.
+    Group {
+        /// Its group.
+        group: String,
+        /// Which may.
+        allowed: Vec<String>,
+    },
 }

@@ -37,6 +37,22 @@ const CATALOGUE: &[(&str, &str)] = &[
         "controls/audit-settings.toml",
         include_str!("catalogue/controls/audit-settings.toml"),
     ),
+    (
+        "controls/cis-audit-rules.toml",
+        include_str!("catalogue/controls/cis-audit-rules.toml"),
+    ),
+    (
+        "controls/audit-daemon.toml",
+        include_str!("catalogue/controls/audit-daemon.toml"),
+    ),
+    (
+        "controls/audit-boot.toml",
+        include_str!("catalogue/controls/audit-boot.toml"),
+    ),
+    (
+        "controls/audit-files.toml",
+        include_str!("catalogue/controls/audit-files.toml"),
+    ),
 ];
 
 /// The control `check` evaluates when none is named.
@@ -135,9 +151,42 @@ pub struct Requirement {
     /// For `control`: the loader setting.
     #[serde(default)]
     pub setting: Option<Setting>,
-    /// For `control`: the value the setting must end with.
+    /// For `control`: the value the setting must end with; for `boot-parameter`: the value
+    /// the argument must have.
     #[serde(default)]
     pub equals: Option<u32>,
+    /// For `daemon-setting`: the configuration file (default `/etc/audit/auditd.conf`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// For `daemon-setting`: the keyword.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// For `daemon-setting`: the values accepted (compared without regard to case, as auditd
+    /// does).
+    #[serde(default)]
+    pub allowed: Vec<String>,
+    /// For `daemon-setting` and `boot-parameter`: the lowest number accepted.
+    #[serde(default)]
+    pub min: Option<u64>,
+    /// For `daemon-setting`: the highest number accepted.
+    #[serde(default)]
+    pub max: Option<u64>,
+    /// For `daemon-setting`: the number must be written as a percentage (`25%`).
+    #[serde(default)]
+    pub percent: bool,
+    /// For `boot-parameter`: the kernel argument (`audit`, `audit_backlog_limit`).
+    #[serde(default)]
+    pub arg: Option<String>,
+    /// For `file-permission`: the most permissive mode allowed (octal, `"0640"`).
+    #[serde(default)]
+    pub max_mode: Option<String>,
+    /// For `file-permission`: the owners allowed (user names; `{auditd.log_group}` and such
+    /// are not expanded here: owners are users).
+    #[serde(default)]
+    pub owners: Vec<String>,
+    /// For `file-permission`: the groups allowed (group names, or `{auditd.log_group}`).
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 impl Requirement {
@@ -186,21 +235,68 @@ impl Requirement {
         has(k != K::Syscall && !self.exit.is_empty(), "exit", "syscall")?;
         has(k != K::Syscall && !self.args.is_empty(), "args", "syscall")?;
         has(
-            !matches!(k, K::Exec | K::Watch) && !self.paths.is_empty(),
+            !matches!(k, K::Exec | K::Watch | K::FilePermission) && !self.paths.is_empty(),
             "paths",
-            "exec or watch",
+            "exec, watch or file-permission",
         )?;
         has(k != K::Watch && self.access.is_some(), "access", "watch")?;
         has(k != K::Watch && self.tree, "tree", "watch")?;
         has(
-            k != K::Control && (self.setting.is_some() || self.equals.is_some()),
-            "setting/equals",
+            k != K::Control && self.setting.is_some(),
+            "setting",
             "control",
         )?;
+        has(
+            !matches!(k, K::Control | K::BootParameter) && self.equals.is_some(),
+            "equals",
+            "control or boot-parameter",
+        )?;
+        has(
+            k != K::DaemonSetting
+                && (self.file.is_some() || self.key.is_some() || !self.allowed.is_empty()),
+            "file/key/allowed",
+            "daemon-setting",
+        )?;
+        has(
+            !matches!(k, K::DaemonSetting | K::BootParameter)
+                && (self.min.is_some() || self.max.is_some()),
+            "min/max",
+            "daemon-setting or boot-parameter",
+        )?;
+        has(
+            k != K::BootParameter && self.arg.is_some(),
+            "arg",
+            "boot-parameter",
+        )?;
+        has(
+            k != K::FilePermission
+                && (self.max_mode.is_some() || !self.owners.is_empty() || !self.groups.is_empty()),
+            "max_mode/owners/groups",
+            "file-permission",
+        )?;
+        if let Some(m) = &self.max_mode {
+            if u32::from_str_radix(m, 8).map_or(true, |v| v > 0o7777) {
+                return Err(format!(
+                    "requirement {:?}: max_mode {m:?} is not an octal mode",
+                    self.id
+                ));
+            }
+        }
+        if let Some(key) = &self.key {
+            if !crate::load::auditd_conf::known(key) && self.file.is_none() {
+                return Err(format!(
+                    "requirement {:?}: auditd {} has no keyword {key:?}",
+                    self.id,
+                    crate::load::auditd_conf::AUDITD_VERSION
+                ));
+            }
+        }
         let empty = match k {
             K::Syscall => self.syscalls.is_empty() && self.advice_syscalls.is_empty(),
-            K::Exec | K::Watch => self.paths.is_empty(),
+            K::Exec | K::Watch | K::FilePermission => self.paths.is_empty(),
             K::Control => self.setting.is_none(),
+            K::DaemonSetting => self.key.is_none(),
+            K::BootParameter => self.arg.is_none(),
         };
         if empty {
             return Err(format!(
@@ -208,8 +304,10 @@ impl Requirement {
                 self.id,
                 match k {
                     K::Syscall => "`syscalls`",
-                    K::Exec | K::Watch => "`paths`",
+                    K::Exec | K::Watch | K::FilePermission => "`paths`",
                     K::Control => "`setting`",
+                    K::DaemonSetting => "`key`",
+                    K::BootParameter => "`arg`",
                 }
             ));
         }
@@ -230,7 +328,7 @@ impl Requirement {
             }
         }
         for p in &self.paths {
-            if !p.starts_with('/') {
+            if !p.starts_with('/') && !p.starts_with('{') {
                 return Err(format!(
                     "requirement {:?}: path {p:?} is not absolute",
                     self.id
@@ -271,7 +369,7 @@ where
 
 /// The kind of event a requirement is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum RequirementKind {
     /// Syscalls, on the requirement's ABIs, by its `who`, with its outcomes and arguments.
     Syscall,
@@ -281,6 +379,14 @@ pub enum RequirementKind {
     Watch,
     /// A loader setting's effective final value (`-e 2`, `-f 2`, `--loginuid-immutable`).
     Control,
+    /// A keyword of `auditd.conf` as auditd reads it (last value wins, built-in default when
+    /// absent, values without regard to case).
+    DaemonSetting,
+    /// A kernel argument in the boot configuration (GRUB defaults, BLS entries, grub.cfg)
+    /// and, on a live host, in `/proc/cmdline`.
+    BootParameter,
+    /// Mode ceiling, owner and group of files (audit logs, configuration, tools).
+    FilePermission,
 }
 
 /// Which ABIs a syscall requirement covers.
@@ -312,6 +418,9 @@ pub enum Who {
     CronRoot,
     /// Cron jobs of users: subject type `crond_t`, login uid of a user.
     CronUsers,
+    /// Someone acting as another user: euid ≠ uid, login uid set (CIS "actions as another
+    /// user", `sudo`).
+    AsOtherUser,
 }
 
 impl Who {
@@ -325,6 +434,7 @@ impl Who {
             Who::SetgidToRoot => "setgid-to-root",
             Who::CronRoot => "cron-root",
             Who::CronUsers => "cron-users",
+            Who::AsOtherUser => "as-other-user",
         }
     }
 }

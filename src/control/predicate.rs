@@ -387,6 +387,7 @@ fn compare(field: &Field, event: &Event) -> Tri {
     // (comparisons that differ, comparisons that are equal) for the class.
     let (differ, equal): (&[u32], &[u32]) = match event.who {
         Who::SetuidToRoot => (&[11, 12, 13], &[17, 18, 19]),
+        Who::AsOtherUser => (&[11], &[]),
         Who::SetgidToRoot => (&[20, 21, 22], &[23, 24, 25]),
         _ => (&[], &[]),
     };

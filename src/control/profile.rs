@@ -11,10 +11,16 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Embedded profiles: (file name, TOML text).
-const PROFILES: &[(&str, &str)] = &[(
-    "profiles/stig-rhel9.toml",
-    include_str!("catalogue/profiles/stig-rhel9.toml"),
-)];
+const PROFILES: &[(&str, &str)] = &[
+    (
+        "profiles/stig-rhel9.toml",
+        include_str!("catalogue/profiles/stig-rhel9.toml"),
+    ),
+    (
+        "profiles/cis-debian12.toml",
+        include_str!("catalogue/profiles/cis-debian12.toml"),
+    ),
+];
 
 /// A benchmark as data.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,8 +82,17 @@ pub struct Item {
     /// The benchmark's references.
     #[serde(default)]
     pub refs: ItemRefs,
-    /// Controls (`"control"`) or requirements (`"control/requirement"`) that decide it.
+    /// Controls (`"control"`) or requirements (`"control/requirement"`) that decide it
+    /// (empty for a manual item).
+    #[serde(default)]
     pub requires: Vec<String>,
+    /// Why the item is left to a person (`notchecked`), when it is: a host fact auditguard
+    /// does not judge (packages, offload, storage), or a kind not automated yet.
+    #[serde(default)]
+    pub manual: Option<String>,
+    /// Benchmark levels the item belongs to (CIS: `l1_server`, `l2_workstation`, ...).
+    #[serde(default)]
+    pub levels: Vec<String>,
     /// The key `fix` writes on new lines for this item (default: the control's).
     #[serde(default)]
     pub key: Option<String>,
@@ -128,6 +143,9 @@ pub struct ItemInfo {
     /// The note, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why it is not checked automatically, for a manual item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
 }
 
 /// Parse a profile file. `file` names it in errors.
@@ -163,10 +181,13 @@ pub fn parse(file: &str, text: &str) -> Result<Profile, CatalogueError> {
                 format!("item {:?} is listed twice", item.id),
             ));
         }
-        if item.requires.is_empty() {
+        if item.requires.is_empty() && item.manual.is_none() {
             return Err(err(
                 &format!("\"{}\"", item.id),
-                format!("item {:?} requires nothing", item.id),
+                format!(
+                    "item {:?} requires nothing (give `requires`, or `manual` with the reason)",
+                    item.id
+                ),
             ));
         }
     }
@@ -266,6 +287,29 @@ impl Profile {
             }
             picks.push((c, rid));
         }
+        if used.is_empty() {
+            return Ok(Control {
+                schema: Some(2),
+                id: item.id.clone(),
+                title: item.title.clone(),
+                rationale: String::new(),
+                severity: item.severity.clone(),
+                references: Vec::new(),
+                refs: crate::control::Refs::default(),
+                requirements: Vec::new(),
+                remediation: crate::control::Remediation::default(),
+                item: Some(ItemInfo {
+                    profile: self.id.clone(),
+                    benchmark: self.benchmark.clone(),
+                    id: item.id.clone(),
+                    severity: item.severity.clone(),
+                    refs: item.refs.clone(),
+                    controls: Vec::new(),
+                    note: item.note.clone(),
+                    manual: item.manual.clone(),
+                }),
+            });
+        }
         let several = used.len() > 1;
         let mut requirements = Vec::new();
         for (c, rid) in &picks {
@@ -319,6 +363,7 @@ impl Profile {
                 refs: item.refs.clone(),
                 controls: used.iter().map(|c| c.id.clone()).collect(),
                 note: item.note.clone(),
+                manual: item.manual.clone(),
             }),
         })
     }

@@ -1474,6 +1474,7 @@ fn class_filters(
         Who::SetgidToRoot => " -C gid!=egid -F egid=0".to_string(),
         Who::CronRoot => " -F subj_type=crond_t -F euid=0".to_string(),
         Who::CronUsers => format!(" -F subj_type=crond_t{users}"),
+        Who::AsOtherUser => " -C euid!=uid -F auid!=unset".to_string(),
     };
     match outcome {
         Outcome::Any => {}

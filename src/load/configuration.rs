@@ -431,9 +431,10 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
     let mut resolver = Resolver::new(host);
     let image = layout(host) == Layout::OsImage;
     let mut paths = std::collections::BTreeMap::new();
-    for p in controls
-        .iter()
-        .flat_map(|c| &c.requirements)
+    use crate::control::RequirementKind as K;
+    let reqs = || controls.iter().flat_map(|c| &c.requirements);
+    for p in reqs()
+        .filter(|r| matches!(r.kind, K::Exec | K::Watch))
         .flat_map(|r| &r.paths)
     {
         let p = p.as_bytes();
@@ -449,10 +450,134 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
             },
         );
     }
-    TargetFacts {
+    let mut facts = TargetFacts {
         uid_min: uid_min(host),
         paths,
+        ..TargetFacts::default()
+    };
+    // Daemon configuration files (auditd.conf is also read for the log file's facts).
+    let needs_conf = reqs().any(|r| matches!(r.kind, K::DaemonSetting | K::FilePermission));
+    let mut conf_files: Vec<String> = reqs()
+        .filter(|r| r.kind == K::DaemonSetting)
+        .map(|r| r.file.clone().unwrap_or_else(|| AUDITD_CONF.to_string()))
+        .collect();
+    if needs_conf {
+        conf_files.push(AUDITD_CONF.to_string());
     }
+    for f in conf_files {
+        facts
+            .daemon_confs
+            .entry(f.clone())
+            .or_insert_with(|| match host.read(Path::new(&f)) {
+                Ok(bytes) => Ok(Some(crate::load::auditd_conf::parse(&bytes))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.to_string()),
+            });
+    }
+    for r in reqs().filter(|r| r.kind == K::FilePermission) {
+        for pattern in &r.paths {
+            if facts.files.contains_key(pattern) {
+                continue;
+            }
+            let expanded = expand_placeholders(pattern, &facts);
+            let found = matching_files(host, &expanded);
+            facts.files.insert(pattern.clone(), found);
+        }
+    }
+    if reqs().any(|r| r.kind == K::FilePermission) {
+        let (users, groups) = names(host);
+        facts.user_names = users;
+        facts.group_names = groups;
+    }
+    if reqs().any(|r| r.kind == K::BootParameter) {
+        facts.boot = crate::load::boot::sources(host);
+    }
+    facts
+}
+
+/// The daemon configuration file auditd reads.
+pub const AUDITD_CONF: &str = "/etc/audit/auditd.conf";
+
+/// `{auditd.log_file}` and `{auditd.log_dir}` replaced by what auditd.conf says (or auditd's
+/// default).
+fn expand_placeholders(pattern: &str, facts: &TargetFacts) -> String {
+    let log_file = facts
+        .daemon_value(AUDITD_CONF, "log_file")
+        .map(|(v, _)| v)
+        .unwrap_or_else(|| "/var/log/audit/audit.log".to_string());
+    let log_dir = Path::new(&log_file)
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "/var/log/audit".to_string());
+    pattern
+        .replace("{auditd.log_file}", &log_file)
+        .replace("{auditd.log_dir}", &log_dir)
+}
+
+/// The files a pattern names on the target: the path itself, or, when its last component
+/// holds one `*`, every entry of the directory that matches (prefix and suffix). Not
+/// followed through a final symlink (`lstat`), as a permission check must see the file.
+fn matching_files(host: &dyn Host, pattern: &str) -> Vec<crate::model::FileFacts> {
+    let path = Path::new(pattern);
+    let fact = |p: &Path| {
+        host.lstat(p).ok().map(|m| crate::model::FileFacts {
+            path: p.as_os_str().as_bytes().to_vec(),
+            mode: m.mode,
+            uid: m.uid,
+            gid: m.gid,
+            dir: m.kind == FileKind::Dir,
+        })
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some((prefix, suffix)) = name.split_once('*') else {
+        return fact(path).into_iter().collect();
+    };
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let mut names: Vec<Vec<u8>> = host
+        .read_dir(dir)
+        .map(|entries| entries.into_iter().map(|e| e.name).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+        .into_iter()
+        .filter(|n| {
+            n.len() >= prefix.len() + suffix.len()
+                && n.starts_with(prefix.as_bytes())
+                && n.ends_with(suffix.as_bytes())
+        })
+        .filter_map(|n| fact(&dir.join(std::ffi::OsStr::from_bytes(&n))))
+        .collect()
+}
+
+/// uid → name and gid → name from the target's passwd and group (the first line of an id
+/// wins).
+fn names(
+    host: &dyn Host,
+) -> (
+    std::collections::BTreeMap<u32, String>,
+    std::collections::BTreeMap<u32, String>,
+) {
+    let table = |file: &str| {
+        let mut out = std::collections::BTreeMap::new();
+        for line in host
+            .read(Path::new(file))
+            .unwrap_or_default()
+            .split(|b| *b == b'\n')
+        {
+            let fields: Vec<&[u8]> = line.split(|b| *b == b':').collect();
+            if let (Some(name), Some(id)) = (fields.first(), fields.get(2)) {
+                if let Some(id) = std::str::from_utf8(id).ok().and_then(|i| i.parse().ok()) {
+                    out.entry(id)
+                        .or_insert_with(|| String::from_utf8_lossy(name).into_owned());
+                }
+            }
+        }
+        out
+    };
+    (table("/etc/passwd"), table("/etc/group"))
 }
 
 /// Resolve the watches of rules that did not come through the load (rules read from a

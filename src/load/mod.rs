@@ -4,7 +4,9 @@
 //! kernel ([`auditctl`], pure). [`configuration`] ties them together.
 
 pub mod auditctl;
+pub mod auditd_conf;
 pub mod augenrules;
+pub mod boot;
 pub mod configuration;
 pub mod detect;
 pub mod resolve;

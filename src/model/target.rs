@@ -26,6 +26,61 @@ pub struct TargetFacts {
     pub uid_min: u32,
     /// Every path the controls name, as it is on the target.
     pub paths: BTreeMap<Vec<u8>, PathFacts>,
+    /// Every daemon configuration file the controls name, parsed as auditd does (`None`: the
+    /// file does not exist, so auditd uses its defaults; `Err`: it cannot be read).
+    pub daemon_confs: BTreeMap<String, Result<Option<DaemonConf>, String>>,
+    /// Per file-permission pattern as written: the files it matches on the target.
+    pub files: BTreeMap<String, Vec<FileFacts>>,
+    /// The boot configuration's kernel arguments, per source.
+    pub boot: Vec<BootSource>,
+    /// uid → user name and gid → group name, from the target's passwd and group.
+    pub user_names: BTreeMap<u32, String>,
+    /// gid → group name.
+    pub group_names: BTreeMap<u32, String>,
+}
+
+pub use crate::load::auditd_conf::DaemonConf;
+
+/// A file a file-permission requirement matched, as `lstat` saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFacts {
+    /// The path on the target.
+    pub path: Vec<u8>,
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner uid.
+    pub uid: u32,
+    /// Group gid.
+    pub gid: u32,
+    /// A directory (else a file or another kind).
+    pub dir: bool,
+}
+
+/// Where a kernel command line is configured, or seen running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootSource {
+    /// The file (`/etc/default/grub`, a BLS entry, `grub.cfg`, `/proc/cmdline`).
+    pub file: String,
+    /// The 1-based line.
+    pub line: u32,
+    /// What kind of source it is.
+    pub kind: BootSourceKind,
+    /// The arguments, `name` or `name=value`, in order.
+    pub args: Vec<String>,
+}
+
+/// The kinds of [`BootSource`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootSourceKind {
+    /// `GRUB_CMDLINE_LINUX`/`_DEFAULT` of `/etc/default/grub` (and `grub.d/*.cfg`): what the
+    /// next `update-grub`/`grub2-mkconfig` writes.
+    GrubDefault,
+    /// The `options` line of a Boot Loader Specification entry (`/boot/loader/entries`).
+    Bls,
+    /// A `linux` line of the generated `grub.cfg`.
+    GrubCfg,
+    /// `/proc/cmdline`: the running kernel's (live host only).
+    Running,
 }
 
 impl TargetFacts {
@@ -37,5 +92,19 @@ impl TargetFacts {
             symlink: false,
             exists: None,
         })
+    }
+
+    /// The value of `key` in `file` as auditd would use it: (value, line) when the file sets
+    /// it, (default, 0) otherwise; `None` when the file cannot be read or auditd refuses it.
+    pub fn daemon_value(&self, file: &str, key: &str) -> Option<(String, u32)> {
+        let conf = self.daemon_confs.get(file)?.as_ref().ok()?;
+        match conf {
+            Some(c) if c.refused.is_some() => None,
+            Some(c) => match c.get(key) {
+                Some(e) => Some((e.value.clone(), e.line)),
+                None => crate::load::auditd_conf::default(key).map(|d| (d.to_string(), 0)),
+            },
+            None => crate::load::auditd_conf::default(key).map(|d| (d.to_string(), 0)),
+        }
     }
 }

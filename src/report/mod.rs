@@ -207,7 +207,7 @@ impl CheckReport {
     /// The process exit code: 0 all pass, 1 any fail, 2 could not evaluate.
     pub fn exit_code(&self) -> u8 {
         match self.verdict {
-            Verdict::Pass | Verdict::NotApplicable => 0,
+            Verdict::Pass | Verdict::NotApplicable | Verdict::NotChecked => 0,
             Verdict::Fail => 1,
             Verdict::Error => 2,
         }

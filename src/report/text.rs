@@ -31,7 +31,7 @@ impl Style {
             Verdict::Pass => self.paint("32", &word),
             Verdict::Fail => self.paint("31;1", &word),
             Verdict::Error => self.paint("35;1", &word),
-            Verdict::NotApplicable => self.paint("33", &word),
+            Verdict::NotApplicable | Verdict::NotChecked => self.paint("33", &word),
         }
     }
 }
@@ -179,6 +179,10 @@ fn item(out: &mut String, c: &crate::report::ControlFinding, style: Style) {
         t(&c.title)
     );
     if c.verdict == Verdict::Pass {
+        return;
+    }
+    if let Some(why) = c.item.as_ref().and_then(|i| i.manual.as_deref()) {
+        let _ = writeln!(out, "    not checked by auditguard: {}", t(why.trim()));
         return;
     }
     for r in c.requirements.iter().filter(|r| r.verdict != Verdict::Pass) {

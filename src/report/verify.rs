@@ -190,7 +190,7 @@ pub fn text(r: &VerifyReport) -> String {
     for e in &r.events {
         let mark = match e.verdict {
             Verdict::Pass => "ok ",
-            Verdict::NotApplicable => "-- ",
+            Verdict::NotApplicable | Verdict::NotChecked => "-- ",
             _ if e.advice => "adv",
             _ => "NO ",
         };
@@ -206,7 +206,7 @@ pub fn text(r: &VerifyReport) -> String {
         let _ = writeln!(out, "warning: {}", t(w));
     }
     let headline = match r.verdict {
-        Verdict::NotApplicable => "NOT VERIFIED".to_string(),
+        Verdict::NotApplicable | Verdict::NotChecked => "NOT VERIFIED".to_string(),
         v => v.as_str().to_uppercase(),
     };
     let _ = writeln!(out, "\n{headline} ({} ms): {}", r.elapsed_ms, t(&r.reason));
@@ -217,7 +217,7 @@ pub fn text(r: &VerifyReport) -> String {
 pub fn exit_code(r: &VerifyReport) -> u8 {
     match r.verdict {
         Verdict::Pass => 0,
-        Verdict::Fail | Verdict::NotApplicable => 1,
+        Verdict::Fail | Verdict::NotApplicable | Verdict::NotChecked => 1,
         Verdict::Error => 2,
     }
 }

@@ -5,8 +5,8 @@
 
 use crate::control::evaluate::Assessment;
 use crate::control::finding::{
-    Advice, Cause, ControlJudgement, Judgement, Missed, RequirementJudgement, SettingCause,
-    SettingJudgement, Verdict,
+    Advice, Cause, Check, ControlJudgement, DaemonCause, FileProblem, Judgement, Missed,
+    RequirementJudgement, SettingCause, SettingJudgement, Verdict,
 };
 use crate::control::Setting;
 use crate::load::auditctl::{LoadOutcome, LoadedRule};
@@ -324,9 +324,152 @@ pub fn setting(s: &SettingJudgement) -> (String, Vec<Evidence>) {
     }
 }
 
+/// The sentence and evidence for a requirement on the target's files.
+pub fn check(c: &Check) -> (String, Vec<Evidence>) {
+    let at = |file: &str, line: u32, text: String| Evidence {
+        file: ByteString(file.as_bytes().to_vec()),
+        line,
+        text: ByteString(text.into_bytes()),
+    };
+    match c {
+        Check::Daemon(d) => {
+            let key = &d.key;
+            match &d.cause {
+                DaemonCause::Accepted { value, line: 0 } => (
+                    format!("{key} is not set in {}: auditd's default {value} applies, which is accepted", d.file),
+                    Vec::new(),
+                ),
+                DaemonCause::Accepted { value, line } => (
+                    format!("{key} = {} at {}:{line}", escape(value.as_bytes()), d.file),
+                    vec![at(&d.file, *line, format!("{key} = {value}"))],
+                ),
+                DaemonCause::NotAccepted { value, line: 0, wanted } => (
+                    format!(
+                        "{key} is not set in {}: auditd's default ({}) applies; set {key} to one of: {wanted}",
+                        d.file,
+                        if value.is_empty() { "none" } else { value }
+                    ),
+                    Vec::new(),
+                ),
+                DaemonCause::NotAccepted { value, line, wanted } => (
+                    format!(
+                        "{key} = {} at {}:{line}; wanted one of: {wanted}",
+                        escape(value.as_bytes()),
+                        d.file
+                    ),
+                    vec![at(&d.file, *line, format!("{key} = {value}"))],
+                ),
+                DaemonCause::Refused { line, reason } => (
+                    format!(
+                        "auditd refuses {} at line {line} ({reason}) and does not start: nothing \
+                         is recorded",
+                        d.file
+                    ),
+                    vec![at(&d.file, *line, String::new())],
+                ),
+                DaemonCause::Unreadable { error } => {
+                    (format!("{} cannot be read: {error}", d.file), Vec::new())
+                }
+            }
+        }
+        Check::Boot(b) => {
+            if b.sources.is_empty() {
+                return (
+                    "no boot loader configuration on the target (no /etc/default/grub, BLS \
+                     entry or grub.cfg): the kernel's arguments are not set here"
+                        .to_string(),
+                    Vec::new(),
+                );
+            }
+            let bad: Vec<String> = b
+                .sources
+                .iter()
+                .filter(|(_, _, ok)| !ok)
+                .map(|(s, v, _)| {
+                    let what = match v {
+                        None => "absent".to_string(),
+                        Some(v) => format!("{}={v}", b.arg),
+                    };
+                    let running = s.kind == crate::model::BootSourceKind::Running;
+                    format!(
+                        "{}:{} {what}{}",
+                        s.file,
+                        s.line,
+                        if running {
+                            " (the running kernel: reboot required)"
+                        } else {
+                            ""
+                        }
+                    )
+                })
+                .collect();
+            let evidence = b
+                .sources
+                .iter()
+                .map(|(s, _, _)| at(&s.file, s.line, s.args.join(" ")))
+                .collect();
+            if bad.is_empty() {
+                (
+                    format!("{} in every boot source ({})", b.wanted, b.sources.len()),
+                    evidence,
+                )
+            } else {
+                (
+                    format!("wanted {}; not so in {}", b.wanted, bad.join("; ")),
+                    evidence,
+                )
+            }
+        }
+        Check::Files(f) => {
+            if f.files.is_empty() {
+                return (
+                    format!("no such file on the target ({})", f.patterns.join(", ")),
+                    Vec::new(),
+                );
+            }
+            let mut bad = Vec::new();
+            for (file, problems) in &f.files {
+                for p in problems {
+                    let path = escape(&file.path).into_owned();
+                    bad.push(match p {
+                        FileProblem::Mode { max } => {
+                            format!("{path} has mode {:04o}, more than {max:04o}", file.mode)
+                        }
+                        FileProblem::Owner { owner, allowed } => {
+                            format!("{path} is owned by {owner}, not {}", allowed.join(" or "))
+                        }
+                        FileProblem::Group { group, allowed } => {
+                            format!("{path} has group {group}, not {}", allowed.join(" or "))
+                        }
+                    });
+                }
+            }
+            if bad.is_empty() {
+                (
+                    format!("all {} file(s) are as required", f.files.len()),
+                    Vec::new(),
+                )
+            } else {
+                (bad.join("; "), Vec::new())
+            }
+        }
+    }
+}
+
 /// One judged requirement as a report entry. Evidence is gathered from its events, each
 /// line once (hashed: O(events)).
 pub fn requirement(r: &RequirementJudgement, ctx: &Context) -> RequirementFinding {
+    if let Some(c) = &r.check {
+        let (reason, evidence) = check(c);
+        return RequirementFinding {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            verdict: r.verdict(),
+            reason,
+            evidence,
+            events: Vec::new(),
+        };
+    }
     if let Some(s) = &r.setting {
         let (reason, evidence) = setting(s);
         return RequirementFinding {

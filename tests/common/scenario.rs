@@ -350,6 +350,16 @@ pub fn expand(directive: &str, rest: &str, body: Vec<u8>) -> Vec<Section> {
             v.push(Section::Dir("/var/log/faillock".into()));
             v
         }
+        // A file of tests/data/ (real-world rule sets, published lines) as DEST.
+        "data" => vec![file(
+            words[1],
+            &std::fs::read_to_string(format!(
+                "{}/tests/data/{}",
+                env!("CARGO_MANIFEST_DIR"),
+                words[0]
+            ))
+            .expect("tests/data file"),
+        )],
         // The STIG's published lines (tests/data/stig-rhel9-v2r9.rules) as FILE.
         "stig-rules" => vec![file(
             words[0],
