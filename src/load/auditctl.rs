@@ -270,6 +270,10 @@ struct Kernel {
     by_identity: FxHashMap<u64, Entries>,
     /// Built at the first `-D -k` (most loads have none) and kept up to date after it.
     keys: Option<KeyIndex>,
+    /// The most rules the load can add (its line count): each rule vector reserves it at its
+    /// first rule, so a 100,000-rule list is never copied to grow (untouched room costs
+    /// address space, not memory).
+    room: usize,
 }
 
 /// Slots of rules (list index, slot).
@@ -389,6 +393,14 @@ impl Kernel {
     fn add(&mut self, loaded: LoadedRule, identity: u64) {
         let l = self.list_index(loaded.rule.list);
         let list = &mut self.lists[l].1;
+        let side = if loaded.prepended {
+            &mut list.front
+        } else {
+            &mut list.back
+        };
+        if side.capacity() == 0 {
+            side.reserve(self.room);
+        }
         let slot = if loaded.prepended {
             list.front.push(Some(loaded));
             Slot::Front(list.front.len() as u32 - 1)
@@ -501,7 +513,11 @@ pub fn simulate(
     origin_of: &dyn Fn(crate::syntax::Span) -> Origin,
 ) -> LoadOutcome {
     let mut out = LoadOutcome::default();
-    let mut kernel = Kernel::default();
+    let mut kernel = Kernel {
+        room: text.iter().filter(|b| **b == b'\n').count() + 1,
+        ..Kernel::default()
+    };
+    kernel.by_identity.reserve(kernel.room);
     let mut ignore = false;
     let mut continue_error = false;
     let mut failed_with_continue = false;

