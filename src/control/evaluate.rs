@@ -4,7 +4,8 @@
 //!
 //! Pure: the subject carries the load outcome and the target's facts; nothing is read here.
 //! [`assess`] is the one function every command uses (check, fix, verify, the kernel part).
-//! Cost: O(events × rules) matching, each rule tested in O(fields); no syscalls.
+//! Cost: an index of the exit list by syscall ([`ExitIndex`], O(rules), once per assessment),
+//! then per event O(rules it may reach), each rule tested in O(fields); no syscalls.
 
 use crate::control::event::{self, Event, Expectation};
 use crate::control::finding::{
@@ -50,9 +51,85 @@ impl Assessment {
 
 /// Judge `controls` against `subject`: configuration × controls → assessment.
 pub fn assess(controls: &[Control], subject: &Subject) -> Assessment {
+    let index = ExitIndex::new(&subject.outcome.rules);
     Assessment {
-        controls: controls.iter().map(|c| evaluate(c, subject)).collect(),
+        controls: controls
+            .iter()
+            .map(|c| evaluate_in(c, subject, &index))
+            .collect(),
     }
+}
+
+/// The exit-list rules each event can reach, so that [`decide`] looks at those only: on the
+/// exit list a rule whose mask lacks the event's syscall never matches, nor does a rule with
+/// a `path=`/`dir=` field an event that executes no file. Built once per assessment in
+/// O(rules); a lookup costs O(rules it returns).
+pub struct ExitIndex {
+    /// Exit rules whose mask is not a short list of syscalls (`-S all`, watches), without a
+    /// `path=`/`dir=` field: ascending indices into the rules.
+    wide: Vec<u32>,
+    /// The same, with a `path=`/`dir=` field.
+    wide_files: Vec<u32>,
+    /// Exit rules with a short list of syscalls, by syscall number: ascending indices.
+    by_syscall: rustc_hash::FxHashMap<u32, Vec<u32>>,
+}
+
+impl ExitIndex {
+    /// The index of `rules` (in listing order, as [`decide`] takes them).
+    pub fn new(rules: &[LoadedRule]) -> ExitIndex {
+        let mut index = ExitIndex {
+            wide: Vec::new(),
+            wide_files: Vec::new(),
+            by_syscall: rustc_hash::FxHashMap::default(),
+        };
+        for i in list_range(rules, List::Exit) {
+            let rule = &rules[i].rule;
+            let at = i as u32;
+            match rule.mask.few_bits() {
+                Some(bits) => bits.for_each(|nr| index.by_syscall.entry(nr).or_default().push(at)),
+                None if rule
+                    .fields
+                    .iter()
+                    .any(|f| f.kind == FieldType::PATH || f.kind == FieldType::DIR) =>
+                {
+                    index.wide_files.push(at)
+                }
+                None => index.wide.push(at),
+            }
+        }
+        index
+    }
+
+    /// Ascending indices of the exit rules that may match `ev` (every other one never does).
+    fn candidates(&self, ev: &Event) -> Vec<u32> {
+        let few = self
+            .by_syscall
+            .get(&ev.syscall)
+            .map_or(&[][..], Vec::as_slice);
+        let merged = merge_sorted(&self.wide, few);
+        match ev.exec_target {
+            Some(_) => merge_sorted(&merged, &self.wide_files),
+            None => merged,
+        }
+    }
+}
+
+/// Two ascending lists of distinct indices as one.
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] < b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Judge `controls` against a loaded configuration: its simulated kernel list, the rules in
@@ -79,13 +156,18 @@ pub fn assess_configuration(
 
 /// Judge one control.
 pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
+    evaluate_in(control, subject, &ExitIndex::new(&subject.outcome.rules))
+}
+
+/// [`evaluate`] with the index of `subject`'s rules.
+fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> ControlJudgement {
     let expectations = event::expectations(control, subject.machine, subject.facts);
     let mut requirements = Vec::new();
     let mut advice = Vec::new();
     for req in &control.requirements {
         let mut events = Vec::new();
         for exp in expectations.iter().filter(|e| e.requirement == req.id) {
-            let judgement = judge(&exp.event, subject);
+            let judgement = judge_in(&exp.event, subject, index);
             if exp.advice {
                 if judgement.verdict() != Verdict::Pass {
                     advice.push(Advice::Unaudited(judgement));
@@ -103,7 +185,8 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
         let mut links: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
         for p in &req.paths {
             let facts = subject.facts.path(p.as_bytes());
-            if !facts.symlink || target_is_watched(&expectations, &req.id, &facts.resolved, subject)
+            if !facts.symlink
+                || target_is_watched(&expectations, &req.id, &facts.resolved, subject, index)
             {
                 continue;
             }
@@ -130,14 +213,20 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
 
 /// Whether the file a symlinked path leads to is itself recorded on exec (then the symlink
 /// advice has nothing to add).
-fn target_is_watched(exps: &[Expectation], req: &str, target: &[u8], s: &Subject) -> bool {
+fn target_is_watched(
+    exps: &[Expectation],
+    req: &str,
+    target: &[u8],
+    s: &Subject,
+    index: &ExitIndex,
+) -> bool {
     exps.iter()
         .filter(|e| e.requirement == req && e.event.exec_target.as_deref() == Some(target))
         .all(|e| {
             let mut only_target = e.event.clone();
             only_target.exec_path = only_target.exec_target.clone();
             matches!(
-                decide(&only_target, &s.outcome.rules),
+                decide_in(&only_target, &s.outcome.rules, index),
                 Cause::Covered { .. }
             )
         })
@@ -159,8 +248,13 @@ fn load_advice(outcome: &LoadOutcome) -> Vec<Advice> {
 
 /// Judge one event: its cause, and for a failing one the rule that would have recorded it.
 pub fn judge(ev: &Event, s: &Subject) -> Judgement {
+    judge_in(ev, s, &ExitIndex::new(&s.outcome.rules))
+}
+
+/// [`judge`] with the index of `s`'s rules.
+fn judge_in(ev: &Event, s: &Subject, index: &ExitIndex) -> Judgement {
     let cause = match s.boot {
-        Boot::Enabled => decide(ev, &s.outcome.rules),
+        Boot::Enabled => decide_in(ev, &s.outcome.rules, index),
         Boot::Disabled(by) => Cause::AuditDisabled { by: by.clone() },
         Boot::NothingLoaded(reason) => Cause::NothingLoaded {
             reason: reason.clone(),
@@ -193,6 +287,11 @@ fn list_range(rules: &[LoadedRule], list: List) -> std::ops::Range<usize> {
 /// [`Cause`] point into `rules`, which are in listing order (see [`LoadOutcome::rules`]).
 /// Cost: O(log n) to find each list, then O(rules of the list × fields).
 pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
+    decide_in(ev, rules, &ExitIndex::new(rules))
+}
+
+/// [`decide`] with the index of `rules`: the exit list costs O(rules the event may reach).
+pub fn decide_in(ev: &Event, rules: &[LoadedRule], index: &ExitIndex) -> Cause {
     let on = |list: List| {
         let range = list_range(rules, list);
         let start = range.start;
@@ -245,9 +344,14 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
     }
     let mut partial: Option<usize> = None;
     let mut narrowed = Vec::new();
-    for (i, r) in on(List::Exit) {
+    let reachable = index.candidates(ev);
+    let exit = || reachable.iter().map(|i| (*i as usize, &rules[*i as usize]));
+    for (i, r) in exit() {
         let t = tri(r, ev);
-        let keyed = !r.rule.keys().iter().all(|k| k.is_empty());
+        if t == Tri::Never {
+            continue;
+        }
+        let keyed = r.rule.has_key();
         match (t, r.rule.action) {
             (Tri::Never, _) => {}
             (Tri::Always, Action::Never) => return Cause::Shadowed { rule: i },
@@ -264,10 +368,7 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
             // the key of the first exit-list rule that records the event (kernel_truth.rs
             // unkeyed_watch_first_keeps_the_syscall_rules_key).
             (Tri::Always, Action::Always) if is_inode_rule(&r.rule) => {
-                let pass_one = rules[list_range(rules, List::Exit)]
-                    .iter()
-                    .enumerate()
-                    .map(|(k, r)| (list_range(rules, List::Exit).start + k, r))
+                let pass_one = exit()
                     .filter(|(_, r)| !is_inode_rule(&r.rule))
                     .find(|(_, r)| tri(r, ev) != Tri::Never);
                 if let Some((k, r1)) = pass_one {
@@ -338,10 +439,7 @@ fn is_inode_rule(rule: &crate::model::Rule) -> bool {
 
 /// The first non-empty key of a rule.
 fn first_key(rule: &crate::model::Rule) -> Option<Vec<u8>> {
-    rule.keys()
-        .into_iter()
-        .find(|k| !k.is_empty())
-        .map(<[u8]>::to_vec)
+    rule.key_iter().find(|k| !k.is_empty()).map(<[u8]>::to_vec)
 }
 
 fn partly_lost(rules: &[LoadedRule], p: usize, covered_by: Option<usize>, ev: &Event) -> Cause {
@@ -356,7 +454,7 @@ fn partly_lost(rules: &[LoadedRule], p: usize, covered_by: Option<usize>, ev: &E
     let rest_covered = rules.iter().skip(p + 1).any(|r| {
         r.rule.list == List::Exit
             && r.rule.action == Action::Always
-            && r.rule.keys().iter().any(|k| !k.is_empty())
+            && r.rule.has_key()
             && tri(r, ev) == Tri::Always
     });
     Cause::PartlyLost {
