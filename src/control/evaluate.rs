@@ -62,16 +62,22 @@ pub fn assess(controls: &[Control], subject: &Subject) -> Assessment {
 
 /// The exit-list rules each event can reach, so that [`decide`] looks at those only: on the
 /// exit list a rule whose mask lacks the event's syscall never matches, nor does a rule with
-/// a `path=`/`dir=` field an event that executes no file. Built once per assessment in
-/// O(rules); a lookup costs O(rules it returns).
+/// a `path=`/`dir=` field an event that executes no file, nor a `path=` rule the exec of
+/// another file. Built once per assessment in O(rules); a lookup costs O(rules it returns).
 pub struct ExitIndex {
     /// Exit rules whose mask is not a short list of syscalls (`-S all`, watches), without a
     /// `path=`/`dir=` field: ascending indices into the rules.
     wide: Vec<u32>,
-    /// The same, with a `path=`/`dir=` field.
-    wide_files: Vec<u32>,
+    /// The same with one `path=` field (and no `dir=`), which matches only the exec of the
+    /// very file it watches: `hash << 32 | index` of each, sorted (the hash of the watched path;
+    /// a collision only adds a candidate, which `decide` then tests).
+    by_path: Vec<u64>,
+    /// The same with a `dir=` field or several `path=` fields.
+    wide_dirs: Vec<u32>,
     /// Exit rules with a short list of syscalls, by syscall number: ascending indices.
     by_syscall: rustc_hash::FxHashMap<u32, Vec<u32>>,
+    /// Those of them with a `path=` field (for [`ExitIndex::on_path`]).
+    few_files: Vec<u32>,
 }
 
 impl ExitIndex {
@@ -79,24 +85,38 @@ impl ExitIndex {
     pub fn new(rules: &[LoadedRule]) -> ExitIndex {
         let mut index = ExitIndex {
             wide: Vec::new(),
-            wide_files: Vec::new(),
+            by_path: Vec::new(),
+            wide_dirs: Vec::new(),
             by_syscall: rustc_hash::FxHashMap::default(),
+            few_files: Vec::new(),
         };
         for i in list_range(rules, List::Exit) {
             let rule = &rules[i].rule;
             let at = i as u32;
-            match rule.mask.few_bits() {
-                Some(bits) => bits.for_each(|nr| index.by_syscall.entry(nr).or_default().push(at)),
-                None if rule
-                    .fields
-                    .iter()
-                    .any(|f| f.kind == FieldType::PATH || f.kind == FieldType::DIR) =>
-                {
-                    index.wide_files.push(at)
+            let count = |kind| rule.fields.iter().filter(|f| f.kind == kind).count();
+            let (paths, dirs) = (count(FieldType::PATH), count(FieldType::DIR));
+            if let Some(bits) = rule.mask.few_bits() {
+                bits.for_each(|nr| index.by_syscall.entry(nr).or_default().push(at));
+                if paths > 0 {
+                    index.few_files.push(at);
                 }
-                None => index.wide.push(at),
+                continue;
+            }
+            let path = rule.fields.iter().find(|f| f.kind == FieldType::PATH);
+            match (paths, dirs, path) {
+                (2.., _, _) | (_, 1.., _) => index.wide_dirs.push(at),
+                // As `field_matches` compares it: the resolved watch, else the path as written.
+                (_, _, Some(path)) => {
+                    // A `path=` without a path matches nothing.
+                    if let Some(watched) = rules[i].watch.as_deref().or(path.bytes()) {
+                        let h = u64::from(path_hash(watched));
+                        index.by_path.push(h << 32 | u64::from(at));
+                    }
+                }
+                _ => index.wide.push(at),
             }
         }
+        index.by_path.sort_unstable();
         index
     }
 
@@ -107,11 +127,35 @@ impl ExitIndex {
             .get(&ev.syscall)
             .map_or(&[][..], Vec::as_slice);
         let merged = merge_sorted(&self.wide, few);
-        match ev.exec_target {
-            Some(_) => merge_sorted(&merged, &self.wide_files),
+        match &ev.exec_target {
+            Some(file) => merge_sorted(
+                &merge_sorted(&merged, &self.watching(file)),
+                &self.wide_dirs,
+            ),
             None => merged,
         }
     }
+
+    /// Ascending indices of the exit rules with a `path=` field on `path` (the watch as
+    /// resolved, else as written), among others with a `path=` field.
+    fn on_path(&self, path: &[u8]) -> Vec<u32> {
+        let odd = merge_sorted(&self.few_files, &self.wide_dirs);
+        merge_sorted(&self.watching(path), &odd)
+    }
+
+    /// Ascending indices of the wide one-`path=` rules whose path hashes as `path` does.
+    fn watching(&self, path: &[u8]) -> Vec<u32> {
+        let h = u64::from(path_hash(path));
+        let start = self.by_path.partition_point(|k| k >> 32 < h);
+        let end = self.by_path.partition_point(|k| k >> 32 <= h);
+        self.by_path[start..end].iter().map(|k| *k as u32).collect()
+    }
+}
+
+/// The hash [`ExitIndex`] files `path=` rules under.
+fn path_hash(path: &[u8]) -> u32 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(path) as u32
 }
 
 /// Two ascending lists of distinct indices as one.
@@ -412,12 +456,17 @@ pub fn decide_in(ev: &Event, rules: &[LoadedRule], index: &ExitIndex) -> Cause {
     // A watch on the path as named, which is a symlink: the kernel never fires it on exec.
     if let (Some(named), Some(target)) = (&ev.exec_path, &ev.exec_target) {
         if named != target {
-            let on_link = on(List::Exit).find(|(_, r)| {
-                r.rule.action == Action::Always
-                    && r.rule.fields.iter().any(|f| {
-                        f.kind == FieldType::PATH && r.watch.as_deref().or(f.bytes()) == Some(named)
-                    })
-            });
+            let on_link = index
+                .on_path(named)
+                .into_iter()
+                .map(|i| (i as usize, &rules[i as usize]))
+                .find(|(_, r)| {
+                    r.rule.action == Action::Always
+                        && r.rule.fields.iter().any(|f| {
+                            f.kind == FieldType::PATH
+                                && r.watch.as_deref().or(f.bytes()) == Some(named)
+                        })
+                });
             if let Some((i, _)) = on_link {
                 return Cause::WatchOnSymlink {
                     rule: i,

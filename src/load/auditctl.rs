@@ -42,7 +42,7 @@ pub struct LoadedRule {
     /// Added with `-A` (at the head of its list): nothing appended can come before it.
     pub prepended: bool,
     /// For `path=`/`dir=` rules: the inode path the kernel watches (see `load::resolve`).
-    pub watch: Option<Vec<u8>>,
+    pub watch: Option<Box<[u8]>>,
 }
 
 impl LoadedRule {

@@ -40,7 +40,7 @@ pub struct Resolved {
     /// The rule as the kernel would hold it (`dir=` for a directory watch).
     pub rule: Rule,
     /// For `path=`/`dir=` rules: the path of the inode the kernel watches (see the module doc).
-    pub watch: Option<Vec<u8>>,
+    pub watch: Option<Box<[u8]>>,
     /// Why the kernel refuses it whatever is loaded (`EINVAL`, `ENOENT`), if it does.
     pub refused: Option<LoadErrorKind>,
 }
@@ -194,13 +194,13 @@ impl<'h> Resolver<'h> {
     }
 
     /// The inode path a `path=`/`dir=` rule watches (for rules read from a kernel too).
-    pub fn watched_inode(&mut self, rule: &Rule) -> Option<Vec<u8>> {
+    pub fn watched_inode(&mut self, rule: &Rule) -> Option<Box<[u8]>> {
         let field = rule
             .fields
             .iter()
             .find(|f| f.kind == FieldType::PATH || f.kind == FieldType::DIR)?;
         let path = field.bytes()?;
-        Some(self.walk(path, field.kind == FieldType::DIR).path)
+        Some(self.walk(path, field.kind == FieldType::DIR).path.into())
     }
 
     /// The kernel's ENOENT checks: a `path` (or `exe`) needs its parent directory, a `dir`
@@ -233,23 +233,23 @@ impl<'h> Resolver<'h> {
         let Some((dir, name)) = split_leaf(path) else {
             return self.walk_components(path, follow_last);
         };
-        let (mut out, parent_kind) = match self.parents.get(dir) {
-            Some(w) => {
-                self.stats.hits += 1;
-                (w.path.clone(), w.kind)
-            }
-            None => {
-                let w = self.walk_components(dir, true);
-                self.parents.insert(dir.to_vec(), w.clone());
-                (w.path, w.kind)
-            }
-        };
-        // The walk so far, as `walk_components` holds it: `/` is the empty prefix.
-        if out == b"/" {
-            out.clear();
+        if !self.parents.contains_key(dir) {
+            let w = self.walk_components(dir, true);
+            self.parents.insert(dir.to_vec(), w);
+        } else {
+            self.stats.hits += 1;
         }
-        let here = out.len();
-        out.reserve(1 + name.len());
+        let parent = &self.parents[dir];
+        let parent_kind = parent.kind;
+        // The walk so far, as `walk_components` holds it: `/` is the empty prefix.
+        let prefix: &[u8] = if parent.path == b"/" {
+            b""
+        } else {
+            &parent.path
+        };
+        let here = prefix.len();
+        let mut out = Vec::with_capacity(here + 1 + name.len());
+        out.extend_from_slice(prefix);
         out.push(b'/');
         out.extend_from_slice(name);
         let kind = match parent_kind {
