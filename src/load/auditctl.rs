@@ -530,11 +530,18 @@ pub fn simulate(
         let line_text = LineText::new(text, line.range);
         let parsed = line.steps.is_ok();
         let mut refused_rule = None;
+        // The rule the line adds (its last step), given the line's origin and text when the
+        // line is done: moved, not copied (two reference-count updates fewer per line).
+        let mut added: Option<Added> = None;
         let result = match line.steps {
             Err(d) => Err(LoadErrorKind::Syntax(d.message)),
             Ok(steps) => {
                 let mut r = Ok(());
                 for step in steps {
+                    // A step after the rule (the parser makes none): the rule goes in first.
+                    if let Some(a) = added.take() {
+                        a.add_to(&mut kernel, origin.clone(), line_text.clone());
+                    }
                     match step {
                         Step::Other(Command::IgnoreErrors) => ignore = true,
                         // auditctl 3.0.9 sets its flag to 1 on every `-c`, forgetting errors
@@ -546,18 +553,12 @@ pub fn simulate(
                         }
                         _ => {}
                     }
-                    r = apply(
-                        step,
-                        &mut kernel,
-                        &mut out,
-                        &mut locked,
-                        &origin,
-                        &line_text,
-                    )
-                    .map_err(|(kind, rule)| {
-                        refused_rule = rule;
-                        kind
-                    });
+                    r = apply(step, &mut kernel, &mut out, &mut locked, &origin)
+                        .map(|a| added = a)
+                        .map_err(|(kind, rule)| {
+                            refused_rule = rule;
+                            kind
+                        });
                     if r.is_err() {
                         break;
                     }
@@ -565,6 +566,12 @@ pub fn simulate(
                 r
             }
         };
+        if result.is_ok() {
+            if let Some(a) = added {
+                a.add_to(&mut kernel, origin, line_text);
+            }
+            continue;
+        }
         if let Err(kind) = result {
             if locked && parsed {
                 out.after_lock.push(origin.clone());
@@ -596,16 +603,43 @@ pub fn simulate(
     out
 }
 
+/// A rule the kernel accepts, to be added with its line's origin and text.
+struct Added {
+    rule: Rule,
+    /// Its identity hash.
+    identity: u64,
+    watch: Option<Box<[u8]>>,
+}
+
+impl Added {
+    fn add_to(self, kernel: &mut Kernel, origin: Origin, text: LineText) {
+        let prepended = self.rule.prepend;
+        kernel.add(
+            LoadedRule {
+                rule: Rule {
+                    prepend: false,
+                    ..self.rule
+                },
+                origin,
+                text,
+                prepended,
+                watch: self.watch,
+            },
+            self.identity,
+        );
+    }
+}
+
 /// Carry out one step against the simulated kernel, refusing as the kernel does: locked
-/// (EPERM) before invalid (EINVAL, ENOENT) before exists (EEXIST).
+/// (EPERM) before invalid (EINVAL, ENOENT) before exists (EEXIST). A rule to add is checked
+/// and handed back ([`Added`]), not added: the caller adds it.
 fn apply(
     step: Step,
     kernel: &mut Kernel,
     out: &mut LoadOutcome,
     locked: &mut bool,
     origin: &Origin,
-    line_text: &LineText,
-) -> Result<(), (LoadErrorKind, Option<Rule>)> {
+) -> Result<Option<Added>, (LoadErrorKind, Option<Rule>)> {
     let refuse_if_locked = |request: Request| {
         if *locked {
             Err((LoadErrorKind::Locked { request }, None))
@@ -626,20 +660,11 @@ fn apply(
             if kernel.find(&resolved.rule, identity).is_some() {
                 return Err((LoadErrorKind::Exists, Some(resolved.rule)));
             }
-            let prepended = resolved.rule.prepend;
-            kernel.add(
-                LoadedRule {
-                    rule: Rule {
-                        prepend: false,
-                        ..resolved.rule
-                    },
-                    origin: origin.clone(),
-                    text: line_text.clone(),
-                    prepended,
-                    watch: resolved.watch,
-                },
+            return Ok(Some(Added {
                 identity,
-            );
+                rule: resolved.rule,
+                watch: resolved.watch,
+            }));
         }
         Step::Delete(resolved) => {
             refuse_if_locked(Request::DeleteRule)?;
@@ -668,7 +693,7 @@ fn apply(
                         out.deleted.push((r, origin.clone()));
                     }
                 }
-                return Ok(());
+                return Ok(None);
             };
             let mut doomed = kernel.key_index().matching(&key);
             // In kernel order: list by list, prepended (newest first) then appended.
@@ -716,7 +741,7 @@ fn apply(
             | Command::DeleteWatch(_),
         ) => {}
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Rules the lines after a stop would have added (ignoring their interactions): the evidence
