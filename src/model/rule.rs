@@ -196,9 +196,10 @@ pub enum Value {
     /// A 32-bit value as the kernel stores it (signed values are two's complement).
     Num(u32),
     /// A string field's bytes (path, dir, key, exe, subj_*, obj_*); never NUL-terminated.
-    /// Boxed, not a `Vec`: a rule keeps its fields for the whole run, and a 32-byte field
-    /// instead of 40 is a tenth of a 100,000-rule load's memory.
-    Str(Box<[u8]>),
+    /// Shared, not a `Vec`: a rule keeps its fields for the whole run, a 32-byte field instead
+    /// of 40 is a tenth of a 100,000-rule load's memory, and rules with the same key can
+    /// share its bytes (the parser shares a key with the lines just before).
+    Str(std::sync::Arc<[u8]>),
 }
 
 /// One `(type, operator, value)` triple of a rule.
@@ -227,7 +228,7 @@ impl Field {
         Field {
             kind,
             op,
-            value: Value::Str(value.into().into_boxed_slice()),
+            value: Value::Str(value.into().into()),
         }
     }
 

@@ -20,8 +20,8 @@
 use super::lex::{self, Class, Token};
 use super::options::{Arg, Code, Getopt, OptArg, Step};
 use super::value::{
-    self, show, Draft, FILTER_EXCLUDE, FILTER_EXIT, FILTER_FS, FILTER_MASK, FILTER_PREPEND,
-    FILTER_TASK, FILTER_UNSET, FILTER_USER, MAX_FIELDS, PATH_MAX,
+    self, show, Draft, RecentKeys, FILTER_EXCLUDE, FILTER_EXIT, FILTER_FS, FILTER_MASK,
+    FILTER_PREPEND, FILTER_TASK, FILTER_UNSET, FILTER_USER, MAX_FIELDS, PATH_MAX,
 };
 use super::{Command, Diagnostic, LineKind, ParseContext, ParsedLine, Span};
 use crate::model::field::FieldType;
@@ -50,8 +50,10 @@ pub fn parse_lines<'a>(
     let mut map = lex::LineMap::new();
     let mut tokens: Vec<Token<'a>> = Vec::new();
     let mut argv: Vec<Arg<'static>> = Vec::new();
-    // The draft's fields buffer, reused from line to line (see `Setopt::rule`).
+    // The draft's fields buffer, reused from line to line (see `Setopt::rule`), and the keys
+    // it stored lately.
     let mut fields: Vec<Field> = Vec::new();
+    let mut keys = RecentKeys::default();
     std::iter::from_fn(move || {
         let range = lex::next_line(text, &mut pos)?;
         number = number.saturating_add(1);
@@ -67,10 +69,12 @@ pub fn parse_lines<'a>(
                 let mut line = Setopt::new(number, ctx);
                 line.place = (physical, offset);
                 line.draft.fields = std::mem::take(&mut fields);
+                line.draft.keys = std::mem::take(&mut keys);
                 let (kind, buffer) = line.run_with(&tokens, std::mem::take(&mut argv));
                 argv = buffer;
                 fields = std::mem::take(&mut line.draft.fields);
                 fields.clear();
+                keys = std::mem::take(&mut line.draft.keys);
                 (kind, line.warnings)
             }
         };
