@@ -4,7 +4,8 @@
 //!
 //! Pure: the subject carries the load outcome and the target's facts; nothing is read here.
 //! [`assess`] is the one function every command uses (check, fix, verify, the kernel part).
-//! Cost: O(events × rules) matching, each rule tested in O(fields); no syscalls.
+//! Cost: an index of the exit list by syscall ([`ExitIndex`], O(rules), once per assessment),
+//! then per event O(rules it may reach), each rule tested in O(fields); no syscalls.
 
 use crate::control::event::{self, Event, Expectation};
 use crate::control::finding::{
@@ -54,9 +55,143 @@ impl Assessment {
 
 /// Judge `controls` against `subject`: configuration × controls → assessment.
 pub fn assess(controls: &[Control], subject: &Subject) -> Assessment {
+    let index = ExitIndex::new(&subject.outcome.rules);
     Assessment {
-        controls: controls.iter().map(|c| evaluate(c, subject)).collect(),
+        controls: controls
+            .iter()
+            .map(|c| evaluate_in(c, subject, &index))
+            .collect(),
     }
+}
+
+/// The exit-list rules each event can reach, so that [`decide`] looks at those only: on the
+/// exit list a rule whose mask lacks the event's syscall never matches, nor does a rule with
+/// a `path=`/`dir=` field an event that executes no file, nor a `path=` rule the exec of
+/// another file. Built once per assessment in O(rules); a lookup costs O(rules it returns).
+pub struct ExitIndex {
+    /// Exit rules whose mask is not a short list of syscalls (`-S all`, watches), without a
+    /// `path=`/`dir=` field: ascending indices into the rules.
+    wide: Vec<u32>,
+    /// The same with one `path=` field (and no `dir=`), which matches only the exec of the
+    /// very file it watches: `hash << 32 | index` of each, sorted (the hash of the watched path;
+    /// a collision only adds a candidate, which `decide` then tests).
+    by_path: Vec<u64>,
+    /// The same with a `dir=` field or several `path=` fields.
+    wide_dirs: Vec<u32>,
+    /// Exit rules with a short list of syscalls, by syscall number: ascending indices.
+    by_syscall: rustc_hash::FxHashMap<u32, Vec<u32>>,
+    /// Those of them with a `path=` field (for [`ExitIndex::on_path`]).
+    few_files: Vec<u32>,
+}
+
+impl ExitIndex {
+    /// The index of `rules` (in listing order, as [`decide`] takes them).
+    pub fn new(rules: &[LoadedRule]) -> ExitIndex {
+        let mut index = ExitIndex {
+            wide: Vec::new(),
+            by_path: Vec::new(),
+            wide_dirs: Vec::new(),
+            by_syscall: rustc_hash::FxHashMap::default(),
+            few_files: Vec::new(),
+        };
+        for i in list_range(rules, List::Exit) {
+            let rule = &rules[i].rule;
+            let at = i as u32;
+            let count = |kind| rule.fields.iter().filter(|f| f.kind == kind).count();
+            let (paths, dirs) = (count(FieldType::PATH), count(FieldType::DIR));
+            if let Some(bits) = rule.mask.few_bits() {
+                bits.for_each(|nr| index.by_syscall.entry(nr).or_default().push(at));
+                if paths > 0 {
+                    index.few_files.push(at);
+                }
+                continue;
+            }
+            let path = rule.fields.iter().find(|f| f.kind == FieldType::PATH);
+            match (paths, dirs, path) {
+                (2.., _, _) | (_, 1.., _) => index.wide_dirs.push(at),
+                // As `field_matches` compares it: the resolved watch, else the path as written.
+                (_, _, Some(path)) => {
+                    // A `path=` without a path matches nothing.
+                    if let Some(watched) = rules[i].watch.as_deref().or(path.bytes()) {
+                        let h = u64::from(path_hash(watched));
+                        index.by_path.push(h << 32 | u64::from(at));
+                    }
+                }
+                _ => index.wide.push(at),
+            }
+        }
+        index.by_path.sort_unstable();
+        index
+    }
+
+    /// Ascending indices of the exit rules that may match `ev` (every other one never does).
+    fn candidates(&self, ev: &Event) -> Vec<u32> {
+        let few = self
+            .by_syscall
+            .get(&ev.syscall)
+            .map_or(&[][..], Vec::as_slice);
+        let merged = merge_sorted(&self.wide, few);
+        match (&ev.exec_target, &ev.object) {
+            (Some(file), _) => merge_sorted(
+                &merge_sorted(&merged, &self.watching(file)),
+                &self.wide_dirs,
+            ),
+            // A change of a file: the watches on it (or, for a tree, on its directory) and,
+            // when the syscall names the directory too, those on the directory.
+            (None, Some(o)) => {
+                let mut files = self.watching(&o.path);
+                if o.names_parent && !o.below {
+                    let parent = match o.path.iter().rposition(|b| *b == b'/') {
+                        Some(0) => &b"/"[..],
+                        Some(i) => &o.path[..i],
+                        None => &o.path[..],
+                    };
+                    files = merge_sorted(&files, &self.watching(parent));
+                }
+                merge_sorted(&merge_sorted(&merged, &files), &self.wide_dirs)
+            }
+            (None, None) => merged,
+        }
+    }
+
+    /// Ascending indices of the exit rules with a `path=` field on `path` (the watch as
+    /// resolved, else as written), among others with a `path=` field.
+    fn on_path(&self, path: &[u8]) -> Vec<u32> {
+        let odd = merge_sorted(&self.few_files, &self.wide_dirs);
+        merge_sorted(&self.watching(path), &odd)
+    }
+
+    /// Ascending indices of the wide one-`path=` rules whose path hashes as `path` does.
+    fn watching(&self, path: &[u8]) -> Vec<u32> {
+        let h = u64::from(path_hash(path));
+        let start = self.by_path.partition_point(|k| k >> 32 < h);
+        let end = self.by_path.partition_point(|k| k >> 32 <= h);
+        self.by_path[start..end].iter().map(|k| *k as u32).collect()
+    }
+}
+
+/// The hash [`ExitIndex`] files `path=` rules under.
+fn path_hash(path: &[u8]) -> u32 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(path) as u32
+}
+
+/// Two ascending lists of distinct indices as one.
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] < b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Judge `controls` against a loaded configuration: its simulated kernel list, the rules in
@@ -83,6 +218,11 @@ pub fn assess_configuration(
 
 /// Judge one control.
 pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
+    evaluate_in(control, subject, &ExitIndex::new(&subject.outcome.rules))
+}
+
+/// [`evaluate`] with the index of `subject`'s rules.
+fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> ControlJudgement {
     let expectations = event::expectations(control, subject.machine, subject.facts);
     let mut requirements = Vec::new();
     let mut advice = Vec::new();
@@ -106,7 +246,7 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
                     cause: Cause::NotInstalled { path: p.clone() },
                     missed: None,
                 },
-                _ => judge(&exp.event, subject),
+                _ => judge_in(&exp.event, subject, index),
             };
             if exp.advice {
                 if judgement.verdict() != Verdict::Pass {
@@ -140,7 +280,8 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
             .filter(|_| req.kind == RequirementKind::Exec)
         {
             let facts = subject.facts.path(p.as_bytes());
-            if !facts.symlink || target_is_watched(&expectations, &req.id, &facts.resolved, subject)
+            if !facts.symlink
+                || target_is_watched(&expectations, &req.id, &facts.resolved, subject, index)
             {
                 continue;
             }
@@ -364,14 +505,20 @@ fn judge_files(req: &Requirement, facts: &TargetFacts) -> FilesJudgement {
 
 /// Whether the file a symlinked path leads to is itself recorded on exec (then the symlink
 /// advice has nothing to add).
-fn target_is_watched(exps: &[Expectation], req: &str, target: &[u8], s: &Subject) -> bool {
+fn target_is_watched(
+    exps: &[Expectation],
+    req: &str,
+    target: &[u8],
+    s: &Subject,
+    index: &ExitIndex,
+) -> bool {
     exps.iter()
         .filter(|e| e.requirement == req && e.event.exec_target.as_deref() == Some(target))
         .all(|e| {
             let mut only_target = e.event.clone();
             only_target.exec_path = only_target.exec_target.clone();
             matches!(
-                decide(&only_target, &s.outcome.rules),
+                decide_in(&only_target, &s.outcome.rules, index),
                 Cause::Covered { .. }
             )
         })
@@ -393,8 +540,13 @@ fn load_advice(outcome: &LoadOutcome) -> Vec<Advice> {
 
 /// Judge one event: its cause, and for a failing one the rule that would have recorded it.
 pub fn judge(ev: &Event, s: &Subject) -> Judgement {
+    judge_in(ev, s, &ExitIndex::new(&s.outcome.rules))
+}
+
+/// [`judge`] with the index of `s`'s rules.
+fn judge_in(ev: &Event, s: &Subject, index: &ExitIndex) -> Judgement {
     let cause = match s.boot {
-        Boot::Enabled => decide(ev, &s.outcome.rules),
+        Boot::Enabled => decide_in(ev, &s.outcome.rules, index),
         Boot::Disabled(by) => Cause::AuditDisabled { by: by.clone() },
         Boot::NothingLoaded(reason) => Cause::NothingLoaded {
             reason: reason.clone(),
@@ -427,6 +579,11 @@ fn list_range(rules: &[LoadedRule], list: List) -> std::ops::Range<usize> {
 /// [`Cause`] point into `rules`, which are in listing order (see [`LoadOutcome::rules`]).
 /// Cost: O(log n) to find each list, then O(rules of the list × fields).
 pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
+    decide_in(ev, rules, &ExitIndex::new(rules))
+}
+
+/// [`decide`] with the index of `rules`: the exit list costs O(rules the event may reach).
+pub fn decide_in(ev: &Event, rules: &[LoadedRule], index: &ExitIndex) -> Cause {
     let on = |list: List| {
         let range = list_range(rules, list);
         let start = range.start;
@@ -479,9 +636,14 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
     }
     let mut partial: Option<usize> = None;
     let mut narrowed = Vec::new();
-    for (i, r) in on(List::Exit) {
+    let reachable = index.candidates(ev);
+    let exit = || reachable.iter().map(|i| (*i as usize, &rules[*i as usize]));
+    for (i, r) in exit() {
         let t = tri(r, ev);
-        let keyed = !r.rule.keys().iter().all(|k| k.is_empty());
+        if t == Tri::Never {
+            continue;
+        }
+        let keyed = r.rule.has_key();
         match (t, r.rule.action) {
             (Tri::Never, _) => {}
             (Tri::Always, Action::Never) => return Cause::Shadowed { rule: i },
@@ -498,10 +660,7 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
             // the key of the first exit-list rule that records the event (kernel_truth.rs
             // unkeyed_watch_first_keeps_the_syscall_rules_key).
             (Tri::Always, Action::Always) if is_inode_rule(&r.rule) => {
-                let pass_one = rules[list_range(rules, List::Exit)]
-                    .iter()
-                    .enumerate()
-                    .map(|(k, r)| (list_range(rules, List::Exit).start + k, r))
+                let pass_one = exit()
                     .filter(|(_, r)| !is_inode_rule(&r.rule))
                     .find(|(_, r)| tri(r, ev) != Tri::Never);
                 if let Some((k, r1)) = pass_one {
@@ -545,12 +704,17 @@ pub fn decide(ev: &Event, rules: &[LoadedRule]) -> Cause {
     // A watch on the path as named, which is a symlink: the kernel never fires it on exec.
     if let (Some(named), Some(target)) = (&ev.exec_path, &ev.exec_target) {
         if named != target {
-            let on_link = on(List::Exit).find(|(_, r)| {
-                r.rule.action == Action::Always
-                    && r.rule.fields.iter().any(|f| {
-                        f.kind == FieldType::PATH && r.watch.as_deref().or(f.bytes()) == Some(named)
-                    })
-            });
+            let on_link = index
+                .on_path(named)
+                .into_iter()
+                .map(|i| (i as usize, &rules[i as usize]))
+                .find(|(_, r)| {
+                    r.rule.action == Action::Always
+                        && r.rule.fields.iter().any(|f| {
+                            f.kind == FieldType::PATH
+                                && r.watch.as_deref().or(f.bytes()) == Some(named)
+                        })
+                });
             if let Some((i, _)) = on_link {
                 return Cause::WatchOnSymlink {
                     rule: i,
@@ -572,10 +736,7 @@ fn is_inode_rule(rule: &crate::model::Rule) -> bool {
 
 /// The first non-empty key of a rule.
 fn first_key(rule: &crate::model::Rule) -> Option<Vec<u8>> {
-    rule.keys()
-        .into_iter()
-        .find(|k| !k.is_empty())
-        .map(<[u8]>::to_vec)
+    rule.key_iter().find(|k| !k.is_empty()).map(<[u8]>::to_vec)
 }
 
 fn partly_lost(rules: &[LoadedRule], p: usize, covered_by: Option<usize>, ev: &Event) -> Cause {
@@ -590,7 +751,7 @@ fn partly_lost(rules: &[LoadedRule], p: usize, covered_by: Option<usize>, ev: &E
     let rest_covered = rules.iter().skip(p + 1).any(|r| {
         r.rule.list == List::Exit
             && r.rule.action == Action::Always
-            && r.rule.keys().iter().any(|k| !k.is_empty())
+            && r.rule.has_key()
             && tri(r, ev) == Tri::Always
     });
     Cause::PartlyLost {

@@ -55,11 +55,17 @@ pub fn matches(rule: &Rule, watch: Option<&[u8]>, event: &Event) -> Tri {
     match rule.list {
         List::Exclude | List::User => filter_list(rule, event).0,
         List::Exit if !rule.mask.has(event.syscall) => Tri::Never,
-        _ => rule
-            .fields
-            .iter()
-            .map(|f| field_on(rule.list, f, watch, event))
-            .fold(Tri::Always, Tri::and),
+        _ => {
+            // AND in order, stopping at the first field that never matches.
+            let mut all = Tri::Always;
+            for f in &rule.fields {
+                all = all.and(field_on(rule.list, f, watch, event));
+                if all == Tri::Never {
+                    break;
+                }
+            }
+            all
+        }
     }
 }
 

@@ -42,7 +42,7 @@ pub struct LoadedRule {
     /// Added with `-A` (at the head of its list): nothing appended can come before it.
     pub prepended: bool,
     /// For `path=`/`dir=` rules: the inode path the kernel watches (see `load::resolve`).
-    pub watch: Option<Vec<u8>>,
+    pub watch: Option<Box<[u8]>>,
 }
 
 impl LoadedRule {
@@ -274,6 +274,10 @@ struct Kernel {
     by_identity: FxHashMap<u64, Entries>,
     /// Built at the first `-D -k` (most loads have none) and kept up to date after it.
     keys: Option<KeyIndex>,
+    /// The most rules the load can add (its line count): each rule vector reserves it at its
+    /// first rule, so a 100,000-rule list is never copied to grow (untouched room costs
+    /// address space, not memory).
+    room: usize,
 }
 
 /// Slots of rules (list index, slot).
@@ -393,6 +397,14 @@ impl Kernel {
     fn add(&mut self, loaded: LoadedRule, identity: u64) {
         let l = self.list_index(loaded.rule.list);
         let list = &mut self.lists[l].1;
+        let side = if loaded.prepended {
+            &mut list.front
+        } else {
+            &mut list.back
+        };
+        if side.capacity() == 0 {
+            side.reserve(self.room);
+        }
         let slot = if loaded.prepended {
             list.front.push(Some(loaded));
             Slot::Front(list.front.len() as u32 - 1)
@@ -505,7 +517,11 @@ pub fn simulate(
     origin_of: &dyn Fn(crate::syntax::Span) -> Origin,
 ) -> LoadOutcome {
     let mut out = LoadOutcome::default();
-    let mut kernel = Kernel::default();
+    let mut kernel = Kernel {
+        room: text.iter().filter(|b| **b == b'\n').count() + 1,
+        ..Kernel::default()
+    };
+    kernel.by_identity.reserve(kernel.room);
     let mut ignore = false;
     let mut continue_error = false;
     let mut failed_with_continue = false;
@@ -518,11 +534,18 @@ pub fn simulate(
         let line_text = LineText::new(text, line.range);
         let parsed = line.steps.is_ok();
         let mut refused_rule = None;
+        // The rule the line adds (its last step), given the line's origin and text when the
+        // line is done: moved, not copied (two reference-count updates fewer per line).
+        let mut added: Option<Added> = None;
         let result = match line.steps {
             Err(d) => Err(LoadErrorKind::Syntax(d.message)),
             Ok(steps) => {
                 let mut r = Ok(());
                 for step in steps {
+                    // A step after the rule (the parser makes none): the rule goes in first.
+                    if let Some(a) = added.take() {
+                        a.add_to(&mut kernel, origin.clone(), line_text.clone());
+                    }
                     match step {
                         Step::Other(Command::IgnoreErrors) => ignore = true,
                         // auditctl 3.0.9 sets its flag to 1 on every `-c`, forgetting errors
@@ -534,18 +557,12 @@ pub fn simulate(
                         }
                         _ => {}
                     }
-                    r = apply(
-                        step,
-                        &mut kernel,
-                        &mut out,
-                        &mut locked,
-                        &origin,
-                        &line_text,
-                    )
-                    .map_err(|(kind, rule)| {
-                        refused_rule = rule;
-                        kind
-                    });
+                    r = apply(step, &mut kernel, &mut out, &mut locked, &origin)
+                        .map(|a| added = a)
+                        .map_err(|(kind, rule)| {
+                            refused_rule = rule;
+                            kind
+                        });
                     if r.is_err() {
                         break;
                     }
@@ -553,6 +570,12 @@ pub fn simulate(
                 r
             }
         };
+        if result.is_ok() {
+            if let Some(a) = added {
+                a.add_to(&mut kernel, origin, line_text);
+            }
+            continue;
+        }
         if let Err(kind) = result {
             if locked && parsed {
                 out.after_lock.push(origin.clone());
@@ -584,16 +607,43 @@ pub fn simulate(
     out
 }
 
+/// A rule the kernel accepts, to be added with its line's origin and text.
+struct Added {
+    rule: Rule,
+    /// Its identity hash.
+    identity: u64,
+    watch: Option<Box<[u8]>>,
+}
+
+impl Added {
+    fn add_to(self, kernel: &mut Kernel, origin: Origin, text: LineText) {
+        let prepended = self.rule.prepend;
+        kernel.add(
+            LoadedRule {
+                rule: Rule {
+                    prepend: false,
+                    ..self.rule
+                },
+                origin,
+                text,
+                prepended,
+                watch: self.watch,
+            },
+            self.identity,
+        );
+    }
+}
+
 /// Carry out one step against the simulated kernel, refusing as the kernel does: locked
-/// (EPERM) before invalid (EINVAL, ENOENT) before exists (EEXIST).
+/// (EPERM) before invalid (EINVAL, ENOENT) before exists (EEXIST). A rule to add is checked
+/// and handed back ([`Added`]), not added: the caller adds it.
 fn apply(
     step: Step,
     kernel: &mut Kernel,
     out: &mut LoadOutcome,
     locked: &mut bool,
     origin: &Origin,
-    line_text: &LineText,
-) -> Result<(), (LoadErrorKind, Option<Rule>)> {
+) -> Result<Option<Added>, (LoadErrorKind, Option<Rule>)> {
     let refuse_if_locked = |request: Request| {
         if *locked {
             Err((LoadErrorKind::Locked { request }, None))
@@ -614,20 +664,11 @@ fn apply(
             if kernel.find(&resolved.rule, identity).is_some() {
                 return Err((LoadErrorKind::Exists, Some(resolved.rule)));
             }
-            let prepended = resolved.rule.prepend;
-            kernel.add(
-                LoadedRule {
-                    rule: Rule {
-                        prepend: false,
-                        ..resolved.rule
-                    },
-                    origin: origin.clone(),
-                    text: line_text.clone(),
-                    prepended,
-                    watch: resolved.watch,
-                },
+            return Ok(Some(Added {
                 identity,
-            );
+                rule: resolved.rule,
+                watch: resolved.watch,
+            }));
         }
         Step::Delete(resolved) => {
             refuse_if_locked(Request::DeleteRule)?;
@@ -656,7 +697,7 @@ fn apply(
                         out.deleted.push((r, origin.clone()));
                     }
                 }
-                return Ok(());
+                return Ok(None);
             };
             let mut doomed = kernel.key_index().matching(&key);
             // In kernel order: list by list, prepended (newest first) then appended.
@@ -708,7 +749,7 @@ fn apply(
             | Command::DeleteWatch(_),
         ) => {}
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Rules the lines after a stop would have added (ignoring their interactions): the evidence

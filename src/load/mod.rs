@@ -50,20 +50,29 @@ impl std::fmt::Display for Origin {
 #[derive(Clone, Default)]
 pub struct LineText {
     source: Arc<[u8]>,
-    range: Range<usize>,
+    /// The range as 32-bit offsets (every loaded rule holds one: 24 bytes, not 32). A line
+    /// beyond 4 GiB of text gets a copy of its own instead.
+    start: u32,
+    end: u32,
 }
 
 impl LineText {
     /// The bytes `range` of `source` (an empty line if the range is outside it).
     pub fn new(source: &Arc<[u8]>, range: Range<usize>) -> LineText {
-        let range = if source.get(range.clone()).is_some() {
-            range
-        } else {
-            0..0
+        let Some(bytes) = source.get(range.clone()) else {
+            return LineText {
+                source: Arc::clone(source),
+                start: 0,
+                end: 0,
+            };
         };
-        LineText {
-            source: Arc::clone(source),
-            range,
+        match (u32::try_from(range.start), u32::try_from(range.end)) {
+            (Ok(start), Ok(end)) => LineText {
+                source: Arc::clone(source),
+                start,
+                end,
+            },
+            _ => LineText::from(bytes.to_vec()),
         }
     }
 }
@@ -71,16 +80,21 @@ impl LineText {
 impl Deref for LineText {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.source[self.range.clone()]
+        &self.source[self.start as usize..self.end as usize]
     }
 }
 
 impl From<Vec<u8>> for LineText {
     fn from(bytes: Vec<u8>) -> LineText {
-        let range = 0..bytes.len();
-        LineText {
-            source: bytes.into(),
-            range,
+        match u32::try_from(bytes.len()) {
+            Ok(end) => LineText {
+                source: bytes.into(),
+                start: 0,
+                end,
+            },
+            // Unreachable from a load: no file is read beyond `host::MAX_READ` (256 MiB), so
+            // no line is 4 GiB long; its first 4 GiB stand for it.
+            Err(_) => LineText::from(bytes[..u32::MAX as usize].to_vec()),
         }
     }
 }

@@ -40,7 +40,7 @@ pub struct Resolved {
     /// The rule as the kernel would hold it (`dir=` for a directory watch).
     pub rule: Rule,
     /// For `path=`/`dir=` rules: the path of the inode the kernel watches (see the module doc).
-    pub watch: Option<Vec<u8>>,
+    pub watch: Option<Box<[u8]>>,
     /// Why the kernel refuses it whatever is loaded (`EINVAL`, `ENOENT`), if it does.
     pub refused: Option<LoadErrorKind>,
 }
@@ -104,6 +104,8 @@ pub struct Walk {
 pub struct Resolver<'h> {
     host: &'h dyn Host,
     dirs: FxHashMap<Vec<u8>, Listing>,
+    /// Walks of the directories of walked paths (as written), following every symlink.
+    parents: FxHashMap<Vec<u8>, Walk>,
     links: FxHashMap<Vec<u8>, Option<Vec<u8>>>,
     lstats: FxHashMap<Vec<u8>, Option<FileKind>>,
     stats: ResolveStats,
@@ -116,6 +118,7 @@ impl<'h> Resolver<'h> {
         Resolver {
             host,
             dirs: FxHashMap::default(),
+            parents: FxHashMap::default(),
             links: FxHashMap::default(),
             lstats: FxHashMap::default(),
             stats: ResolveStats::default(),
@@ -191,13 +194,13 @@ impl<'h> Resolver<'h> {
     }
 
     /// The inode path a `path=`/`dir=` rule watches (for rules read from a kernel too).
-    pub fn watched_inode(&mut self, rule: &Rule) -> Option<Vec<u8>> {
+    pub fn watched_inode(&mut self, rule: &Rule) -> Option<Box<[u8]>> {
         let field = rule
             .fields
             .iter()
             .find(|f| f.kind == FieldType::PATH || f.kind == FieldType::DIR)?;
         let path = field.bytes()?;
-        Some(self.walk(path, field.kind == FieldType::DIR).path)
+        Some(self.walk(path, field.kind == FieldType::DIR).path.into())
     }
 
     /// The kernel's ENOENT checks: a `path` (or `exe`) needs its parent directory, a `dir`
@@ -223,7 +226,45 @@ impl<'h> Resolver<'h> {
     /// Walk `path` on the target as the kernel's path lookup does: `..` pops, symlinks are
     /// followed (at most [`MAX_SYMLINKS`]; the last component only when `follow_last`), a
     /// missing component ends existence but the rest is still joined as named.
+    ///
+    /// The walk of a path's directory is memoised: a path whose last component is a plain name
+    /// costs one memo lookup and one entry lookup, unless that name is a symlink to follow.
     pub fn walk(&mut self, path: &[u8], follow_last: bool) -> Walk {
+        let Some((dir, name)) = split_leaf(path) else {
+            return self.walk_components(path, follow_last);
+        };
+        if !self.parents.contains_key(dir) {
+            let w = self.walk_components(dir, true);
+            self.parents.insert(dir.to_vec(), w);
+        } else {
+            self.stats.hits += 1;
+        }
+        let parent = &self.parents[dir];
+        let parent_kind = parent.kind;
+        // The walk so far, as `walk_components` holds it: `/` is the empty prefix.
+        let prefix: &[u8] = if parent.path == b"/" {
+            b""
+        } else {
+            &parent.path
+        };
+        let here = prefix.len();
+        let mut out = Vec::with_capacity(here + 1 + name.len());
+        out.extend_from_slice(prefix);
+        out.push(b'/');
+        out.extend_from_slice(name);
+        let kind = match parent_kind {
+            Some(FileKind::Dir) => self.entry(here, &out),
+            _ => None,
+        };
+        if kind == Some(FileKind::Symlink) && follow_last {
+            // The hops the directory's walk used count against this link: walk it whole.
+            return self.walk_components(path, true);
+        }
+        Walk { path: out, kind }
+    }
+
+    /// [`Resolver::walk`] component by component, without the memo of directories.
+    fn walk_components(&mut self, path: &[u8], follow_last: bool) -> Walk {
         // Components still to walk, next one last.
         let mut todo: Vec<Vec<u8>> = components(path);
         let mut done: Vec<u8> = Vec::new();
@@ -271,13 +312,9 @@ impl<'h> Resolver<'h> {
     /// (resolved) directory.
     fn entry(&mut self, dir: usize, full: &[u8]) -> Option<FileKind> {
         let name = &full[dir + 1..];
-        let key = if dir == 0 {
-            b"/".to_vec()
-        } else {
-            full[..dir].to_vec()
-        };
-        if !self.dirs.contains_key(&key) {
-            let listing = match self.host.read_dir(Path::new(OsStr::from_bytes(&key))) {
+        let key: &[u8] = if dir == 0 { b"/" } else { &full[..dir] };
+        if !self.dirs.contains_key(key) {
+            let listing = match self.host.read_dir(Path::new(OsStr::from_bytes(key))) {
                 Ok(entries) => {
                     Listing::Entries(entries.into_iter().map(|e| (e.name, e.kind)).collect())
                 }
@@ -289,11 +326,11 @@ impl<'h> Resolver<'h> {
                 Err(_) => Listing::Unlistable,
             };
             self.stats.dir_reads += 1;
-            self.dirs.insert(key.clone(), listing);
+            self.dirs.insert(key.to_vec(), listing);
         } else {
             self.stats.hits += 1;
         }
-        match &self.dirs[&key] {
+        match &self.dirs[key] {
             Listing::Entries(map) => map.get(name).copied(),
             Listing::Absent => None,
             Listing::Unlistable => {
@@ -393,6 +430,14 @@ fn components(path: &[u8]) -> Vec<Vec<u8>> {
         .collect();
     parts.reverse();
     parts
+}
+
+/// A path cut before its last component, when that is a plain name (not empty, `.` or `..`):
+/// walking the directory part, then the name, is walking the path.
+fn split_leaf(path: &[u8]) -> Option<(&[u8], &[u8])> {
+    let cut = path.iter().rposition(|b| *b == b'/')?;
+    let name = &path[cut + 1..];
+    (!name.is_empty() && name != b"." && name != b"..").then_some((&path[..cut], name))
 }
 
 /// The parent directory of an absolute path (`None` for `/`).

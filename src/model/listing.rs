@@ -448,7 +448,7 @@ fn canonical_field(f: &Field, out: &mut Vec<u8>) {
     }
     if f.kind == FieldType::KEY {
         let key = match &f.value {
-            Value::Str(s) => s.as_slice(),
+            Value::Str(s) => &s[..],
             Value::Num(_) => b"",
         };
         for piece in key.split(|b| *b == KEY_SEPARATOR) {

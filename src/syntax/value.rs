@@ -118,6 +118,8 @@ pub struct Draft {
     pub elf: u32,
     /// Made by `-w`/`-W`: the kernel field (`path=` or `dir=`) is chosen by `load::resolve`.
     pub watch: bool,
+    /// Keys stored lately (kept from line to line by the caller).
+    pub keys: RecentKeys,
 }
 
 impl Draft {
@@ -132,7 +134,32 @@ impl Draft {
             fs_added: false,
             elf: 0,
             watch: false,
+            keys: RecentKeys::default(),
         }
+    }
+}
+
+/// The last few keys the parser stored: a key given again (the same `-k` on the lines of a
+/// file) shares their bytes instead of a copy per rule (an allocation each on a
+/// 100,000-rule load).
+#[derive(Debug, Clone, Default)]
+pub struct RecentKeys(Vec<std::sync::Arc<[u8]>>);
+
+impl RecentKeys {
+    /// How many keys are remembered.
+    const KEPT: usize = 4;
+
+    /// `key`'s bytes, shared with the same key stored lately when there is one.
+    pub fn share(&mut self, key: &[u8]) -> std::sync::Arc<[u8]> {
+        if let Some(k) = self.0.iter().find(|k| ***k == *key) {
+            return std::sync::Arc::clone(k);
+        }
+        let k: std::sync::Arc<[u8]> = key.into();
+        if self.0.len() == Self::KEPT {
+            self.0.remove(0);
+        }
+        self.0.push(std::sync::Arc::clone(&k));
+        k
     }
 }
 
@@ -322,7 +349,11 @@ pub fn fieldpair(
             if v.len() > limit {
                 return Err("String value too long".to_string());
             }
-            Value::Str(v.to_vec())
+            if kind == FieldType::KEY {
+                Value::Str(draft.keys.share(v))
+            } else {
+                Value::Str(v.into())
+            }
         }
         ValueKind::Arch => {
             if draft.syscall_added {
