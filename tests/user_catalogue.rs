@@ -130,6 +130,26 @@ fn mistakes_in_user_files_name_file_line_and_field() {
             "misplaced field",
         ),
         ("id = \"x\"\ntitle = [\n", "ctl.toml:", "syntax"),
+        (
+            "schema = 2\nid = \"x\"\ntitle = \"t\"\n[[requirement]]\nid = \"r\"\nkind = \"syscall\"\nsyscalls = [\"chmod\"]\n[[requirement]]\nid = \"r\"\nkind = \"syscall\"\nsyscalls = [\"chown\"]\n",
+            "is listed twice",
+            "duplicate requirement id",
+        ),
+        (
+            "schema = 2\nid = \"x\"\ntitle = \"t\"\n[[requirement]]\nid = \"r\"\nkind = \"control\"\nsetting = \"enabled\"\nequals = 7\n",
+            "cannot equal 7",
+            "setting value",
+        ),
+        (
+            "schema = 2\nid = \"x\"\ntitle = \"t\"\n[[requirement]]\nid = \"r\"\nkind = \"syscall\"\nsyscalls = [\"chmod\"]\nargs = [{ arg = 7, op = \"=\", value = 0 }]\n",
+            "a7 does not exist",
+            "argument index",
+        ),
+        (
+            "schema = 3\nid = \"x\"\ntitle = \"t\"\n[[requirement]]\nid = \"r\"\nkind = \"syscall\"\nsyscalls = [\"chmod\"]\n",
+            "schema 3",
+            "schema version",
+        ),
     ];
     for (text, want, what) in cases {
         fs::write(dir.path().join("ctl.toml"), text).unwrap();
@@ -139,6 +159,34 @@ fn mistakes_in_user_files_name_file_line_and_field() {
         assert!(err.contains("ctl.toml:"), "{what}: no file:line: {err}");
         assert!(err.contains(want), "{what}: want {want:?} in {err}");
     }
+}
+
+/// A FIFO, a device or a huge file as a control or profile file is refused at once, naming
+/// it: never a hang, never unbounded memory.
+#[test]
+fn non_regular_and_huge_user_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("f.toml");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let d = dir.path().to_str().unwrap().to_string();
+    let (rc, _, err) = check(&["--controls-dir", &d]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("f.toml: not a regular file"), "{err}");
+    let (rc, _, err) = check(&["--profile", fifo.to_str().unwrap()]);
+    assert_eq!(rc, 2, "{err}");
+    let (rc, _, err) = check(&["--profile", "/dev/zero"]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("/dev/zero: not a regular file"), "{err}");
+    let big = dir.path().join("big.toml");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(auditguard::control::MAX_USER_FILE + 1).unwrap();
+    let (rc, _, err) = check(&["--profile", big.to_str().unwrap()]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("larger than"), "{err}");
 }
 
 #[test]

@@ -224,6 +224,15 @@ pub fn evaluate(control: &Control, subject: &Subject) -> ControlJudgement {
 /// [`evaluate`] with the index of `subject`'s rules.
 fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> ControlJudgement {
     let expectations = event::expectations(control, subject.machine, subject.facts);
+    // The expectations of each requirement, in one pass (ids are unique within a control).
+    let mut of_requirement: rustc_hash::FxHashMap<&str, Vec<&Expectation>> =
+        rustc_hash::FxHashMap::default();
+    for e in &expectations {
+        of_requirement
+            .entry(e.requirement.as_str())
+            .or_default()
+            .push(e);
+    }
     let mut requirements = Vec::new();
     let mut advice = Vec::new();
     for req in &control.requirements {
@@ -239,7 +248,7 @@ fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> Contr
                 .collect(),
             _ => Vec::new(),
         };
-        for exp in expectations.iter().filter(|e| e.requirement == req.id) {
+        for exp in of_requirement.get(req.id.as_str()).into_iter().flatten() {
             let judgement = match &exp.event.exec_path {
                 Some(p) if not_installed.contains(p) => Judgement {
                     event: exp.event.clone(),
@@ -342,6 +351,10 @@ fn judge_setting(req: &Requirement, s: &Subject) -> Option<SettingJudgement> {
             Some(at) => SettingCause::Set { at: at.clone() },
             None => SettingCause::Unset,
         },
+    };
+    let cause = match (cause, &out.stopped_at) {
+        (SettingCause::Unset, Some(stop)) => SettingCause::UnsetLoadStops { stop: stop.clone() },
+        (c, _) => c,
     };
     Some(SettingJudgement {
         setting,

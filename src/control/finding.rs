@@ -259,6 +259,12 @@ pub enum SettingCause {
     },
     /// Never set by a line that took effect.
     Unset,
+    /// Never set by a line that took effect, and the load stops early at this line: a line
+    /// after it that sets it never takes effect.
+    UnsetLoadStops {
+        /// Where the load stops.
+        stop: Origin,
+    },
     /// Set, last to another value.
     Other {
         /// The final value.

@@ -300,8 +300,9 @@ impl Requirement {
         };
         if empty {
             return Err(format!(
-                "requirement {:?}: kind {k:?} needs {}",
+                "requirement {:?}: kind {} needs {}",
                 self.id,
+                k.name(),
                 match k {
                     K::Syscall => "`syscalls`",
                     K::Exec | K::Watch | K::FilePermission => "`paths`",
@@ -315,6 +316,25 @@ impl Requirement {
             if !crate::model::syscalls::known_name(n) {
                 return Err(format!(
                     "requirement {:?}: unknown syscall {n:?} (on every machine)",
+                    self.id
+                ));
+            }
+        }
+        if let Some(a) = self.args.iter().find(|a| a.arg > 3) {
+            return Err(format!(
+                "requirement {:?}: argument a{} does not exist (the kernel filters a0..a3)",
+                self.id, a.arg
+            ));
+        }
+        if let (Some(s), Some(v)) = (self.setting, self.equals) {
+            let max = match s {
+                Setting::Enabled | Setting::Failure => 2,
+                Setting::LoginuidImmutable => 0,
+            };
+            if v > max || s == Setting::LoginuidImmutable {
+                return Err(format!(
+                    "requirement {:?}: {s:?} cannot equal {v} (allowed: 0..={max}; \
+                     loginuid-immutable takes no value)",
                     self.id
                 ));
             }
@@ -387,6 +407,21 @@ pub enum RequirementKind {
     BootParameter,
     /// Mode ceiling, owner and group of files (audit logs, configuration, tools).
     FilePermission,
+}
+
+impl RequirementKind {
+    /// The name files use (`daemon-setting`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RequirementKind::Syscall => "syscall",
+            RequirementKind::Exec => "exec",
+            RequirementKind::Watch => "watch",
+            RequirementKind::Control => "control",
+            RequirementKind::DaemonSetting => "daemon-setting",
+            RequirementKind::BootParameter => "boot-parameter",
+            RequirementKind::FilePermission => "file-permission",
+        }
+    }
 }
 
 /// Which ABIs a syscall requirement covers.
@@ -523,7 +558,7 @@ pub struct Remediation {
 
 /// A control file that cannot be used: which file, which line, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
 pub struct CatalogueError {
     /// The file (as given, or the embedded file's name).
     pub file: String,
@@ -541,6 +576,26 @@ pub struct CatalogueError {
 pub fn parse_control(file: &str, text: &str) -> Result<Control, CatalogueError> {
     let mut c: Control = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
     let at = |needle: &str| line_of(text, needle);
+    if let Some(v) = c.schema.filter(|v| !(1..=2).contains(v)) {
+        return Err(CatalogueError {
+            file: file.to_string(),
+            line: at("schema"),
+            message: format!("schema {v}: this auditguard reads control schema 1 and 2"),
+        });
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for r in &c.requirements {
+        if !ids.insert(r.id.as_str()) {
+            return Err(CatalogueError {
+                file: file.to_string(),
+                line: at(&format!("\"{}\"", r.id)),
+                message: format!(
+                    "requirement {:?} is listed twice in control {:?}",
+                    r.id, c.id
+                ),
+            });
+        }
+    }
     for r in &c.requirements {
         r.validate().map_err(|message| CatalogueError {
             file: file.to_string(),
@@ -653,13 +708,60 @@ pub fn catalogue_with(dir: Option<&Path>) -> Result<Vec<Control>, CatalogueError
         .collect();
     files.sort();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| err(&f, e.to_string()))?;
+        let text = read_user_file(&f)?;
         for c in parse_controls(&f.display().to_string(), &text)? {
             all.retain(|o| o.id != c.id);
             all.push(c);
         }
     }
     Ok(all)
+}
+
+/// Largest control or profile file read, in bytes (the built-in catalogue is 40 KiB).
+pub const MAX_USER_FILE: u64 = 4 << 20;
+
+/// Read a user's control or profile file: a regular file (after symlinks) of at most
+/// [`MAX_USER_FILE`] bytes, in UTF-8. Opened without blocking, so a FIFO or device is refused
+/// instead of hanging or streaming forever.
+///
+/// # Errors
+/// A [`CatalogueError`] naming the file (line 0) and what is wrong.
+pub fn read_user_file(path: &Path) -> Result<String, CatalogueError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |message: String| CatalogueError {
+        file: path.display().to_string(),
+        line: 0,
+        message,
+    };
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| err(e.to_string()))?;
+    let meta = f.metadata().map_err(|e| err(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(err("not a regular file".into()));
+    }
+    if meta.len() > MAX_USER_FILE {
+        return Err(err(format!(
+            "{} bytes: larger than the {MAX_USER_FILE} bytes a control or profile file may have",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_USER_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_USER_FILE {
+        return Err(err("grew past the size limit while being read".into()));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        err(format!(
+            "not UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// The control with this id.

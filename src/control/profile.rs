@@ -213,11 +213,7 @@ pub fn builtin() -> Vec<Profile> {
 /// An unknown id (listing the known ones), an unreadable file, or a file error with its line.
 pub fn load(name: &str) -> Result<Profile, CatalogueError> {
     if name.contains('/') || name.ends_with(".toml") {
-        let text = std::fs::read_to_string(Path::new(name)).map_err(|e| CatalogueError {
-            file: name.to_string(),
-            line: 0,
-            message: e.to_string(),
-        })?;
+        let text = crate::control::read_user_file(Path::new(name))?;
         return parse(name, &text);
     }
     builtin()

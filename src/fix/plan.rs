@@ -760,7 +760,10 @@ fn failing_events(
     facts: &TargetFacts,
 ) -> (Vec<Failing>, Vec<String>) {
     let assessment = assess_configuration(controls, config, machine, facts);
-    // The key each control's events already carry on this host (the first covered one).
+    // The key each control's events already carry on this host: the first covered one whose
+    // rule serves the control (a rule that records its events only as a side effect, such as
+    // a deletion rule catching the unlink of a watched file, does not name its purpose).
+    let rules = &config.outcome.rules;
     let keys = assessment
         .controls
         .iter()
@@ -770,7 +773,9 @@ fn failing_events(
                 .iter()
                 .flat_map(|r| &r.events)
                 .find_map(|e| match &e.cause {
-                    Cause::Covered { key, .. } => Some(String::from_utf8_lossy(key).into_owned()),
+                    Cause::Covered { key, rule } if serves(&rules[*rule], control, e.event.abi) => {
+                        Some(String::from_utf8_lossy(key).into_owned())
+                    }
                     _ => None,
                 })
                 .unwrap_or_else(|| control.remediation.key.clone())
@@ -1313,6 +1318,13 @@ fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
     let key = &s.keys[ci];
     let unknown_ok = s.config.layout == Layout::ConfigOnly;
     let filtered = control.schema == Some(2);
+    // The key as the host writes it (schema-2 controls): `-k` where its rules use that, else
+    // `-F key=` (the seed's lines keep their established form).
+    let key_field = if filtered && host_writes_dash_k(&s.config.outcome.rules) {
+        format!(" -k {key}")
+    } else {
+        format!(" -F key={key}")
+    };
     let mut lines = Vec::new();
     // (abi, who, outcome, args) of the failing syscall events, first seen first.
     let mut classes: Vec<(Machine, Who, Outcome, Vec<crate::control::ArgSpec>, u32)> = Vec::new();
@@ -1393,7 +1405,7 @@ fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
             if filtered {
                 line.push_str(&class_filters(*who, *outcome, args, *auid_min));
             }
-            line.push_str(&format!(" -F key={key}"));
+            line.push_str(&key_field);
             lines.push(line.into_bytes());
         }
     }
@@ -1405,6 +1417,22 @@ fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
         // The kernel refuses a watch whose directory is missing (ENOENT): never write one on
         // an OS image (on a configuration-only tree the directory is unknown, not missing).
         if parent_missing(&p) {
+            continue;
+        }
+        if filtered {
+            // The benchmarks' form: one exec rule for every ABI, by users (a `-w` would record
+            // every daemon's run of the program too).
+            let auid_min = these.first().map_or(1000, |f| f.event().auid_min);
+            let mut line = b"-a always,exit -F path=".to_vec();
+            line.extend_from_slice(&p);
+            line.extend_from_slice(
+                format!(
+                    " -F perm=x{}{key_field}",
+                    class_filters(Who::Users, Outcome::Any, &[], auid_min)
+                )
+                .as_bytes(),
+            );
+            lines.push(line);
             continue;
         }
         let mut line = b"-w ".to_vec();
@@ -1432,7 +1460,7 @@ fn new_rule_lines(s: &State, ci: usize, these: &[&Failing]) -> Vec<Vec<u8>> {
                 if who != Who::Everyone {
                     line.push_str(&class_filters(who, Outcome::Any, &[], auid_min));
                 }
-                line.push_str(&format!(" -F key={key}"));
+                line.push_str(&key_field);
                 lines.push(line.into_bytes());
             }
         } else {
@@ -1493,6 +1521,20 @@ fn class_filters(
     f
 }
 
+/// Whether most of the host's keyed `-a` rules spell the key `-k KEY` (else `-F key=KEY`).
+fn host_writes_dash_k(rules: &[LoadedRule]) -> bool {
+    let (mut dash_k, mut field) = (0usize, 0usize);
+    for r in rules.iter().filter(|r| first_token(&r.text) == Some(b"-a")) {
+        let t: &[u8] = &r.text;
+        if t.windows(4).any(|w| w == b" -k ") {
+            dash_k += 1;
+        } else if t.windows(7).any(|w| w == b"-F key=") {
+            field += 1;
+        }
+    }
+    dash_k > field
+}
+
 /// Whether the host writes its file watches as per-arch `-F path=`/`-F dir=` rules (the RHEL
 /// 9 STIG's style) rather than `-w`: some exit rule holds both an arch and a path or dir.
 fn uses_per_arch_path_rules(rules: &[LoadedRule]) -> bool {
@@ -1546,11 +1588,27 @@ fn target_file(
             let file = holder
                 .map(|r| r.origin.file.to_path_buf())
                 .unwrap_or_else(|| Path::new(RULES_D).join(&control.remediation.file));
-            let len = host
-                .read(&file)
-                .map(|t| Lines::parse(&t).len())
-                .unwrap_or(0);
-            (file, len + 1)
+            // At the end, but before an `-e` line (augenrules moves it last anyway; a reader,
+            // or a later `auditctl -R` of the file, should not find rules after the lock).
+            let lines = host.read(&file).map(|t| Lines::parse(&t)).ok();
+            let at = match lines.as_ref().and_then(|l| {
+                l.iter()
+                    .find(|(_, t)| first_token(t) == Some(b"-e"))
+                    .map(|(n, _)| (l, n))
+            }) {
+                // Before the comment lines just above the `-e`, which belong to it.
+                Some((l, mut n)) => {
+                    while n > 1
+                        && l.get(n - 1)
+                            .is_some_and(|t| t.trim_ascii_start().starts_with(b"#"))
+                    {
+                        n -= 1;
+                    }
+                    n
+                }
+                None => lines.as_ref().map_or(0, Lines::len) + 1,
+            };
+            (file, at)
         }
         Mode::Auditctl(file) => {
             let text = host.read(file).unwrap_or_default();

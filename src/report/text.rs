@@ -189,7 +189,7 @@ fn item(out: &mut String, c: &crate::report::ControlFinding, style: Style) {
         let failing: Vec<_> = r
             .events
             .iter()
-            .filter(|e| e.verdict != Verdict::Pass)
+            .filter(|e| e.verdict >= Verdict::Fail)
             .collect();
         if failing.is_empty() {
             let _ = writeln!(out, "    {}: {}", t(&r.id), t(&r.reason));

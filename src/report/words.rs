@@ -101,9 +101,9 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
             )
         }
         Cause::TaskSuppressed { rule, all } => format!(
-            "the task-list never rule at {} turns auditing off for {} user processes",
+            "the task-list never rule at {} turns auditing off for {} processes at fork",
             ctx.at(*rule),
-            if *all { "every" } else { "some" }
+            if *all { "all" } else { "some" }
         ),
         Cause::Excluded { rule, all: true } => format!(
             "the exclude rule at {} drops the SYSCALL records that carry the key",
@@ -288,6 +288,14 @@ pub fn setting(s: &SettingJudgement) -> (String, Vec<Evidence>) {
         SettingCause::Set { at } => (
             format!("the load ends with {line}, set at {}", origin(at)),
             vec![cite(at, &line)],
+        ),
+        SettingCause::UnsetLoadStops { stop } => (
+            format!(
+                "no line that takes effect sets {line}: the load stops at {} (an error without \
+                 -c or -i), so no line after it takes effect; fix that line first",
+                origin(stop)
+            ),
+            vec![cite(stop, "")],
         ),
         SettingCause::Unset => (
             format!(

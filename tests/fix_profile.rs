@@ -1,0 +1,162 @@
+//! `fix --profile stig-rhel9` on roots nobody here wrote: the seed example and the rules the
+//! ansible-lockdown RHEL9-STIG role renders, on an image holding every file the STIG names.
+//! The invariants: what fix writes loads with no new error, a second fix writes nothing, every
+//! item then passes or is named as blocked, new lines carry the item's key (not a key borrowed
+//! from a rule that records the events by accident), and no line lands after `-e 2`.
+
+#[path = "common/scenario.rs"]
+mod scenario;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn ag(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("auditguard")
+        .unwrap()
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A root: a Debian-like host, every file the STIG names, and `rules` as `rules.d/FILE`.
+fn root(rules: Option<(&str, &str)>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sections = scenario::expand("host", "augenrules", Vec::new());
+    sections.extend(scenario::expand("stig-image", "", Vec::new()));
+    for d in ["/var/spool/cron", "/etc/cron.d"] {
+        sections.push(scenario::Section::Dir(d.into()));
+    }
+    if let Some((name, data)) = rules {
+        sections.extend(scenario::expand(
+            "data",
+            &format!("{data} /etc/audit/rules.d/{name}"),
+            Vec::new(),
+        ));
+    }
+    scenario::build(dir.path(), &sections);
+    dir
+}
+
+fn rules_errors(r: &Path) -> String {
+    ag(&["rules", "--root", r.to_str().unwrap()]).2
+}
+
+fn check_profile(r: &Path) -> Value {
+    let (_, out, err) = ag(&[
+        "check",
+        "--root",
+        r.to_str().unwrap(),
+        "--profile",
+        "stig-rhel9",
+        "--format",
+        "json",
+    ]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"))
+}
+
+fn fix_twice_and_check(r: &Path) -> (Value, Value) {
+    let before = rules_errors(r);
+    let (_, out, err) = ag(&[
+        "fix",
+        "--root",
+        r.to_str().unwrap(),
+        "--profile",
+        "stig-rhel9",
+        "--format",
+        "json",
+    ]);
+    let fix: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(rules_errors(r), before, "fix added load errors");
+    let snapshot = scenario::snapshot(r);
+    let (_, out2, _) = ag(&[
+        "fix",
+        "--root",
+        r.to_str().unwrap(),
+        "--profile",
+        "stig-rhel9",
+    ]);
+    assert_eq!(
+        scenario::snapshot(r),
+        snapshot,
+        "a second fix changed files:\n{out2}"
+    );
+    // No rule line after an -e line in any rules.d file.
+    for e in std::fs::read_dir(r.join("etc/audit/rules.d")).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut locked = false;
+        for l in text.lines() {
+            if l.trim_start().starts_with("-e") {
+                locked = true;
+            } else if locked && (l.starts_with("-a") || l.starts_with("-w")) {
+                panic!("{}: {l:?} after -e", p.display());
+            }
+        }
+    }
+    (fix, check_profile(r))
+}
+
+fn verdicts(check: &Value) -> Vec<(String, String)> {
+    check["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fix_profile_on_an_empty_image_makes_every_item_pass() {
+    let r = root(None);
+    let (fix, check) = fix_twice_and_check(r.path());
+    let failing: Vec<_> = verdicts(&check)
+        .into_iter()
+        .filter(|(_, v)| v == "fail")
+        .collect();
+    assert!(failing.is_empty(), "{failing:?}\n{fix:#}");
+    let logins = std::fs::read_to_string(r.path().join("etc/audit/rules.d/50-logins.rules"))
+        .unwrap_or_default();
+    assert!(
+        logins.contains("/var/log/faillock/ -p wa -k logins"),
+        "{logins}"
+    );
+}
+
+#[test]
+fn fix_profile_on_the_lockdown_rules_keeps_keys_and_passes_or_names_blockers() {
+    let r = root(Some((
+        "audit.rules",
+        "ansible-lockdown-RHEL9-STIG-audit.rendered.rules",
+    )));
+    let (fix, check) = fix_twice_and_check(r.path());
+    // Before: everything but the cron item (the role still writes the old /etc/cron.d
+    // watches) passes; after: every item.
+    let failing: Vec<_> = verdicts(&check)
+        .into_iter()
+        .filter(|(_, v)| v == "fail")
+        .collect();
+    assert!(failing.is_empty(), "{failing:?}\n{fix:#}");
+    assert!(fix["steps"].to_string().contains("cron"), "{fix:#}");
+    // Lines fix wrote for the login records carry the item's key.
+    for e in std::fs::read_dir(r.path().join("etc/audit/rules.d")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        for l in text
+            .lines()
+            .filter(|l| l.contains("faillock") || l.contains("lastlog"))
+        {
+            assert!(!l.contains("-k delete") && !l.contains("key=delete"), "{l}");
+        }
+    }
+}
