@@ -312,6 +312,10 @@ fn resolve_selection(
     Vec<crate::control::Control>,
     Option<crate::control::profile::Profile>,
 )> {
+    // The default run needs the seed control only: parse that file, not the catalogue.
+    if sel.profile.is_none() && sel.controls.is_empty() && sel.controls_dir.is_none() {
+        return Ok((vec![crate::control::seed()], None));
+    }
     let catalogue = crate::control::catalogue_with(sel.controls_dir.as_deref())?;
     if let Some(name) = &sel.profile {
         let profile = crate::control::profile::load(name)?;

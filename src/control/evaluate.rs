@@ -699,22 +699,8 @@ pub fn decide_in(ev: &Event, rules: &[LoadedRule], index: &ExitIndex) -> Cause {
     if let Some(p) = partial {
         return partly_lost(rules, p, None, ev);
     }
-    if !narrowed.is_empty() {
-        let mut fields: Vec<FieldType> = Vec::new();
-        for i in &narrowed {
-            let r = &rules[*i];
-            for f in narrowing_fields(&r.rule, r.watch.as_deref(), ev) {
-                if !fields.contains(&f) {
-                    fields.push(f);
-                }
-            }
-        }
-        return Cause::Narrowed {
-            rules: narrowed,
-            fields,
-        };
-    }
     // A watch on the path as named, which is a symlink: the kernel never fires it on exec.
+    // Said before any narrowing rule: the user wrote that rule for this very program.
     if let (Some(named), Some(target)) = (&ev.exec_path, &ev.exec_target) {
         if named != target {
             let on_link = index
@@ -735,6 +721,21 @@ pub fn decide_in(ev: &Event, rules: &[LoadedRule], index: &ExitIndex) -> Cause {
                 };
             }
         }
+    }
+    if !narrowed.is_empty() {
+        let mut fields: Vec<FieldType> = Vec::new();
+        for i in &narrowed {
+            let r = &rules[*i];
+            for f in narrowing_fields(&r.rule, r.watch.as_deref(), ev) {
+                if !fields.contains(&f) {
+                    fields.push(f);
+                }
+            }
+        }
+        return Cause::Narrowed {
+            rules: narrowed,
+            fields,
+        };
     }
     Cause::Missing
 }

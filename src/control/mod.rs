@@ -764,6 +764,15 @@ pub fn read_user_file(path: &Path) -> Result<String, CatalogueError> {
     })
 }
 
+/// The seed control ([`DEFAULT_CONTROL`]), parsed alone (the first catalogue file).
+///
+/// # Panics
+/// Never for a released build (tests parse it).
+pub fn seed() -> Control {
+    let (file, text) = CATALOGUE[0];
+    parse_control(file, text).unwrap_or_else(|e| panic!("embedded catalogue: {e}"))
+}
+
 /// The control with this id.
 pub fn find(id: &str) -> Option<Control> {
     catalogue().into_iter().find(|c| c.id == id)
