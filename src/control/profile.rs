@@ -20,6 +20,14 @@ const PROFILES: &[(&str, &str)] = &[
         "profiles/cis-debian12.toml",
         include_str!("catalogue/profiles/cis-debian12.toml"),
     ),
+    (
+        "profiles/cis-ubuntu2204.toml",
+        include_str!("catalogue/profiles/cis-ubuntu2204.toml"),
+    ),
+    (
+        "profiles/cis-ubuntu2404.toml",
+        include_str!("catalogue/profiles/cis-ubuntu2404.toml"),
+    ),
 ];
 
 /// A benchmark as data.
