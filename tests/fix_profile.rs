@@ -160,3 +160,58 @@ fn fix_profile_on_the_lockdown_rules_keeps_keys_and_passes_or_names_blockers() {
         }
     }
 }
+
+/// auditd.conf as the CIS items want it, by the smallest edit: the line auditd uses gets the
+/// value (whatever its case or spacing was), a missing keyword gets a line; comments and other
+/// lines stay; a second fix changes nothing. A line auditd refuses is named, not touched.
+#[test]
+fn fix_profile_sets_auditd_conf_keywords_by_minimal_edits() {
+    let r = root(None);
+    let conf = r.path().join("etc/audit/auditd.conf");
+    std::fs::write(
+        &conf,
+        "# site settings\nlog_file = /var/log/audit/audit.log\nMAX_LOG_FILE_ACTION = ROTATE\nmax_log_file_action = rotate\nspace_left_action = SYSLOG\n",
+    )
+    .unwrap();
+    let p = r.path().to_str().unwrap();
+    let (_, out, err) = ag(&["fix", "--root", p, "--profile", "cis-debian12"]);
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert_eq!(
+        text,
+        "# site settings\nlog_file = /var/log/audit/audit.log\nMAX_LOG_FILE_ACTION = ROTATE\nmax_log_file_action = keep_logs\nspace_left_action = email\nmax_log_file = 8\ndisk_full_action = halt\nadmin_space_left_action = single\n",
+        "{out}{err}"
+    );
+    let before = scenario::snapshot(r.path());
+    let _ = ag(&["fix", "--root", p, "--profile", "cis-debian12"]);
+    assert_eq!(
+        scenario::snapshot(r.path()),
+        before,
+        "second fix changed files"
+    );
+    let (_, out, _) = ag(&[
+        "check",
+        "--root",
+        p,
+        "--profile",
+        "cis-debian12",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    for c in v["controls"].as_array().unwrap() {
+        if c["id"].as_str().unwrap().starts_with("6.2.2.") {
+            assert_eq!(c["verdict"], "pass", "{c}");
+        }
+    }
+    // A tab-separated line: auditd refuses the file; fix names it and leaves the file alone.
+    std::fs::write(&conf, "max_log_file_action\t=\tkeep_logs\n").unwrap();
+    let (_, out, _) = ag(&["fix", "--root", p, "--profile", "cis-debian12"]);
+    assert!(
+        out.contains("auditd refuses /etc/audit/auditd.conf at line 1"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "max_log_file_action\t=\tkeep_logs\n"
+    );
+}

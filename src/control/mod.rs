@@ -174,6 +174,10 @@ pub struct Requirement {
     /// For `daemon-setting`: the number must be written as a percentage (`25%`).
     #[serde(default)]
     pub percent: bool,
+    /// For `daemon-setting`: the value `fix` writes (default: the first accepted value, or
+    /// the minimum).
+    #[serde(default)]
+    pub fix_value: Option<String>,
     /// For `boot-parameter`: the kernel argument (`audit`, `audit_backlog_limit`).
     #[serde(default)]
     pub arg: Option<String>,
@@ -253,8 +257,11 @@ impl Requirement {
         )?;
         has(
             k != K::DaemonSetting
-                && (self.file.is_some() || self.key.is_some() || !self.allowed.is_empty()),
-            "file/key/allowed",
+                && (self.file.is_some()
+                    || self.key.is_some()
+                    || !self.allowed.is_empty()
+                    || self.fix_value.is_some()),
+            "file/key/allowed/fix_value",
             "daemon-setting",
         )?;
         has(

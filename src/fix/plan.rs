@@ -12,7 +12,9 @@
 
 use crate::control::evaluate::assess_configuration;
 use crate::control::event::{abi_label, Event};
-use crate::control::finding::{Cause, Judgement, SettingCause, SettingJudgement, Verdict};
+use crate::control::finding::{
+    Cause, DaemonJudgement, Judgement, SettingCause, SettingJudgement, Verdict,
+};
 use crate::control::predicate::{matches, Tri};
 use crate::control::{ArgOp, Control, Outcome, RequirementKind, Setting, Who};
 use crate::fix::edits::{
@@ -107,6 +109,15 @@ pub enum Why {
         /// `b64`/`b32`.
         abi: String,
     },
+    /// An auditd.conf keyword set (its last line changed, or a line added).
+    SetDaemon {
+        /// The file.
+        file: String,
+        /// The keyword.
+        key: String,
+        /// The value written.
+        value: String,
+    },
     /// A loader setting line added (`-e 2`, `-f 2`, `--loginuid-immutable`).
     SetControl {
         /// The line written.
@@ -196,6 +207,25 @@ pub enum Blocker {
     NothingLoaded {
         /// Why.
         reason: String,
+    },
+    /// auditd refuses its configuration file at a line fix does not touch: the daemon does
+    /// not start, whatever value a keyword gets.
+    DaemonConfRefused {
+        /// The file.
+        file: String,
+        /// The line.
+        line: u32,
+        /// Why.
+        reason: String,
+    },
+    /// A failing item fix does not change: a boot parameter (the bootloader is regenerated
+    /// by the distribution's tool) or file permissions (mode and owner changes are left to the
+    /// administrator). Named so that nobody takes the plan's end for compliance.
+    ByHand {
+        /// `control/requirement`.
+        requirement: String,
+        /// What to do, in the judgement's words.
+        what: String,
     },
     /// A loader setting cannot be set by a line of ours (nothing is loaded at boot).
     Setting {
@@ -339,6 +369,12 @@ pub const STRATEGIES: &[Strategy] = &[
         run: extend_syscall_list,
     },
     Strategy {
+        name: "set-daemon",
+        doc: "an auditd.conf keyword has a value the item does not accept, or none: its last \
+              line gets the first accepted value, or a `key = value` line is added",
+        run: set_daemon,
+    },
+    Strategy {
         name: "set-control",
         doc: "a loader setting ends with the wrong value or is missing: its line is added \
               (augenrules: the control's file, 99-finalize.rules; auditctl: -e last, other \
@@ -360,6 +396,8 @@ pub struct State<'a> {
     failing: &'a [Failing],
     /// Loader settings that do not end as required: (control index, requirement id, state).
     settings: &'a [(usize, String, SettingJudgement)],
+    /// Daemon settings that are not accepted: (control index, requirement, state).
+    daemon: &'a [(usize, crate::control::Requirement, DaemonJudgement)],
     /// Per control: the key the host already records its events with (new lines reuse it),
     /// else the control's remediation key.
     keys: &'a [String],
@@ -400,6 +438,12 @@ pub fn plan(
     if let Some(min) = opts.auid_min {
         facts.uid_min = min;
     }
+    // Daemon settings are read from auditd.conf, which the plan may edit: their facts are
+    // read again from the overlay at each step.
+    let has_daemon = controls
+        .iter()
+        .flat_map(|c| &c.requirements)
+        .any(|r| r.kind == RequirementKind::DaemonSetting);
     // Controls whose events a blocker stopped (left out of the rest of the plan).
     let mut set_aside: HashSet<usize> = HashSet::new();
     // A blocker that stopped the whole plan (not one control's).
@@ -416,11 +460,19 @@ pub fn plan(
         .map(|e| (e.text.to_vec(), e.kind.clone()))
         .collect();
     for _ in 0..MAX_STEPS {
+        if has_daemon {
+            facts = crate::load::configuration::facts(&overlay, controls);
+            if let Some(min) = opts.auid_min {
+                facts.uid_min = min;
+            }
+        }
         let (mut failing, keys) = failing_events(controls, &config, machine, &facts);
         let mut settings = failing_settings(controls, &config, machine, &facts);
+        let mut daemon = failing_daemon(controls, &config, machine, &facts);
+        daemon.retain(|(c, _, _)| !set_aside.contains(c));
         failing.retain(|f| !set_aside.contains(&f.control));
         settings.retain(|(c, _, _)| !set_aside.contains(c));
-        if failing.is_empty() && settings.is_empty() {
+        if failing.is_empty() && settings.is_empty() && daemon.is_empty() {
             break;
         }
         let state = State {
@@ -428,6 +480,7 @@ pub fn plan(
             config: &config,
             failing: &failing,
             settings: &settings,
+            daemon: &daemon,
             keys: &keys,
             machine,
             host: &overlay,
@@ -448,14 +501,19 @@ pub fn plan(
             });
         match next {
             Next::Edit(files, why) => {
-                // Before the step touches anything: only audit rules files the loader reads.
+                // Before the step touches anything: only audit rules files the loader reads
+                // (and, for a daemon setting, auditd.conf itself).
+                let daemon_edit = matches!(why, Why::SetDaemon { .. });
                 if let Some(b) = files.iter().find_map(|(file, _)| {
-                    writable(host, &config.mode, file)
-                        .err()
-                        .map(|why| Blocker::NotARulesFile {
-                            path: file.clone(),
-                            why,
-                        })
+                    let ok = if daemon_edit {
+                        daemon_conf_writable(host, file)
+                    } else {
+                        writable(host, &config.mode, file)
+                    };
+                    ok.err().map(|why| Blocker::NotARulesFile {
+                        path: file.clone(),
+                        why,
+                    })
                 }) {
                     blockers.push(b);
                     break;
@@ -493,6 +551,7 @@ pub fn plan(
                         .iter()
                         .find(|f| f.event().label(machine) == *event)
                         .map(|f| f.control),
+                    Blocker::DaemonConfRefused { .. } => daemon.first().map(|(c, _, _)| *c),
                     Blocker::Setting { requirement, .. } => settings
                         .iter()
                         .find(|(c, r, _)| format!("{}/{r}", controls[*c].id) == *requirement)
@@ -512,12 +571,32 @@ pub fn plan(
             }
         }
     }
+    // Items fix leaves to a person: named as blockers of their own.
+    {
+        use crate::control::finding::Check;
+        let assessment = assess_configuration(controls, &config, machine, &facts);
+        for (c, judged) in controls.iter().zip(&assessment.controls) {
+            for r in &judged.requirements {
+                if let Some(check @ (Check::Boot(_) | Check::Files(_))) = &r.check {
+                    if check.verdict() == Verdict::Fail {
+                        blockers.push(Blocker::ByHand {
+                            requirement: format!("{}/{}", c.id, r.id),
+                            what: crate::report::words::check(check).0,
+                        });
+                    }
+                }
+            }
+        }
+    }
     let unfinished = |controls_left: &dyn Fn(usize) -> bool| {
         failing_events(controls, &config, machine, &facts)
             .0
             .iter()
             .any(|f| controls_left(f.control))
             || failing_settings(controls, &config, machine, &facts)
+                .iter()
+                .any(|(c, _, _)| controls_left(*c))
+            || failing_daemon(controls, &config, machine, &facts)
                 .iter()
                 .any(|(c, _, _)| controls_left(*c))
     };
@@ -540,7 +619,9 @@ pub fn plan(
     }
     // Blocked plans write nothing: half a fix only hides the blocker. With several controls
     // (a profile), the controls a blocker set aside are named and the others are fixed.
-    let only_set_aside = !stopped && !set_aside.is_empty() && controls.len() > 1;
+    let by_hand_only = blockers.iter().all(|b| matches!(b, Blocker::ByHand { .. }));
+    let only_set_aside =
+        !stopped && (by_hand_only || (!set_aside.is_empty() && controls.len() > 1));
     if !blockers.is_empty() && !only_set_aside {
         return Ok(Plan {
             steps,
@@ -590,6 +671,24 @@ pub fn writable(host: &dyn Host, mode: &Mode, path: &Path) -> Result<(), NotWrit
         return Err(NotWritable::Symlink { target: resolved });
     }
     match host.stat(path) {
+        Ok(m) if m.kind != FileKind::File => Err(NotWritable::NotRegular),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `set-daemon` may write auditd's configuration: that one file, a regular file
+/// itself (never reached through a symlink), or missing (it is created).
+fn daemon_conf_writable(host: &dyn Host, path: &Path) -> Result<(), NotWritable> {
+    if path != Path::new(crate::load::configuration::AUDITD_CONF) {
+        return Err(NotWritable::NotLoadedAsRules);
+    }
+    let resolved = resolve_target(host, path.as_os_str().as_bytes(), false);
+    if resolved != path.as_os_str().as_bytes() {
+        return Err(NotWritable::Symlink {
+            target: PathBuf::from(OsStr::from_bytes(&resolved)),
+        });
+    }
+    match host.lstat(path) {
         Ok(m) if m.kind != FileKind::File => Err(NotWritable::NotRegular),
         _ => Ok(()),
     }
@@ -833,6 +932,80 @@ fn failing_settings(
         }
     }
     out
+}
+
+/// The daemon settings whose value is not accepted.
+fn failing_daemon(
+    controls: &[Control],
+    config: &Configuration,
+    machine: Machine,
+    facts: &TargetFacts,
+) -> Vec<(usize, crate::control::Requirement, DaemonJudgement)> {
+    use crate::control::finding::Check;
+    let assessment = assess_configuration(controls, config, machine, facts);
+    let mut out = Vec::new();
+    for (ci, c) in assessment.controls.iter().enumerate() {
+        for r in &c.requirements {
+            if let Some(Check::Daemon(d)) = &r.check {
+                if d.verdict() == Verdict::Fail {
+                    if let Some(q) = controls[ci].requirements.iter().find(|q| q.id == r.id) {
+                        out.push((ci, q.clone(), d.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Give the first unaccepted daemon setting an accepted value: on its last line (the one
+/// auditd uses), or on a line added at the end of the file.
+fn set_daemon(s: &State) -> Option<Next> {
+    use crate::control::finding::DaemonCause;
+    let (_, req, d) = s.daemon.first()?;
+    let value = match (req.fix_value.as_ref(), req.allowed.first(), req.min) {
+        (Some(v), _, _) => v.clone(),
+        (None, a, m) => match (a, m) {
+            (Some(v), _) => v.clone(),
+            (None, Some(m)) if req.percent => format!("{m}%"),
+            (None, Some(m)) => m.to_string(),
+            (None, None) => return None,
+        },
+    };
+    let file = PathBuf::from(&d.file);
+    let line = match &d.cause {
+        DaemonCause::Refused { line, reason } => {
+            return Some(Next::Blocked(Blocker::DaemonConfRefused {
+                file: d.file.clone(),
+                line: *line,
+                reason: reason.clone(),
+            }))
+        }
+        DaemonCause::NotAccepted { line, .. } => *line,
+        _ => return None,
+    };
+    let text = format!("{} = {value}", d.key);
+    let next = if line > 0 {
+        let mut lines = Lines::parse(&s.host.read(&file).ok()?);
+        lines.replace(line as usize, text.as_bytes());
+        lines.to_bytes()
+    } else {
+        let len = s
+            .host
+            .read(&file)
+            .map(|t| Lines::parse(&t).len())
+            .unwrap_or(0);
+        insert_lines(s.host, &file, len + 1, &[text.into_bytes()])?
+    };
+    Some(Next::edit(
+        file,
+        next,
+        Why::SetDaemon {
+            file: d.file.clone(),
+            key: d.key.clone(),
+            value,
+        },
+    ))
 }
 
 /// The line that sets a loader setting to its wanted value.

@@ -203,6 +203,9 @@ pub fn why(w: &Why) -> String {
             names.join(","),
             origin(rule)
         ),
+        Why::SetDaemon { file, key, value } => {
+            format!("set {key} = {value} in {file}: the item does not accept its value")
+        }
         Why::SetControl { line, requirement } => {
             format!("add {line}: {requirement} demands it as the load's final setting")
         }
@@ -249,6 +252,13 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             reason(cause)
         ),
         Blocker::NoStrategy { event, cause } => format!("{event}: {}", reason(cause)),
+        Blocker::ByHand { requirement, what } => {
+            format!("{requirement} is left to you: {what}")
+        }
+        Blocker::DaemonConfRefused { file, line, reason } => format!(
+            "auditd refuses {file} at line {line} ({reason}) and does not start: correct that \
+             line by hand"
+        ),
         Blocker::Setting { requirement, cause } => format!(
             "{requirement}: {}",
             words::setting(&crate::control::finding::SettingJudgement {
