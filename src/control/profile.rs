@@ -28,6 +28,10 @@ const PROFILES: &[(&str, &str)] = &[
         "profiles/cis-ubuntu2404.toml",
         include_str!("catalogue/profiles/cis-ubuntu2404.toml"),
     ),
+    (
+        "profiles/cis-rhel9.toml",
+        include_str!("catalogue/profiles/cis-rhel9.toml"),
+    ),
 ];
 
 /// A benchmark as data.
