@@ -49,7 +49,7 @@ fn every_builtin_control_and_profile_loads_and_resolves() {
         }));
     }
     let stig = auditguard::control::profile::load("stig-rhel9").expect("stig-rhel9");
-    assert_eq!(stig.items.len(), 54);
+    assert_eq!(stig.items.len(), 70);
     let cis = auditguard::control::profile::load("cis-debian12").expect("cis-debian12");
     assert_eq!(cis.items.len(), 39);
 }

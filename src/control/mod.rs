@@ -53,6 +53,10 @@ const CATALOGUE: &[(&str, &str)] = &[
         "controls/audit-files.toml",
         include_str!("catalogue/controls/audit-files.toml"),
     ),
+    (
+        "controls/stig-audit-daemon.toml",
+        include_str!("catalogue/controls/stig-audit-daemon.toml"),
+    ),
 ];
 
 /// The control `check` evaluates when none is named.
