@@ -284,6 +284,14 @@ fn cases_of(examples: &[(String, String)]) -> Vec<(String, String)> {
         "stig-rhel9-v2r9".into(),
         include_str!("data/stig-rhel9-v2r9.rules").into(),
     ));
+    cases.push((
+        "stig-rhel8-v2r8".into(),
+        include_str!("data/stig-rhel8-v2r8.rules").into(),
+    ));
+    cases.push((
+        "lockdown-UBUNTU22-CIS".into(),
+        include_str!("data/ansible-lockdown-UBUNTU22-CIS-99_auditd.rendered.rules").into(),
+    ));
     cases
         .into_iter()
         .map(|(name, text)| (name, loadable(&text)))

@@ -52,6 +52,8 @@ fn every_builtin_control_and_profile_loads_and_resolves() {
     assert_eq!(stig.items.len(), 70);
     let cis = auditguard::control::profile::load("cis-debian12").expect("cis-debian12");
     assert_eq!(cis.items.len(), 39);
+    let rhel8 = auditguard::control::profile::load("stig-rhel8").expect("stig-rhel8");
+    assert_eq!(rhel8.items.len(), 47);
 }
 
 #[test]

@@ -17,6 +17,10 @@ const PROFILES: &[(&str, &str)] = &[
         include_str!("catalogue/profiles/stig-rhel9.toml"),
     ),
     (
+        "profiles/stig-rhel8.toml",
+        include_str!("catalogue/profiles/stig-rhel8.toml"),
+    ),
+    (
         "profiles/cis-debian12.toml",
         include_str!("catalogue/profiles/cis-debian12.toml"),
     ),
