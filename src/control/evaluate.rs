@@ -272,6 +272,7 @@ fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> Contr
             RequirementKind::DaemonSetting => Some(Check::Daemon(judge_daemon(req, subject.facts))),
             RequirementKind::BootParameter => Some(Check::Boot(judge_boot(req, subject.facts))),
             RequirementKind::FilePermission => Some(Check::Files(judge_files(req, subject.facts))),
+            RequirementKind::ExecScan if events.is_empty() => Some(Check::NoPrivilegedPrograms),
             _ => None,
         };
         requirements.push(RequirementJudgement {

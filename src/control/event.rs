@@ -247,6 +247,16 @@ pub fn expectations(control: &Control, native: Machine, facts: &TargetFacts) -> 
                             req.syscalls.iter().for_each(|s| push(base(s), false));
                             req.advice_syscalls.iter().for_each(|s| push(base(s), true));
                         }
+                        RequirementKind::ExecScan => {
+                            for p in facts.suid_files.iter().flatten() {
+                                let ev = base("execve").map(|mut e| {
+                                    e.exec_path = Some(p.clone());
+                                    e.exec_target = Some(p.clone());
+                                    e
+                                });
+                                push(ev, false);
+                            }
+                        }
                         RequirementKind::Exec => {
                             for p in &req.paths {
                                 let f = facts.path(p.as_bytes());

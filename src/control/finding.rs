@@ -363,6 +363,8 @@ pub enum Check {
     Boot(BootJudgement),
     /// Mode, owner and group of files.
     Files(FilesJudgement),
+    /// An exec-scan that found no setuid or setgid program: nothing to audit.
+    NoPrivilegedPrograms,
 }
 
 impl Check {
@@ -372,6 +374,7 @@ impl Check {
             Check::Daemon(d) => d.verdict(),
             Check::Boot(b) => b.verdict(),
             Check::Files(f) => f.verdict(),
+            Check::NoPrivilegedPrograms => Verdict::NotApplicable,
         }
     }
 }

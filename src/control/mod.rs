@@ -308,6 +308,7 @@ impl Requirement {
             K::Control => self.setting.is_none(),
             K::DaemonSetting => self.key.is_none(),
             K::BootParameter => self.arg.is_none(),
+            K::ExecScan => false,
         };
         if empty {
             return Err(format!(
@@ -320,6 +321,7 @@ impl Requirement {
                     K::Control => "`setting`",
                     K::DaemonSetting => "`key`",
                     K::BootParameter => "`arg`",
+                    K::ExecScan => "nothing",
                 }
             ));
         }
@@ -418,6 +420,9 @@ pub enum RequirementKind {
     BootParameter,
     /// Mode ceiling, owner and group of files (audit logs, configuration, tools).
     FilePermission,
+    /// Executions of every setuid or setgid regular file on the target's mounts that allow
+    /// them (CIS "use of privileged commands"): an `exec` requirement per file found.
+    ExecScan,
 }
 
 impl RequirementKind {
@@ -431,6 +436,7 @@ impl RequirementKind {
             RequirementKind::DaemonSetting => "daemon-setting",
             RequirementKind::BootParameter => "boot-parameter",
             RequirementKind::FilePermission => "file-permission",
+            RequirementKind::ExecScan => "exec-scan",
         }
     }
 }

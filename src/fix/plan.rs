@@ -1729,6 +1729,14 @@ fn uses_per_arch_path_rules(rules: &[LoadedRule]) -> bool {
 /// The path as the requirement spells it, for the event's exec path.
 fn requirement_path(control: &Control, f: &Failing) -> Option<Vec<u8>> {
     let target = f.event().exec_path.as_ref()?;
+    // A scanned program is named by the scan itself.
+    if control
+        .requirements
+        .iter()
+        .any(|r| r.kind == RequirementKind::ExecScan && r.id == f.requirement)
+    {
+        return Some(target.clone());
+    }
     control
         .requirements
         .iter()

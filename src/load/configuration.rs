@@ -492,7 +492,75 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
     if reqs().any(|r| r.kind == K::BootParameter) {
         facts.boot = crate::load::boot::sources(host);
     }
+    if reqs().any(|r| r.kind == K::ExecScan) {
+        facts.suid_files = Some(suid_scan(host));
+    }
     facts
+}
+
+/// Directories never scanned: kernel and runtime file systems, not the image's programs.
+const SCAN_SKIP: &[&str] = &["/proc", "/sys", "/dev", "/run"];
+
+/// Most entries one scan looks at (a bound on time and memory for a huge or hostile tree).
+const SCAN_MAX_ENTRIES: usize = 2_000_000;
+
+/// Every setuid or setgid regular file under `/` of the target, as `find / -xdev -type f
+/// -perm /6000` over the mounts that allow them: the mount points that the target's
+/// `/etc/fstab` (and, on a live host, `/proc/self/mounts`) mount `nosuid` or `noexec` are
+/// skipped, and so are the kernel's file systems. Symlinks are not followed. Sorted.
+pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
+    let mut skip: Vec<Vec<u8>> = SCAN_SKIP.iter().map(|s| s.as_bytes().to_vec()).collect();
+    for table in ["/etc/fstab", "/proc/self/mounts"] {
+        let text = host.read(Path::new(table)).unwrap_or_default();
+        for line in text.split(|b| *b == b'\n') {
+            let fields: Vec<&[u8]> = line
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|f| !f.is_empty())
+                .collect();
+            if fields.len() < 4 || fields[0].starts_with(b"#") {
+                continue;
+            }
+            let options = fields[3];
+            if options
+                .split(|b| *b == b',')
+                .any(|o| o == b"nosuid" || o == b"noexec")
+            {
+                skip.push(fields[1].to_vec());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    let mut stack: Vec<Vec<u8>> = vec![b"/".to_vec()];
+    let mut seen = 0usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = host.read_dir(Path::new(OsStr::from_bytes(&dir))) else {
+            continue;
+        };
+        for e in entries {
+            seen += 1;
+            if seen > SCAN_MAX_ENTRIES {
+                return found;
+            }
+            let mut path = dir.clone();
+            if path != b"/" {
+                path.push(b'/');
+            }
+            path.extend_from_slice(&e.name);
+            match e.kind {
+                FileKind::Dir if !skip.contains(&path) => stack.push(path),
+                FileKind::File
+                    if host
+                        .lstat(Path::new(OsStr::from_bytes(&path)))
+                        .is_ok_and(|m| m.mode & 0o6000 != 0) =>
+                {
+                    found.push(path);
+                }
+                _ => {}
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// The daemon configuration file auditd reads.

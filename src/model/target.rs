@@ -37,6 +37,9 @@ pub struct TargetFacts {
     pub user_names: BTreeMap<u32, String>,
     /// gid → group name.
     pub group_names: BTreeMap<u32, String>,
+    /// Every setuid or setgid regular file on the mounts that allow them (exec-scan), sorted;
+    /// `None` when no requirement asked.
+    pub suid_files: Option<Vec<Vec<u8>>>,
 }
 
 pub use crate::load::auditd_conf::DaemonConf;
