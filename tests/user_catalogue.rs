@@ -54,6 +54,8 @@ fn every_builtin_control_and_profile_loads_and_resolves() {
     assert_eq!(cis.items.len(), 39);
     let rhel8 = auditguard::control::profile::load("stig-rhel8").expect("stig-rhel8");
     assert_eq!(rhel8.items.len(), 47);
+    let ubuntu = auditguard::control::profile::load("stig-ubuntu2204").expect("stig-ubuntu2204");
+    assert_eq!(ubuntu.items.len(), 47);
 }
 
 #[test]

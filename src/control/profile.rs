@@ -21,6 +21,10 @@ const PROFILES: &[(&str, &str)] = &[
         include_str!("catalogue/profiles/stig-rhel8.toml"),
     ),
     (
+        "profiles/stig-ubuntu2204.toml",
+        include_str!("catalogue/profiles/stig-ubuntu2204.toml"),
+    ),
+    (
         "profiles/cis-debian12.toml",
         include_str!("catalogue/profiles/cis-debian12.toml"),
     ),
