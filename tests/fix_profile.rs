@@ -170,7 +170,7 @@ fn fix_profile_sets_auditd_conf_keywords_by_minimal_edits() {
     let conf = r.path().join("etc/audit/auditd.conf");
     std::fs::write(
         &conf,
-        "# site settings\nlog_file = /var/log/audit/audit.log\nMAX_LOG_FILE_ACTION = ROTATE\nmax_log_file_action = rotate\nspace_left_action = SYSLOG\n",
+        "# site settings\nlog_file = /var/log/audit/audit.log\nMAX_LOG_FILE_ACTION = ROTATE\nmax_log_file_action = rotate\nspace_left = 75\nadmin_space_left = 50\nspace_left_action = SYSLOG\n",
     )
     .unwrap();
     let p = r.path().to_str().unwrap();
@@ -178,7 +178,7 @@ fn fix_profile_sets_auditd_conf_keywords_by_minimal_edits() {
     let text = std::fs::read_to_string(&conf).unwrap();
     assert_eq!(
         text,
-        "# site settings\nlog_file = /var/log/audit/audit.log\nMAX_LOG_FILE_ACTION = ROTATE\nmax_log_file_action = keep_logs\nspace_left_action = email\nmax_log_file = 8\ndisk_full_action = halt\nadmin_space_left_action = single\n",
+        "# site settings\nlog_file = /var/log/audit/audit.log\nMAX_LOG_FILE_ACTION = ROTATE\nmax_log_file_action = keep_logs\nspace_left = 75\nadmin_space_left = 50\nspace_left_action = email\nmax_log_file = 8\ndisk_full_action = halt\nadmin_space_left_action = single\n",
         "{out}{err}"
     );
     let before = scenario::snapshot(r.path());
@@ -203,6 +203,12 @@ fn fix_profile_sets_auditd_conf_keywords_by_minimal_edits() {
             assert_eq!(c["verdict"], "pass", "{c}");
         }
     }
+    // No auditd.conf at all: fix creates one auditd accepts (space_left above admin_space_left).
+    std::fs::remove_file(&conf).unwrap();
+    let _ = ag(&["fix", "--root", p, "--profile", "cis-debian12"]);
+    let made = auditguard::load::auditd_conf::parse(&std::fs::read(&conf).unwrap());
+    assert_eq!(made.refused, None, "{made:?}");
+    assert_eq!(made.get("space_left").unwrap().value, "75");
     // A tab-separated line: auditd refuses the file; fix names it and leaves the file alone.
     std::fs::write(&conf, "max_log_file_action\t=\tkeep_logs\n").unwrap();
     let (_, out, _) = ag(&["fix", "--root", p, "--profile", "cis-debian12"]);

@@ -434,10 +434,22 @@ fn wanted_words(req: &Requirement) -> String {
 /// host, the running kernel's).
 fn judge_boot(req: &Requirement, facts: &TargetFacts) -> BootJudgement {
     let arg = req.arg.clone().unwrap_or_default();
-    let ok = |v: Option<&str>| match (v, req.equals, req.min) {
-        (None, _, _) => false,
-        (Some(v), Some(e), _) => v.parse::<u64>().is_ok_and(|n| n == u64::from(e)),
-        (Some(v), None, Some(m)) => v.parse::<u64>().is_ok_and(|n| n >= m),
+    // As the kernel parses them: `audit=` takes 1 or on (0 or off), numbers go through
+    // kstrtouint (hex and octal accepted, an overflow is ignored by the kernel).
+    let number = |v: &str| -> Option<u64> {
+        if arg == "audit" {
+            return match v.to_ascii_lowercase().as_str() {
+                "on" | "1" => Some(1),
+                "off" | "0" => Some(0),
+                _ => None,
+            };
+        }
+        crate::load::boot::kernel_uint(v).map(u64::from)
+    };
+    let ok = |v: Option<&str>| match (v.and_then(number), req.equals, req.min) {
+        (None, _, _) => v.is_some() && req.equals.is_none() && req.min.is_none(),
+        (Some(n), Some(e), _) => n == u64::from(e),
+        (Some(n), None, Some(m)) => n >= m,
         (Some(_), None, None) => true,
     };
     let wanted = match (req.equals, req.min) {
@@ -494,15 +506,23 @@ fn judge_files(req: &Requirement, facts: &TargetFacts) -> FilesJudgement {
                     problems.push(FileProblem::Mode { max });
                 }
             }
+            if f.symlink {
+                problems.push(FileProblem::Symlink);
+                files.push((f.clone(), problems));
+                continue;
+            }
             let owner = name(&facts.user_names, f.uid);
-            if !req.owners.is_empty() && !req.owners.contains(&owner) {
+            let uid = f.uid.to_string();
+            if !req.owners.is_empty() && !req.owners.contains(&owner) && !req.owners.contains(&uid)
+            {
                 problems.push(FileProblem::Owner {
                     owner,
                     allowed: req.owners.clone(),
                 });
             }
             let group = name(&facts.group_names, f.gid);
-            if !groups.is_empty() && !groups.contains(&group) {
+            let gid = f.gid.to_string();
+            if !groups.is_empty() && !groups.contains(&group) && !groups.contains(&gid) {
                 problems.push(FileProblem::Group {
                     group,
                     allowed: groups.clone(),

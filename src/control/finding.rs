@@ -496,6 +496,9 @@ pub enum FileProblem {
         /// Who may.
         allowed: Vec<String>,
     },
+    /// It is a symbolic link: a link's own mode means nothing; the file it names is what is
+    /// read and written.
+    Symlink,
     /// Its group is not allowed.
     Group {
         /// Its group.

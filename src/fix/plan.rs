@@ -985,7 +985,7 @@ fn set_daemon(s: &State) -> Option<Next> {
         _ => return None,
     };
     let text = format!("{} = {value}", d.key);
-    let next = if line > 0 {
+    let mut next = if line > 0 {
         let mut lines = Lines::parse(&s.host.read(&file).ok()?);
         lines.replace(line as usize, text.as_bytes());
         lines.to_bytes()
@@ -997,6 +997,28 @@ fn set_daemon(s: &State) -> Option<Next> {
             .unwrap_or(0);
         insert_lines(s.host, &file, len + 1, &[text.into_bytes()])?
     };
+    // Never write a file auditd would refuse. A new or sparse file fails auditd's own sanity
+    // check (space_left must exceed admin_space_left, both 0 when absent): give the missing
+    // ones auditd's shipped values.
+    let mut conf = crate::load::auditd_conf::parse(&next);
+    if conf.refused.is_some() {
+        for (key, shipped) in [("space_left", "75"), ("admin_space_left", "50")] {
+            if conf.get(key).is_none() {
+                let len = Lines::parse(&next).len();
+                let mut lines = Lines::parse(&next);
+                lines.insert(len + 1, format!("{key} = {shipped}").as_bytes());
+                next = lines.to_bytes();
+            }
+        }
+        conf = crate::load::auditd_conf::parse(&next);
+    }
+    if let Some(r) = conf.refused {
+        return Some(Next::Blocked(Blocker::DaemonConfRefused {
+            file: d.file.clone(),
+            line: r.line,
+            reason: format!("after setting {} = {value}: {}", d.key, r.reason),
+        }));
+    }
     Some(Next::edit(
         file,
         next,

@@ -188,9 +188,9 @@ pub fn parse(bytes: &[u8]) -> DaemonConf {
     for (i, raw) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         let line = i as u32 + 1;
         let has_newline = raw.last() == Some(&b'\n');
-        // fgets with a 160-byte buffer: the newline must fit (a last line without one is read
-        // as far as the buffer goes; one that long is skipped too).
-        if raw.len() >= LINE_BUFFER || (!has_newline && raw.len() >= LINE_BUFFER - 1) {
+        // fgets with a 160-byte buffer, then a search for the newline: a line of 160 bytes or
+        // more, and a last line without a newline, find none and are skipped as too long.
+        if raw.len() >= LINE_BUFFER || !has_newline {
             out.too_long.push(line);
             continue;
         }
@@ -201,7 +201,9 @@ pub fn parse(bytes: &[u8]) -> DaemonConf {
             continue;
         }
         let refuse = |reason: String| Refusal { line, reason };
-        if tokens.len() < 3 || tokens.len() > 4 {
+        // Fewer than three tokens leave no value: auditd stops. More than four only earn a
+        // logged error: the fourth is the option, the rest is ignored.
+        if tokens.len() < 3 {
             out.refused = Some(refuse(
                 "wrong number of arguments (auditd splits on spaces only: key = value)".into(),
             ));
@@ -247,7 +249,44 @@ pub fn parse(bytes: &[u8]) -> DaemonConf {
             line,
         });
     }
+    // `sanity_check`, run once a file with at least one line has been read.
+    if !bytes.is_empty() {
+        if let Some(reason) = sanity(&out) {
+            out.refused = Some(Refusal { line: 0, reason });
+        }
+    }
     out
+}
+
+/// auditd 3.0.9's `sanity_check`: the settings that are valid alone but not together.
+fn sanity(c: &DaemonConf) -> Option<String> {
+    let value = |k: &str| {
+        c.get(k)
+            .map(|e| e.value.clone())
+            .or_else(|| default(k).map(str::to_string))
+    };
+    let num = |v: &str| v.trim_end_matches('%').parse::<u64>().unwrap_or(0);
+    let (space, admin) = (value("space_left")?, value("admin_space_left")?);
+    if !space.ends_with('%') && !admin.ends_with('%') && num(&space) <= num(&admin) {
+        return Some(format!(
+            "space_left ({space}) must be larger than admin_space_left ({admin})"
+        ));
+    }
+    let flush = value("flush")?.to_ascii_lowercase();
+    if (flush == "incremental" || flush == "incremental_async") && num(&value("freq")?) == 0 {
+        return Some("incremental flushing chosen, but 0 selected for freq".into());
+    }
+    let group = value("log_group")?;
+    let log_file = value("log_file")?;
+    let dir = std::path::Path::new(&log_file).parent();
+    if group != "root" && group != "0" && dir == Some(std::path::Path::new("/var/log")) {
+        return Some(
+            "log_file is directly in /var/log and log_group is not root (chgrp would alter a \
+             system directory)"
+                .into(),
+        );
+    }
+    None
 }
 
 impl DaemonConf {
@@ -267,7 +306,7 @@ mod tests {
     #[test]
     fn last_wins_case_insensitive_keys_and_defaults() {
         let c = parse(
-            b"# comment\nDisk_Full_Action = SYSLOG\ndisk_full_action = HALT\nspace_left = 25%\n",
+            b"# comment\nDisk_Full_Action = SYSLOG\ndisk_full_action = HALT\nspace_left = 25%\nadmin_space_left = 5%\n",
         );
         assert_eq!(c.refused, None);
         let e = c.get("disk_full_action").unwrap();
@@ -293,6 +332,7 @@ mod tests {
             (b"space_left = 25MB\n", 1, "not a valid"),
             (b"space_left = 100%\n", 1, "not a valid"),
             (b"log_format = RAW extra\n", 1, "takes no option"),
+            (b"log_format = RAW extra more\n", 1, "takes no option"),
             (b"disk_full_action = exec\n", 1, "needs the program"),
         ] {
             let c = parse(text);
@@ -300,13 +340,19 @@ mod tests {
             assert_eq!(r.line, line, "{text:?}");
             assert!(r.reason.contains(why), "{text:?}: {}", r.reason);
         }
-        let c = parse(b"disk_full_action = exec /usr/local/bin/page\n");
+        let c = parse(b"space_left = 75\nadmin_space_left = 50\ndisk_full_action = exec /usr/local/bin/page\n");
         assert_eq!(c.refused, None);
+        // A last line without a newline is dropped (auditd's reader finds no newline).
+        let c = parse(b"space_left = 75\nadmin_space_left = 50\nlog_format = RAW");
+        assert_eq!((c.get("log_format"), c.too_long.clone()), (None, vec![3]));
     }
 
     #[test]
     fn long_lines_are_skipped() {
-        let long = format!("log_file = /{}\nlog_format = RAW\n", "x".repeat(200));
+        let long = format!(
+            "log_file = /{}\nlog_format = RAW\nspace_left = 75\nadmin_space_left = 50\n",
+            "x".repeat(200)
+        );
         let c = parse(long.as_bytes());
         assert_eq!(c.too_long, vec![1]);
         assert_eq!(c.get("log_file"), None);

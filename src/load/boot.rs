@@ -30,38 +30,54 @@ pub fn sources(host: &dyn Host) -> Vec<BootSource> {
                 .map(|n| format!("/etc/default/grub.d/{n}")),
         );
     }
-    let mut grub: Option<BootSource> = None;
-    let mut grub_default: Option<BootSource> = None;
+    // The files are shell, sourced in order: `[export ]VAR="value" # comment`, where the value
+    // may refer to the variables set so far ($VAR, ${VAR}).
+    let mut vars: std::collections::BTreeMap<&str, (String, String, u32)> = Default::default();
+    let mut read_any: Option<(String, u32)> = None;
     for f in defaults {
         let Some(t) = read(&f).map(text) else {
             continue;
         };
+        read_any.get_or_insert((f.clone(), 1));
         for (i, line) in t.lines().enumerate() {
             let line = line.trim();
-            for (var, slot) in [
-                ("GRUB_CMDLINE_LINUX=", &mut grub),
-                ("GRUB_CMDLINE_LINUX_DEFAULT=", &mut grub_default),
-            ] {
-                if let Some(v) = line.strip_prefix(var) {
-                    *slot = Some(BootSource {
-                        file: f.clone(),
-                        line: i as u32 + 1,
-                        kind: BootSourceKind::GrubDefault,
-                        args: split_args(&unquote(v)),
-                    });
+            let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+            for var in ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"] {
+                let Some(v) = line.strip_prefix(var).and_then(|r| r.strip_prefix('=')) else {
+                    continue;
+                };
+                let mut value = shell_value(v);
+                // Longest name first, so $GRUB_CMDLINE_LINUX_DEFAULT is not cut short.
+                for name in ["GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_CMDLINE_LINUX"] {
+                    let old = vars
+                        .get(name)
+                        .map(|(v, _, _)| v.clone())
+                        .unwrap_or_default();
+                    value = value
+                        .replace(&format!("${{{name}}}"), &old)
+                        .replace(&format!("${name}"), &old);
                 }
+                vars.insert(var, (value, f.clone(), i as u32 + 1));
             }
         }
     }
     // GRUB_CMDLINE_LINUX applies to every entry, _DEFAULT to the normal ones: a normal boot
-    // gets both.
-    match (grub, grub_default) {
-        (Some(mut g), Some(d)) => {
-            g.args.extend(d.args);
-            out.push(g);
-        }
-        (Some(g), None) | (None, Some(g)) => out.push(g),
-        (None, None) => {}
+    // gets both. A file that sets neither still configures the boot: with no arguments.
+    let linux = vars.get("GRUB_CMDLINE_LINUX");
+    let default = vars.get("GRUB_CMDLINE_LINUX_DEFAULT");
+    let at = linux
+        .or(default)
+        .map(|(_, f, l)| (f.clone(), *l))
+        .or(read_any);
+    if let Some((file, line)) = at {
+        let mut args = linux.map(|(v, _, _)| split_args(v)).unwrap_or_default();
+        args.extend(default.map(|(v, _, _)| split_args(v)).unwrap_or_default());
+        out.push(BootSource {
+            file,
+            line,
+            kind: BootSourceKind::GrubDefault,
+            args,
+        });
     }
     let kernelopts = ["/boot/grub2/grubenv", "/boot/grub/grubenv"]
         .iter()
@@ -82,13 +98,14 @@ pub fn sources(host: &dyn Host) -> Vec<BootSource> {
             let Some(t) = read(&f).map(text) else {
                 continue;
             };
-            // Rescue entries are not the normal boot.
-            if n.contains("rescue") {
+            // The rescue entry (`<machine-id>-0-rescue.conf`) is not the normal boot.
+            if n.ends_with("-0-rescue.conf") {
                 continue;
             }
             for (i, line) in t.lines().enumerate() {
                 if let Some(v) = line.trim().strip_prefix("options") {
-                    let v = v.replace("$kernelopts", kernelopts.as_deref().unwrap_or(""));
+                    let ko = kernelopts.as_deref().unwrap_or("");
+                    let v = v.replace("${kernelopts}", ko).replace("$kernelopts", ko);
                     out.push(BootSource {
                         file: f.clone(),
                         line: i as u32 + 1,
@@ -103,10 +120,13 @@ pub fn sources(host: &dyn Host) -> Vec<BootSource> {
         let Some(t) = read(f).map(text) else { continue };
         for (i, line) in t.lines().enumerate() {
             let words: Vec<&str> = line.split_whitespace().collect();
-            if matches!(words.first(), Some(&("linux" | "linux16" | "linuxefi")))
-                && !line.contains("recovery")
-                && !line.contains("single")
-            {
+            // A recovery entry boots with the word `single` (or `recovery`) among its
+            // arguments: not the normal boot.
+            let recovery = words
+                .iter()
+                .skip(2)
+                .any(|w| *w == "single" || *w == "recovery");
+            if matches!(words.first(), Some(&("linux" | "linux16" | "linuxefi"))) && !recovery {
                 out.push(BootSource {
                     file: f.to_string(),
                     line: i as u32 + 1,
@@ -128,19 +148,24 @@ pub fn sources(host: &dyn Host) -> Vec<BootSource> {
     out
 }
 
-/// A shell value without its quotes (`"a b"` or `'a b'`).
-fn unquote(v: &str) -> String {
-    let v = v.trim();
+/// The value of a shell assignment's right side: a quoted string (up to its closing quote;
+/// what follows, such as `# comment`, is not part of it), or a bare word.
+fn shell_value(v: &str) -> String {
+    let v = v.trim_start();
     for q in ['"', '\''] {
-        if let Some(inner) = v.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
-            return inner.to_string();
+        if let Some(rest) = v.strip_prefix(q) {
+            return rest.split(q).next().unwrap_or("").to_string();
         }
     }
-    v.to_string()
+    v.split_whitespace().next().unwrap_or("").to_string()
 }
 
+/// The kernel's arguments: split on white space; everything after `--` goes to init.
 fn split_args(v: &str) -> Vec<String> {
-    v.split_whitespace().map(str::to_string).collect()
+    v.split_whitespace()
+        .take_while(|a| *a != "--")
+        .map(str::to_string)
+        .collect()
 }
 
 /// The value of argument `name` in `args` as the kernel takes it (the last one wins; a bare
@@ -153,6 +178,20 @@ pub fn arg_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     })
 }
 
+/// A kernel argument's unsigned value as the kernel's `kstrtouint(s, 0, ...)` reads it
+/// (decimal, `0x` hex or `0` octal; `None` when it does not parse or does not fit 32 bits, and
+/// the kernel then ignores the argument).
+pub fn kernel_uint(v: &str) -> Option<u32> {
+    let (digits, radix) = if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        (h, 16)
+    } else if v.len() > 1 && v.starts_with('0') {
+        (&v[1..], 8)
+    } else {
+        (v, 10)
+    };
+    u32::from_str_radix(digits, radix).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +202,12 @@ mod tests {
         assert_eq!(arg_value(&args, "audit"), Some("1"));
         assert_eq!(arg_value(&args, "audit_backlog_limit"), Some("8192"));
         assert_eq!(arg_value(&args, "nosuch"), None);
-        assert_eq!(unquote("\"quiet audit=1\""), "quiet audit=1");
+        assert_eq!(shell_value("\"quiet audit=1\" # CIS"), "quiet audit=1");
+        assert_eq!(
+            split_args("audit=1 -- audit=0"),
+            vec!["audit=1".to_string()]
+        );
+        assert_eq!(kernel_uint("0x2000"), Some(8192));
+        assert_eq!(kernel_uint("4294967296"), None);
     }
 }

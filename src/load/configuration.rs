@@ -468,11 +468,7 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
         facts
             .daemon_confs
             .entry(f.clone())
-            .or_insert_with(|| match host.read(Path::new(&f)) {
-                Ok(bytes) => Ok(Some(crate::load::auditd_conf::parse(&bytes))),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e.to_string()),
-            });
+            .or_insert_with(|| read_daemon_conf(host, Path::new(&f)));
     }
     for r in reqs().filter(|r| r.kind == K::FilePermission) {
         for pattern in &r.paths {
@@ -525,7 +521,11 @@ pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
                 .split(|b| *b == b',')
                 .any(|o| o == b"nosuid" || o == b"noexec")
             {
-                skip.push(fields[1].to_vec());
+                let mut mount = fields[1].to_vec();
+                while mount.len() > 1 && mount.ends_with(b"/") {
+                    mount.pop();
+                }
+                skip.push(mount);
             }
         }
     }
@@ -566,6 +566,40 @@ pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
 /// The daemon configuration file auditd reads.
 pub const AUDITD_CONF: &str = "/etc/audit/auditd.conf";
 
+/// A daemon configuration file as auditd 3.0.9 opens it (`load_config`): `O_NOFOLLOW`, then
+/// refused unless a regular file owned by root and not world-writable; a missing file means
+/// every default. `Ok(None)`: missing; `Err`: unreadable for us.
+fn read_daemon_conf(
+    host: &dyn Host,
+    path: &Path,
+) -> Result<Option<crate::load::auditd_conf::DaemonConf>, String> {
+    use crate::load::auditd_conf::{DaemonConf, Refusal};
+    let refused = |reason: &str| {
+        Ok(Some(DaemonConf {
+            refused: Some(Refusal {
+                line: 0,
+                reason: reason.to_string(),
+            }),
+            ..DaemonConf::default()
+        }))
+    };
+    match host.lstat(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+        Ok(m) if m.kind == FileKind::Symlink => {
+            return refused("it is a symlink, which auditd does not follow (O_NOFOLLOW)")
+        }
+        Ok(m) if m.kind != FileKind::File => return refused("it is not a regular file"),
+        Ok(m) if m.uid != 0 => return refused("it is not owned by root"),
+        Ok(m) if m.mode & 0o002 != 0 => return refused("it is world writable"),
+        Ok(_) => {}
+    }
+    match host.read(path) {
+        Ok(bytes) => Ok(Some(crate::load::auditd_conf::parse(&bytes))),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// `{auditd.log_file}` and `{auditd.log_dir}` replaced by what auditd.conf says (or auditd's
 /// default).
 fn expand_placeholders(pattern: &str, facts: &TargetFacts) -> String {
@@ -594,6 +628,7 @@ fn matching_files(host: &dyn Host, pattern: &str) -> Vec<crate::model::FileFacts
             uid: m.uid,
             gid: m.gid,
             dir: m.kind == FileKind::Dir,
+            symlink: m.kind == FileKind::Symlink,
         })
     };
     let name = path

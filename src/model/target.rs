@@ -57,6 +57,8 @@ pub struct FileFacts {
     pub gid: u32,
     /// A directory (else a file or another kind).
     pub dir: bool,
+    /// A symbolic link (not followed).
+    pub symlink: bool,
 }
 
 /// Where a kernel command line is configured, or seen running.

@@ -255,6 +255,11 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
         Blocker::ByHand { requirement, what } => {
             format!("{requirement} is left to you: {what}")
         }
+        Blocker::DaemonConfRefused {
+            file,
+            line: 0,
+            reason,
+        } => format!("auditd refuses {file} ({reason}) and does not start: correct it by hand"),
         Blocker::DaemonConfRefused { file, line, reason } => format!(
             "auditd refuses {file} at line {line} ({reason}) and does not start: correct that \
              line by hand"

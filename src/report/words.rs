@@ -367,6 +367,13 @@ pub fn check(c: &Check) -> (String, Vec<Evidence>) {
                     ),
                     vec![at(&d.file, *line, format!("{key} = {value}"))],
                 ),
+                DaemonCause::Refused { line: 0, reason } => (
+                    format!(
+                        "auditd refuses {} ({reason}) and does not start: nothing is recorded",
+                        d.file
+                    ),
+                    Vec::new(),
+                ),
                 DaemonCause::Refused { line, reason } => (
                     format!(
                         "auditd refuses {} at line {line} ({reason}) and does not start: nothing \
@@ -395,12 +402,12 @@ pub fn check(c: &Check) -> (String, Vec<Evidence>) {
                 .filter(|(_, _, ok)| !ok)
                 .map(|(s, v, _)| {
                     let what = match v {
-                        None => "absent".to_string(),
+                        None => format!("{} absent", b.arg),
                         Some(v) => format!("{}={v}", b.arg),
                     };
                     let running = s.kind == crate::model::BootSourceKind::Running;
                     format!(
-                        "{}:{} {what}{}",
+                        "{}:{}: {what}{}",
                         s.file,
                         s.line,
                         if running {
@@ -452,6 +459,10 @@ pub fn check(c: &Check) -> (String, Vec<Evidence>) {
                         FileProblem::Owner { owner, allowed } => {
                             format!("{path} is owned by {owner}, not {}", allowed.join(" or "))
                         }
+                        FileProblem::Symlink => format!(
+                            "{path} is a symbolic link: judge and fix the file it names, or \
+                             replace the link"
+                        ),
                         FileProblem::Group { group, allowed } => {
                             format!("{path} has group {group}, not {}", allowed.join(" or "))
                         }
