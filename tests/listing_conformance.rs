@@ -289,6 +289,14 @@ fn cases_of(examples: &[(String, String)]) -> Vec<(String, String)> {
         include_str!("data/stig-rhel8-v2r8.rules").into(),
     ));
     cases.push((
+        "stig-ubuntu2204-v2r8".into(),
+        include_str!("data/stig-ubuntu2204-v2r8.rules").into(),
+    ));
+    cases.push((
+        "stig-ubuntu2404-v1r1".into(),
+        include_str!("data/stig-ubuntu2404-v1r1.rules").into(),
+    ));
+    cases.push((
         "lockdown-UBUNTU22-CIS".into(),
         include_str!("data/ansible-lockdown-UBUNTU22-CIS-99_auditd.rendered.rules").into(),
     ));

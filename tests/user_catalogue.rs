@@ -56,6 +56,8 @@ fn every_builtin_control_and_profile_loads_and_resolves() {
     assert_eq!(rhel8.items.len(), 47);
     let ubuntu = auditguard::control::profile::load("stig-ubuntu2204").expect("stig-ubuntu2204");
     assert_eq!(ubuntu.items.len(), 47);
+    let u24 = auditguard::control::profile::load("stig-ubuntu2404").expect("stig-ubuntu2404");
+    assert_eq!(u24.items.len(), 47);
 }
 
 #[test]

@@ -25,6 +25,10 @@ const PROFILES: &[(&str, &str)] = &[
         include_str!("catalogue/profiles/stig-ubuntu2204.toml"),
     ),
     (
+        "profiles/stig-ubuntu2404.toml",
+        include_str!("catalogue/profiles/stig-ubuntu2404.toml"),
+    ),
+    (
         "profiles/cis-debian12.toml",
         include_str!("catalogue/profiles/cis-debian12.toml"),
     ),
