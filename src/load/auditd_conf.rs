@@ -238,6 +238,13 @@ pub fn parse(bytes: &[u8]) -> DaemonConf {
             out.refused = Some(refuse(format!("\"{value}\" is not a valid {key}")));
             return out;
         }
+        // num_logs_parser and q_depth_parser cap their values (999, 99999).
+        for (k, cap) in [("num_logs", 999u64), ("q_depth", 99_999)] {
+            if key == k && value.parse::<u64>().is_ok_and(|n| n > cap) {
+                out.refused = Some(refuse(format!("{k} {value} is more than {cap}")));
+                return out;
+            }
+        }
         if value.eq_ignore_ascii_case("exec") && takes_option && option.is_none() {
             out.refused = Some(refuse(format!("{key} = exec needs the program to run")));
             return out;
@@ -334,6 +341,7 @@ mod tests {
             (b"log_format = RAW extra\n", 1, "takes no option"),
             (b"log_format = RAW extra more\n", 1, "takes no option"),
             (b"disk_full_action = exec\n", 1, "needs the program"),
+            (b"num_logs = 5000\n", 1, "more than 999"),
         ] {
             let c = parse(text);
             let r = c.refused.unwrap_or_else(|| panic!("{text:?} accepted"));
