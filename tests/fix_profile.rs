@@ -48,9 +48,10 @@ fn rules_errors(r: &Path) -> String {
     ag(&["rules", "--root", r.to_str().unwrap()]).2
 }
 
-fn check_profile(r: &Path) -> Value {
+/// `auditguard COMMAND --root R --profile stig-rhel9 --format json`, parsed.
+fn profile_json(command: &str, r: &Path) -> Value {
     let (_, out, err) = ag(&[
-        "check",
+        command,
         "--root",
         r.to_str().unwrap(),
         "--profile",
@@ -63,16 +64,7 @@ fn check_profile(r: &Path) -> Value {
 
 fn fix_twice_and_check(r: &Path) -> (Value, Value) {
     let before = rules_errors(r);
-    let (_, out, err) = ag(&[
-        "fix",
-        "--root",
-        r.to_str().unwrap(),
-        "--profile",
-        "stig-rhel9",
-        "--format",
-        "json",
-    ]);
-    let fix: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let fix = profile_json("fix", r);
     assert_eq!(rules_errors(r), before, "fix added load errors");
     let snapshot = scenario::snapshot(r);
     let (_, out2, _) = ag(&[
@@ -100,7 +92,7 @@ fn fix_twice_and_check(r: &Path) -> (Value, Value) {
             }
         }
     }
-    (fix, check_profile(r))
+    (fix, profile_json("check", r))
 }
 
 fn verdicts(check: &Value) -> Vec<(String, String)> {

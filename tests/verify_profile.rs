@@ -82,9 +82,8 @@ fn stig_lines_loaded_every_probed_event_comes_out_keyed() {
                 "{e}"
             );
         }
-        // The whole profile in under 2 s (issue 10's budget).
-        assert!(took.as_secs_f64() < 10.0, "verify took {took:?}");
-        let _ = rc;
+        // Not probed is said, never taken for a pass: the run as a whole is not a pass.
+        assert_eq!(rc, 1, "{v}");
     });
 }
 

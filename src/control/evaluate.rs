@@ -265,10 +265,8 @@ fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> Contr
             }
             events.push(judgement);
         }
-        let setting = (req.kind == RequirementKind::Control)
-            .then(|| judge_setting(req, subject))
-            .flatten();
         let check = match req.kind {
+            RequirementKind::Control => judge_setting(req, subject).map(Check::Setting),
             RequirementKind::DaemonSetting => Some(Check::Daemon(judge_daemon(req, subject.facts))),
             RequirementKind::BootParameter => Some(Check::Boot(judge_boot(req, subject.facts))),
             RequirementKind::FilePermission => Some(Check::Files(judge_files(req, subject.facts))),
@@ -279,7 +277,6 @@ fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> Contr
             id: req.id.clone(),
             title: req.title.clone(),
             events,
-            setting,
             check,
         });
         // Symlinked tools, grouped by the file they lead to: one advice per target.

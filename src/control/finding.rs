@@ -204,27 +204,20 @@ pub struct RequirementJudgement {
     pub title: String,
     /// Its required events.
     pub events: Vec<Judgement>,
-    /// For a loader-setting requirement: the setting's final state.
-    pub setting: Option<SettingJudgement>,
-    /// For a daemon-setting, boot-parameter or file-permission requirement: what was found.
+    /// For a requirement on a setting or on files rather than on events: what was found.
     pub check: Option<Check>,
 }
 
 impl RequirementJudgement {
-    /// The worst verdict of its events (and of its setting).
+    /// The worst verdict of its events and of its check.
     pub fn verdict(&self) -> Verdict {
         let events = self
             .events
             .iter()
             .fold(Verdict::Pass, |v, e| v.worst(e.verdict()));
-        let events = match &self.setting {
-            Some(s) => events.worst(s.verdict()),
-            None => events,
-        };
-        match &self.check {
-            Some(c) => events.worst(c.verdict()),
-            None => events,
-        }
+        self.check
+            .as_ref()
+            .map_or(events, |c| events.worst(c.verdict()))
     }
 }
 
@@ -357,6 +350,8 @@ impl ControlJudgement {
 /// A requirement on the target's files rather than on its rules, judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
+    /// A loader setting (`-e`, `-f`, `--loginuid-immutable`) as the load leaves it.
+    Setting(SettingJudgement),
     /// A keyword of a daemon configuration file.
     Daemon(DaemonJudgement),
     /// A kernel argument, per boot source.
@@ -371,6 +366,7 @@ impl Check {
     /// The verdict.
     pub fn verdict(&self) -> Verdict {
         match self {
+            Check::Setting(s) => s.verdict(),
             Check::Daemon(d) => d.verdict(),
             Check::Boot(b) => b.verdict(),
             Check::Files(f) => f.verdict(),

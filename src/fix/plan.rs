@@ -229,10 +229,10 @@ pub enum Blocker {
     },
     /// A loader setting cannot be set by a line of ours (nothing is loaded at boot).
     Setting {
-        /// The requirement.
+        /// `control/requirement`.
         requirement: String,
         /// What the load leaves.
-        cause: SettingCause,
+        judgement: SettingJudgement,
     },
     /// Events still fail after the plan.
     StillFailing,
@@ -438,8 +438,8 @@ pub fn plan(
     if let Some(min) = opts.auid_min {
         facts.uid_min = min;
     }
-    // Daemon settings are read from auditd.conf, which the plan may edit: their facts are
-    // read again from the overlay at each step.
+    // Daemon settings are read from auditd.conf, which the plan may edit: those files (and
+    // only those) are read again from the overlay at each step.
     let has_daemon = controls
         .iter()
         .flat_map(|c| &c.requirements)
@@ -461,14 +461,13 @@ pub fn plan(
         .collect();
     for _ in 0..MAX_STEPS {
         if has_daemon {
-            facts = crate::load::configuration::facts(&overlay, controls);
-            if let Some(min) = opts.auid_min {
-                facts.uid_min = min;
-            }
+            facts.daemon_confs = crate::load::configuration::daemon_confs(&overlay, controls);
         }
-        let (mut failing, keys) = failing_events(controls, &config, machine, &facts);
-        let mut settings = failing_settings(controls, &config, machine, &facts);
-        let mut daemon = failing_daemon(controls, &config, machine, &facts);
+        // One assessment per step serves every kind of failing requirement.
+        let assessment = assess_configuration(controls, &config, machine, &facts);
+        let (mut failing, keys) = failing_events(controls, &config, &assessment);
+        let mut settings = failing_settings(&assessment);
+        let mut daemon = failing_daemon(controls, &assessment);
         daemon.retain(|(c, _, _)| !set_aside.contains(c));
         failing.retain(|f| !set_aside.contains(&f.control));
         settings.retain(|(c, _, _)| !set_aside.contains(c));
@@ -572,9 +571,9 @@ pub fn plan(
         }
     }
     // Items fix leaves to a person: named as blockers of their own.
+    let assessment = assess_configuration(controls, &config, machine, &facts);
     {
         use crate::control::finding::Check;
-        let assessment = assess_configuration(controls, &config, machine, &facts);
         for (c, judged) in controls.iter().zip(&assessment.controls) {
             for r in &judged.requirements {
                 if let Some(check @ (Check::Boot(_) | Check::Files(_))) = &r.check {
@@ -589,14 +588,14 @@ pub fn plan(
         }
     }
     let unfinished = |controls_left: &dyn Fn(usize) -> bool| {
-        failing_events(controls, &config, machine, &facts)
+        failing_events(controls, &config, &assessment)
             .0
             .iter()
             .any(|f| controls_left(f.control))
-            || failing_settings(controls, &config, machine, &facts)
+            || failing_settings(&assessment)
                 .iter()
                 .any(|(c, _, _)| controls_left(*c))
-            || failing_daemon(controls, &config, machine, &facts)
+            || failing_daemon(controls, &assessment)
                 .iter()
                 .any(|(c, _, _)| controls_left(*c))
     };
@@ -855,10 +854,8 @@ impl Failing {
 fn failing_events(
     controls: &[Control],
     config: &Configuration,
-    machine: Machine,
-    facts: &TargetFacts,
+    assessment: &crate::control::evaluate::Assessment,
 ) -> (Vec<Failing>, Vec<String>) {
-    let assessment = assess_configuration(controls, config, machine, facts);
     // The key each control's events already carry on this host: the first covered one whose
     // rule serves the control (a rule that records its events only as a side effect, such as
     // a deletion rule catching the unlink of a watched file, does not name its purpose).
@@ -917,17 +914,15 @@ fn failing_events(
 
 /// The loader settings that do not end as their requirement demands.
 fn failing_settings(
-    controls: &[Control],
-    config: &Configuration,
-    machine: Machine,
-    facts: &TargetFacts,
+    assessment: &crate::control::evaluate::Assessment,
 ) -> Vec<(usize, String, SettingJudgement)> {
-    let assessment = assess_configuration(controls, config, machine, facts);
     let mut out = Vec::new();
     for (ci, c) in assessment.controls.iter().enumerate() {
         for r in &c.requirements {
-            if let Some(j) = r.setting.as_ref().filter(|j| j.verdict() != Verdict::Pass) {
-                out.push((ci, r.id.clone(), j.clone()));
+            if let Some(crate::control::finding::Check::Setting(j)) = &r.check {
+                if j.verdict() != Verdict::Pass {
+                    out.push((ci, r.id.clone(), j.clone()));
+                }
             }
         }
     }
@@ -937,12 +932,9 @@ fn failing_settings(
 /// The daemon settings whose value is not accepted.
 fn failing_daemon(
     controls: &[Control],
-    config: &Configuration,
-    machine: Machine,
-    facts: &TargetFacts,
+    assessment: &crate::control::evaluate::Assessment,
 ) -> Vec<(usize, crate::control::Requirement, DaemonJudgement)> {
     use crate::control::finding::Check;
-    let assessment = assess_configuration(controls, config, machine, facts);
     let mut out = Vec::new();
     for (ci, c) in assessment.controls.iter().enumerate() {
         for r in &c.requirements {
@@ -1045,8 +1037,8 @@ fn set_control(s: &State) -> Option<Next> {
     let (ci, requirement, j) = s.settings.first()?;
     if let SettingCause::NothingLoaded { .. } = j.cause {
         return Some(Next::Blocked(Blocker::Setting {
-            requirement: requirement.clone(),
-            cause: j.cause.clone(),
+            requirement: format!("{}/{requirement}", s.controls[*ci].id),
+            judgement: j.clone(),
         }));
     }
     if let (SettingCause::NotLast { lock, .. }, Mode::Auditctl(file)) = (&j.cause, &s.config.mode) {
@@ -1109,7 +1101,7 @@ fn set_control(s: &State) -> Option<Next> {
     {
         return Some(Next::Blocked(Blocker::Setting {
             requirement: format!("{}/{}", control.id, requirement),
-            cause: j.cause.clone(),
+            judgement: j.clone(),
         }));
     }
     let next = insert_lines(s.host, &file, at, &[line.clone().into_bytes()])?;

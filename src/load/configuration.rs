@@ -455,21 +455,7 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
         paths,
         ..TargetFacts::default()
     };
-    // Daemon configuration files (auditd.conf is also read for the log file's facts).
-    let needs_conf = reqs().any(|r| matches!(r.kind, K::DaemonSetting | K::FilePermission));
-    let mut conf_files: Vec<String> = reqs()
-        .filter(|r| r.kind == K::DaemonSetting)
-        .map(|r| r.file.clone().unwrap_or_else(|| AUDITD_CONF.to_string()))
-        .collect();
-    if needs_conf {
-        conf_files.push(AUDITD_CONF.to_string());
-    }
-    for f in conf_files {
-        facts
-            .daemon_confs
-            .entry(f.clone())
-            .or_insert_with(|| read_daemon_conf(host, Path::new(&f)));
-    }
+    facts.daemon_confs = daemon_confs(host, controls);
     for r in reqs().filter(|r| r.kind == K::FilePermission) {
         for pattern in &r.paths {
             if facts.files.contains_key(pattern) {
@@ -565,6 +551,31 @@ pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
 
 /// The daemon configuration file auditd reads.
 pub const AUDITD_CONF: &str = "/etc/audit/auditd.conf";
+
+/// Every daemon configuration file `controls` name, read as auditd reads it (auditd.conf is
+/// also read for the log file's facts). Only these: `fix` reads them again after each edit.
+pub fn daemon_confs(
+    host: &dyn Host,
+    controls: &[crate::control::Control],
+) -> std::collections::BTreeMap<String, Result<Option<crate::load::auditd_conf::DaemonConf>, String>>
+{
+    use crate::control::RequirementKind as K;
+    let reqs = || controls.iter().flat_map(|c| &c.requirements);
+    let mut files: Vec<String> = reqs()
+        .filter(|r| r.kind == K::DaemonSetting)
+        .map(|r| r.file.clone().unwrap_or_else(|| AUDITD_CONF.to_string()))
+        .collect();
+    if reqs().any(|r| matches!(r.kind, K::DaemonSetting | K::FilePermission)) {
+        files.push(AUDITD_CONF.to_string());
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let conf = read_daemon_conf(host, Path::new(&f));
+            (f, conf)
+        })
+        .collect()
+}
 
 /// A daemon configuration file as auditd 3.0.9 opens it (`load_config`): `O_NOFOLLOW`, then
 /// refused unless a regular file owned by root and not world-writable; a missing file means

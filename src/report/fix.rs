@@ -264,15 +264,10 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             "auditd refuses {file} at line {line} ({reason}) and does not start: correct that \
              line by hand"
         ),
-        Blocker::Setting { requirement, cause } => format!(
-            "{requirement}: {}",
-            words::setting(&crate::control::finding::SettingJudgement {
-                setting: crate::control::Setting::Enabled,
-                wanted: None,
-                cause: cause.clone(),
-            })
-            .0
-        ),
+        Blocker::Setting {
+            requirement,
+            judgement,
+        } => format!("{requirement}: {}", words::setting(judgement).0),
         Blocker::AuditDisabled { by: Some(at) } => format!(
             "auditing is left disabled by -e 0 at {at}: the rules are loaded but nothing is \
              recorded; remove it or make it -e 1 (or -e 2, last) if auditing should be on"

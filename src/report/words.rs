@@ -340,6 +340,7 @@ pub fn check(c: &Check) -> (String, Vec<Evidence>) {
         text: ByteString(text.into_bytes()),
     };
     match c {
+        Check::Setting(s) => setting(s),
         Check::Daemon(d) => {
             let key = &d.key;
             match &d.cause {
@@ -495,17 +496,6 @@ pub fn requirement(r: &RequirementJudgement, ctx: &Context) -> RequirementFindin
             events: Vec::new(),
         };
     }
-    if let Some(s) = &r.setting {
-        let (reason, evidence) = setting(s);
-        return RequirementFinding {
-            id: r.id.clone(),
-            title: r.title.clone(),
-            verdict: r.verdict(),
-            reason,
-            evidence,
-            events: Vec::new(),
-        };
-    }
     let events: Vec<EventFinding> = r.events.iter().map(|e| event(e, ctx)).collect();
     let failing: Vec<&EventFinding> = events
         .iter()
@@ -514,16 +504,14 @@ pub fn requirement(r: &RequirementJudgement, ctx: &Context) -> RequirementFindin
     let not_applicable = events.iter().find(|e| e.verdict == Verdict::NotApplicable);
     let reason = match (failing.first(), not_applicable) {
         (None, Some(na)) => format!("{}: {}", na.event, na.reason),
-        (first, _) => match first {
-            None => format!("all {} events are recorded with a key", events.len()),
-            Some(first) => format!(
-                "{} of {} events not recorded with a key; {}: {}",
-                failing.len(),
-                events.len(),
-                first.event,
-                first.reason
-            ),
-        },
+        (None, None) => format!("all {} events are recorded with a key", events.len()),
+        (Some(first), _) => format!(
+            "{} of {} events not recorded with a key; {}: {}",
+            failing.len(),
+            events.len(),
+            first.event,
+            first.reason
+        ),
     };
     let mut seen = std::collections::HashSet::new();
     let evidence = events
