@@ -635,3 +635,60 @@ pub fn control(c: &ControlJudgement, ctx: &Context) -> ControlFinding {
 pub fn assessment(a: &Assessment, ctx: &Context) -> Vec<ControlFinding> {
     a.controls.iter().map(|c| control(c, ctx)).collect()
 }
+
+/// Why fix leaves a symlinked file of a file-permission item alone.
+pub fn symlinked_file(p: &std::path::Path) -> String {
+    format!(
+        "{} is a symbolic link: its own mode means nothing and fix does not change the file it \
+         names through it; point the item at the file, or change that file by hand",
+        path(p)
+    )
+}
+
+/// Why fix leaves log files outside `/var/log` alone.
+pub fn log_outside_var_log(p: &std::path::Path) -> String {
+    format!(
+        "{} comes from auditd.conf's log_file and is not in a directory below /var/log: fix \
+         changes the mode and owner of audit logs only there; check log_file, then change it by \
+         hand",
+        path(p)
+    )
+}
+
+/// Why fix cannot pick an owner or group.
+pub fn unknown_names(allowed: &[String]) -> String {
+    format!(
+        "none of the allowed names ({}) is known on the target (its /etc/passwd and /etc/group)",
+        allowed
+            .iter()
+            .map(|a| escape(a.as_bytes()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// A planned mode/owner change as a command line: `chmod 0600 PATH (was 0644)`,
+/// `chown root:root PATH (was adm:adm)`.
+pub fn metadata_change(m: &crate::fix::plan::PlannedMeta) -> Vec<String> {
+    let c = &m.change;
+    let mut out = Vec::new();
+    if (c.expected.uid, c.expected.gid) != (c.new.uid, c.new.gid) {
+        out.push(format!(
+            "chown {}:{} {} (was {}:{})",
+            escape(m.owner.1.as_bytes()),
+            escape(m.group.1.as_bytes()),
+            path(&c.path),
+            escape(m.owner.0.as_bytes()),
+            escape(m.group.0.as_bytes()),
+        ));
+    }
+    if c.expected.mode != c.new.mode {
+        out.push(format!(
+            "chmod {:04o} {} (was {:04o})",
+            c.new.mode,
+            path(&c.path),
+            c.expected.mode
+        ));
+    }
+    out
+}
