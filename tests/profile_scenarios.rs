@@ -123,7 +123,11 @@ fn run(s: &Scenario) -> Result<(), String> {
                     problems.push(format!("verdict: want {v}, got {}", json["verdict"]));
                 }
                 // A report whose worst verdict is notchecked (manual items) exits 0 like a pass.
-                let want = if v == "pass" || v == "notchecked" { 0 } else { 1 };
+                let want = if v == "pass" || v == "notchecked" {
+                    0
+                } else {
+                    1
+                };
                 if out.status.code() != Some(want) {
                     problems.push(format!("exit {:?}, want {want}", out.status.code()));
                 }
