@@ -58,6 +58,14 @@ fn every_builtin_control_and_profile_loads_and_resolves() {
     assert_eq!(ubuntu.items.len(), 47);
     let u24 = auditguard::control::profile::load("stig-ubuntu2404").expect("stig-ubuntu2404");
     assert_eq!(u24.items.len(), 47);
+    let rhel10 = auditguard::control::profile::load("stig-rhel10").expect("stig-rhel10");
+    assert_eq!(rhel10.items.len(), 89);
+    for id in ["cis-rhel10", "cis-debian13"] {
+        let p = auditguard::control::profile::load(id).expect(id);
+        assert_eq!(p.items.len(), 55, "{id}");
+    }
+    let ssg = auditguard::control::profile::load("ssg").expect("ssg");
+    assert_eq!(ssg.items.len(), 169);
 }
 
 #[test]

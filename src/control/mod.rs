@@ -57,6 +57,10 @@ const CATALOGUE: &[(&str, &str)] = &[
         "controls/stig-audit-daemon.toml",
         include_str!("catalogue/controls/stig-audit-daemon.toml"),
     ),
+    (
+        "controls/cac-audit-rules.toml",
+        include_str!("catalogue/controls/cac-audit-rules.toml"),
+    ),
 ];
 
 /// The control `check` evaluates when none is named.

@@ -44,6 +44,22 @@ const PROFILES: &[(&str, &str)] = &[
         "profiles/cis-rhel9.toml",
         include_str!("catalogue/profiles/cis-rhel9.toml"),
     ),
+    (
+        "profiles/stig-rhel10.toml",
+        include_str!("catalogue/profiles/stig-rhel10.toml"),
+    ),
+    (
+        "profiles/cis-rhel10.toml",
+        include_str!("catalogue/profiles/cis-rhel10.toml"),
+    ),
+    (
+        "profiles/cis-debian13.toml",
+        include_str!("catalogue/profiles/cis-debian13.toml"),
+    ),
+    (
+        "profiles/ssg.toml",
+        include_str!("catalogue/profiles/ssg.toml"),
+    ),
 ];
 
 /// A benchmark as data.
