@@ -45,11 +45,9 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// The worst verdict of all controls (pass when there are none).
+    /// The worst verdict of all controls ([`Verdict::combine`]; pass when there are none).
     pub fn verdict(&self) -> Verdict {
-        self.controls
-            .iter()
-            .fold(Verdict::Pass, |v, c| v.worst(c.verdict()))
+        Verdict::combine(self.controls.iter().map(|c| c.verdict()))
     }
 }
 

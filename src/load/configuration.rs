@@ -663,6 +663,8 @@ fn matching_files(host: &dyn Host, pattern: &str) -> Vec<crate::model::FileFacts
                 && n.ends_with(suffix.as_bytes())
         })
         .filter_map(|n| fact(&dir.join(std::ffi::OsStr::from_bytes(&n))))
+        // A pattern names files (`find -type f`): directories beside them are not matched.
+        .filter(|f| !f.dir)
         .collect()
 }
 
