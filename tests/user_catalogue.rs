@@ -286,3 +286,30 @@ proptest! {
         let _ = auditguard::control::parse_controls("x.toml", &text);
     }
 }
+
+#[test]
+fn cis_levels_are_selected_by_suffix_and_level_1_says_the_chapter_is_level_2() {
+    use auditguard::control::profile::load;
+    for (name, id) in [
+        ("cis-rhel9-l2", "cis-rhel9-l2-server"),
+        ("cis-rhel9-l2-server", "cis-rhel9-l2-server"),
+        ("cis-debian13-l2-workstation", "cis-debian13-l2-workstation"),
+    ] {
+        let p = load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(p.id, id);
+        let base = load(name.split("-l").next().unwrap()).unwrap();
+        // The CIS audit chapters are Level 2 throughout: every item is selected.
+        assert_eq!(p.items.len(), base.items.len(), "{name}");
+    }
+    let e = load("cis-ubuntu2404-l1").unwrap_err().to_string();
+    assert!(
+        e.contains("no Level 1 server items") && e.contains("cis-ubuntu2404-l2-server"),
+        "{e}"
+    );
+    let e = load("stig-rhel9-l2").unwrap_err().to_string();
+    assert!(e.contains("has no levels"), "{e}");
+    // A level selection runs like its profile.
+    let (code, out, _) = check(&["--profile", "cis-rhel9-l2"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("profile cis-rhel9-l2-server"), "{out}");
+}
