@@ -284,7 +284,24 @@ pub fn setting(s: &SettingJudgement) -> (String, Vec<Evidence>) {
         (Setting::LoginuidImmutable, _) => "--loginuid-immutable".to_string(),
     };
     let cite = |at: &crate::load::Origin, text: &str| Evidence::new(at, text.as_bytes());
+    let flag = if s.setting == Setting::Enabled {
+        "-e"
+    } else {
+        "-f"
+    };
     match &s.cause {
+        SettingCause::Set { at } if crate::control::kernel::is_kernel_status(at) => (
+            format!("the running kernel is at {line} (AUDIT_GET): in force"),
+            Vec::new(),
+        ),
+        SettingCause::Other { value, at } if crate::control::kernel::is_kernel_status(at) => (
+            format!(
+                "the running kernel is at {flag} {value} (AUDIT_GET), not {line}: a \
+                 configuration's {line} takes effect at the next load (augenrules --load) or \
+                 boot; until then it is not in force"
+            ),
+            Vec::new(),
+        ),
         SettingCause::Set { at } => (
             format!("the load ends with {line}, set at {}", origin(at)),
             vec![cite(at, &line)],
@@ -303,20 +320,13 @@ pub fn setting(s: &SettingJudgement) -> (String, Vec<Evidence>) {
             ),
             Vec::new(),
         ),
-        SettingCause::Other { value, at } => {
-            let flag = if s.setting == Setting::Enabled {
-                "-e"
-            } else {
-                "-f"
-            };
-            (
-                format!(
-                    "the load ends with {flag} {value} (set at {}), not {line}",
-                    origin(at)
-                ),
-                vec![cite(at, &format!("{flag} {value}"))],
-            )
-        }
+        SettingCause::Other { value, at } => (
+            format!(
+                "the load ends with {flag} {value} (set at {}), not {line}",
+                origin(at)
+            ),
+            vec![cite(at, &format!("{flag} {value}"))],
+        ),
         SettingCause::NotLast { lock, first, count } => (
             format!(
                 "-e 2 at {} is not the last line: {count} later line(s) are refused, the first \
