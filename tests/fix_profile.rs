@@ -30,7 +30,9 @@ fn root(rules: Option<(&str, &str)>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut sections = scenario::expand("host", "augenrules", Vec::new());
     sections.extend(scenario::expand("stig-image", "", Vec::new()));
-    for d in ["/var/spool/cron", "/etc/cron.d"] {
+    // /var/log/audit as the audit package creates it (auditd refuses a log_file whose
+    // directory does not exist).
+    for d in ["/var/spool/cron", "/etc/cron.d", "/var/log/audit"] {
         sections.push(scenario::Section::Dir(d.into()));
     }
     if let Some((name, data)) = rules {

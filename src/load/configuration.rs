@@ -606,9 +606,113 @@ fn read_daemon_conf(
         Ok(_) => {}
     }
     match host.read(path) {
-        Ok(bytes) => Ok(Some(crate::load::auditd_conf::parse(&bytes))),
+        Ok(bytes) => {
+            let mut conf = crate::load::auditd_conf::parse(&bytes);
+            // A tree that is not an OS image (a configuration repository) cannot say whether
+            // the directories, programs and groups exist on the host it configures.
+            let image = layout(host) == Layout::OsImage;
+            if let Some(r) = on_target_refusal(host, &conf).filter(|_| image) {
+                conf.refused = Some(r);
+            }
+            Ok(Some(conf))
+        }
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// The checks auditd 3.0.9's keyword parsers make against the system (`src/auditd-config.c`),
+/// made on the target: `log_group` names a group of its `/etc/group` (or is numeric),
+/// `log_file`'s directory is at least 4 bytes long and exists and an existing log file is a
+/// regular file owned by root, and an `exec` action's program (`check_exe_name`) is an
+/// absolute path to a regular file owned by root with mode 0750, 0755, 0555 or 0550. The
+/// first line (in file order) that fails is where auditd stops; `None` when every line
+/// passes (`root` and numeric groups are always known). Only on an OS image: a configuration
+/// tree cannot tell. Cost: one stat per such line, one read of the group file.
+fn on_target_refusal(
+    host: &dyn Host,
+    conf: &crate::load::auditd_conf::DaemonConf,
+) -> Option<crate::load::auditd_conf::Refusal> {
+    use crate::load::auditd_conf::Refusal;
+    let mut groups: Option<Vec<String>> = None;
+    for e in &conf.entries {
+        if conf
+            .refused
+            .as_ref()
+            .is_some_and(|r| r.line != 0 && r.line < e.line)
+        {
+            break;
+        }
+        let why = match e.key {
+            "log_group"
+                if e.value != "root" && !e.value.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                let known = groups.get_or_insert_with(|| names(host).1.into_values().collect());
+                (!known.contains(&e.value)).then(|| {
+                    format!(
+                        "log_group {} is non-numeric and unknown to the target's /etc/group",
+                        e.value
+                    )
+                })
+            }
+            "log_file" => {
+                let dir = Path::new(&e.value).parent().map(|d| d.as_os_str().len());
+                let dir_path = Path::new(&e.value).parent().unwrap_or(Path::new("/"));
+                match (dir, host.stat(dir_path), host.stat(Path::new(&e.value))) {
+                    (None | Some(0..4), _, _) => Some(format!(
+                        "the directory of log_file {} is too short",
+                        e.value
+                    )),
+                    (_, Err(err), _) => Some(format!(
+                        "cannot open the directory of log_file {} ({err})",
+                        e.value
+                    )),
+                    (_, Ok(d), _) if d.kind != FileKind::Dir => Some(format!(
+                        "the directory of log_file {} is not a directory",
+                        e.value
+                    )),
+                    (_, _, Ok(f)) if f.kind != FileKind::File => {
+                        Some(format!("log_file {} is not a regular file", e.value))
+                    }
+                    (_, _, Ok(f)) if f.uid != 0 => {
+                        Some(format!("log_file {} is not owned by root", e.value))
+                    }
+                    _ => None,
+                }
+            }
+            _ if e.value.eq_ignore_ascii_case("exec") => {
+                let program = e.option.as_deref().unwrap_or_default();
+                match host.stat(Path::new(program)) {
+                    _ if !program.starts_with('/') => Some(format!(
+                        "{}: exec needs an absolute path, not {program}",
+                        e.key
+                    )),
+                    Err(err) => Some(format!("{}: cannot stat {program} ({err})", e.key)),
+                    Ok(m) if m.kind != FileKind::File => {
+                        Some(format!("{}: {program} is not a regular file", e.key))
+                    }
+                    Ok(m) if m.uid != 0 => {
+                        Some(format!("{}: {program} is not owned by root", e.key))
+                    }
+                    Ok(m) if ![0o750, 0o755, 0o555, 0o550].contains(&(m.mode & 0o777)) => {
+                        Some(format!(
+                            "{}: {program} has mode {:04o}; it should be 0750, 0755, 0555 or 0550",
+                            e.key,
+                            m.mode & 0o777
+                        ))
+                    }
+                    Ok(_) => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(reason) = why {
+            return Some(Refusal {
+                line: e.line,
+                reason,
+            });
+        }
+    }
+    None
 }
 
 /// `{auditd.log_file}` and `{auditd.log_dir}` replaced by what auditd.conf says (or auditd's
