@@ -271,6 +271,9 @@ fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> Contr
             RequirementKind::ExecScan if events.is_empty() => Some(Check::NoPrivilegedPrograms),
             _ => None,
         };
+        if req.kind == RequirementKind::ExecScan && !subject.facts.suid_scan_gaps.is_empty() {
+            advice.push(Advice::ScanIncomplete(subject.facts.suid_scan_gaps.clone()));
+        }
         requirements.push(RequirementJudgement {
             id: req.id.clone(),
             title: req.title.clone(),

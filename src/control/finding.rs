@@ -323,6 +323,9 @@ pub enum Advice {
     },
     /// A load error (index into the outcome's `errors`).
     LoadError(usize),
+    /// The setuid/setgid scan did not see all of the target: the exec-scan verdict covers
+    /// only the programs it found.
+    ScanIncomplete(Vec<crate::model::ScanGap>),
 }
 
 /// A control, judged.

@@ -475,7 +475,9 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
         facts.boot = crate::load::boot::sources(host);
     }
     if reqs().any(|r| r.kind == K::ExecScan) {
-        facts.suid_files = Some(suid_scan(host));
+        let (files, gaps) = suid_scan(host);
+        facts.suid_files = Some(files);
+        facts.suid_scan_gaps = gaps;
     }
     facts
 }
@@ -486,11 +488,15 @@ const SCAN_SKIP: &[&str] = &["/proc", "/sys", "/dev", "/run"];
 /// Most entries one scan looks at (a bound on time and memory for a huge or hostile tree).
 const SCAN_MAX_ENTRIES: usize = 2_000_000;
 
+/// Most unreadable directories one scan names.
+const MAX_GAPS_NAMED: usize = 20;
+
 /// Every setuid or setgid regular file under `/` of the target, as `find / -xdev -type f
 /// -perm /6000` over the mounts that allow them: the mount points that the target's
 /// `/etc/fstab` (and, on a live host, `/proc/self/mounts`) mount `nosuid` or `noexec` are
 /// skipped, and so are the kernel's file systems. Symlinks are not followed. Sorted.
-pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
+pub fn suid_scan(host: &dyn Host) -> (Vec<Vec<u8>>, Vec<crate::model::ScanGap>) {
+    use crate::model::ScanGap;
     let mut skip: Vec<Vec<u8>> = SCAN_SKIP.iter().map(|s| s.as_bytes().to_vec()).collect();
     for table in ["/etc/fstab", "/proc/self/mounts"] {
         let text = host.read(Path::new(table)).unwrap_or_default();
@@ -516,16 +522,28 @@ pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
         }
     }
     let mut found = Vec::new();
+    let mut gaps = Vec::new();
     let mut stack: Vec<Vec<u8>> = vec![b"/".to_vec()];
     let mut seen = 0usize;
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = host.read_dir(Path::new(OsStr::from_bytes(&dir))) else {
-            continue;
+    'scan: while let Some(dir) = stack.pop() {
+        let entries = match host.read_dir(Path::new(OsStr::from_bytes(&dir))) {
+            Ok(entries) => entries,
+            Err(e) => {
+                // The first few are named; a tree of thousands is still one warning.
+                if gaps.len() < MAX_GAPS_NAMED {
+                    gaps.push(ScanGap::Unreadable {
+                        dir,
+                        error: e.to_string(),
+                    });
+                }
+                continue;
+            }
         };
         for e in entries {
             seen += 1;
             if seen > SCAN_MAX_ENTRIES {
-                return found;
+                gaps.push(ScanGap::Bound { entries: seen - 1 });
+                break 'scan;
             }
             let mut path = dir.clone();
             if path != b"/" {
@@ -546,7 +564,7 @@ pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
         }
     }
     found.sort();
-    found
+    (found, gaps)
 }
 
 /// The daemon configuration file auditd reads.

@@ -40,6 +40,25 @@ pub struct TargetFacts {
     /// Every setuid or setgid regular file on the mounts that allow them (exec-scan), sorted;
     /// `None` when no requirement asked.
     pub suid_files: Option<Vec<Vec<u8>>>,
+    /// Where the setuid/setgid scan could not look: its verdicts cover only what it saw.
+    pub suid_scan_gaps: Vec<ScanGap>,
+}
+
+/// A part of the target the setuid/setgid scan did not see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanGap {
+    /// The scan stopped after this many directory entries (its bound).
+    Bound {
+        /// Entries read.
+        entries: usize,
+    },
+    /// A directory that could not be read (permission, a path longer than PATH_MAX, ...).
+    Unreadable {
+        /// The directory.
+        dir: Vec<u8>,
+        /// Why.
+        error: String,
+    },
 }
 
 pub use crate::load::auditd_conf::DaemonConf;

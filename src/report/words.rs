@@ -579,6 +579,37 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
                 paths,
             }
         }
+        Advice::ScanIncomplete(gaps) => {
+            let parts: Vec<String> = gaps
+                .iter()
+                .map(|g| match g {
+                    crate::model::ScanGap::Bound { entries } => {
+                        format!("it stopped after {entries} directory entries (its bound)")
+                    }
+                    crate::model::ScanGap::Unreadable { dir, error } => {
+                        format!("{} could not be read ({error})", escape(dir))
+                    }
+                })
+                .collect();
+            AdviceReport {
+                level: "warning",
+                message: format!(
+                    "the setuid/setgid scan did not see the whole target: {}; programs there \
+                     were not judged",
+                    parts.join("; ")
+                ),
+                evidence: None,
+                paths: gaps
+                    .iter()
+                    .filter_map(|g| match g {
+                        crate::model::ScanGap::Unreadable { dir, .. } => {
+                            Some(ByteString(dir.clone()))
+                        }
+                        crate::model::ScanGap::Bound { .. } => None,
+                    })
+                    .collect(),
+            }
+        }
         Advice::LockNotLast { lock, first, count } => AdviceReport {
             level: "advice",
             message: format!(
