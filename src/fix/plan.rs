@@ -220,6 +220,29 @@ pub enum Blocker {
         /// Why.
         reason: String,
     },
+    /// A blocker of an item the plan set aside and went on without, worded against the
+    /// configuration it was found in (later steps renumber the rules its cause cited).
+    Worded {
+        /// The item (control) set aside.
+        item: String,
+        /// The words.
+        text: String,
+    },
+    /// Two items of the plan want one auditd.conf keyword to take values no one value
+    /// satisfies (CIS's `max_log_file_action = keep_logs` and the STIG's `rotate`/`single`):
+    /// both are set aside; a tailored profile decides.
+    Conflict {
+        /// `control/requirement` being fixed.
+        requirement: String,
+        /// The keyword.
+        key: String,
+        /// The values it accepts.
+        wanted: Vec<String>,
+        /// The other item's `control/requirement`.
+        other: String,
+        /// The values that one accepts.
+        other_wanted: Vec<String>,
+    },
     /// A failing item fix does not change: a boot parameter (the bootloader is regenerated
     /// by the distribution's tool) or file permissions (mode and owner changes are left to the
     /// administrator). Named so that nobody takes the plan's end for compliance.
@@ -554,19 +577,27 @@ pub fn plan(
                         .iter()
                         .find(|f| f.event().label(machine) == *event)
                         .map(|f| f.control),
-                    Blocker::DaemonConfRefused { .. } => daemon.first().map(|(c, _, _)| *c),
+                    Blocker::DaemonConfRefused { .. } | Blocker::Conflict { .. } => {
+                        daemon.first().map(|(c, _, _)| *c)
+                    }
                     Blocker::Setting { requirement, .. } => settings
                         .iter()
                         .find(|(c, r, _)| format!("{}/{r}", controls[*c].id) == *requirement)
                         .map(|(c, _, _)| *c),
                     _ => None,
                 };
-                blockers.push(b);
                 match of_control {
                     Some(c) if controls.len() > 1 => {
+                        // The plan goes on and changes the configuration the cause's rule
+                        // numbers point into: word it now.
+                        blockers.push(Blocker::Worded {
+                            item: controls[c].id.clone(),
+                            text: crate::report::fix::blocker_in(&b, &config, machine),
+                        });
                         set_aside.insert(c);
                     }
                     _ => {
+                        blockers.push(b);
                         stopped = true;
                         break;
                     }
@@ -1105,15 +1136,51 @@ fn failing_daemon(
 /// auditd uses), or on a line added at the end of the file.
 fn set_daemon(s: &State) -> Option<Next> {
     use crate::control::finding::DaemonCause;
-    let (_, req, d) = s.daemon.first()?;
+    let (c, req, d) = s.daemon.first()?;
+    // The other items of the plan that name this keyword in this file with a list of values:
+    // the value must be one every one of them accepts (a profile may hold two benchmarks'
+    // items: the STIG's disk_full_action syslog/single/halt and CIS's halt/single).
+    let others: Vec<(&Control, &crate::control::Requirement)> = s
+        .controls
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i != c)
+        .flat_map(|(_, o)| o.requirements.iter().map(move |r| (o, r)))
+        .filter(|(_, r)| {
+            r.kind == RequirementKind::DaemonSetting
+                && r.key == req.key
+                && r.file == req.file
+                && !r.allowed.is_empty()
+        })
+        .collect();
+    let accepted_by_all = |v: &str| {
+        others
+            .iter()
+            .all(|(_, r)| r.allowed.iter().any(|a| a.eq_ignore_ascii_case(v)))
+    };
     let value = match (req.fix_value.as_ref(), req.allowed.first(), req.min) {
-        (Some(v), _, _) => v.clone(),
-        (None, a, m) => match (a, m) {
-            (Some(v), _) => v.clone(),
-            (None, Some(m)) if req.percent => format!("{m}%"),
-            (None, Some(m)) => m.to_string(),
-            (None, None) => return None,
-        },
+        (Some(v), _, _) if accepted_by_all(v) => v.clone(),
+        (_, Some(_), _) if req.allowed.iter().any(|a| accepted_by_all(a)) => {
+            req.allowed.iter().find(|a| accepted_by_all(a))?.clone()
+        }
+        (_, Some(_), _) => {
+            let (other, o) = others.iter().find(|(_, r)| {
+                !r.allowed
+                    .iter()
+                    .any(|a| req.allowed.iter().any(|b| b.eq_ignore_ascii_case(a)))
+            })?;
+            return Some(Next::Blocked(Blocker::Conflict {
+                requirement: format!("{}/{}", s.controls[*c].id, req.id),
+                key: d.key.clone(),
+                wanted: req.allowed.clone(),
+                other: format!("{}/{}", other.id, o.id),
+                other_wanted: o.allowed.clone(),
+            }));
+        }
+        (Some(v), None, _) => v.clone(),
+        (None, None, Some(m)) if req.percent => format!("{m}%"),
+        (None, None, Some(m)) => m.to_string(),
+        (None, None, None) => return None,
     };
     let file = PathBuf::from(&d.file);
     let line = match &d.cause {

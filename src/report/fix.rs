@@ -257,6 +257,24 @@ pub fn why(w: &Why) -> String {
 
 /// A blocker, in a sentence. `ctx` is the context of the plan's last assessed configuration
 /// (the causes' rule numbers point into it).
+/// One blocker in words, its causes read against `config` (the configuration it was found
+/// in).
+pub fn blocker_in(
+    b: &Blocker,
+    config: &crate::load::configuration::Configuration,
+    machine: crate::model::Machine,
+) -> String {
+    let loader = config.loader_name();
+    let ctx = Context {
+        outcome: &config.outcome,
+        unread: &config.unread,
+        loader: &loader,
+        machine,
+    };
+    blocker(b, Some(&ctx))
+}
+
+/// One blocker in words (causes read against `ctx`).
 pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
     let reason = |c: &crate::control::finding::Cause| {
         ctx.map(|ctx| words::cause(c, ctx)).unwrap_or_default()
@@ -292,6 +310,22 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             reason(cause)
         ),
         Blocker::NoStrategy { event, cause } => format!("{event}: {}", reason(cause)),
+        Blocker::Worded { item, text } => format!("{} (set aside): {text}", t(item)),
+        Blocker::Conflict {
+            requirement,
+            key,
+            wanted,
+            other,
+            other_wanted,
+        } => format!(
+            "{} wants {} to be one of {} and {} one of {}: no value satisfies both; tailor the \
+             profile to keep one of them",
+            t(requirement),
+            t(key),
+            t(&wanted.join(", ")),
+            t(other),
+            t(&other_wanted.join(", "))
+        ),
         Blocker::ByHand { requirement, what } => {
             format!("{requirement} is left to you: {what}")
         }
