@@ -132,7 +132,10 @@ pub fn load(
                 Command::SetBacklogLimit(_)
                 | Command::SetFailure(_)
                 | Command::SetRateLimit(_)
-                | Command::SetBacklogWaitTime(_) => Some(
+                | Command::SetBacklogWaitTime(_)
+                | Command::LoginuidImmutable
+                | Command::ResetLost
+                | Command::ResetBacklogWaitTimeActual => Some(
                     String::from_utf8_lossy(config.text.get(l.range.clone()).unwrap_or_default())
                         .into_owned(),
                 ),
@@ -172,6 +175,15 @@ mod tests {
             ("appended", c.outcome.rules.len(), 0)
         );
         assert!(r.warnings.iter().any(|w| w.contains("-e 2")));
+        // The example's -b, --backlog_wait_time and -f are named as not applied.
+        let settings = r
+            .warnings
+            .iter()
+            .find(|w| w.contains("not applied"))
+            .expect("the settings left alone are named");
+        for s in ["-b 8192", "--backlog_wait_time 60000", "-f 1"] {
+            assert!(settings.contains(s), "{s}: {settings}");
+        }
         let again = load(&mut k, &c).unwrap();
         assert_eq!((again.how, again.added), ("unchanged", 0));
         // A foreign rule first: replace.
@@ -182,6 +194,35 @@ mod tests {
         let r = load(&mut k, &c).unwrap();
         assert_eq!((r.how, r.deleted), ("replaced", 1));
         assert_eq!(k.list_rules().unwrap().len(), c.outcome.rules.len());
+    }
+
+    #[test]
+    fn every_setting_left_alone_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("etc/audit/rules.d");
+        std::fs::create_dir_all(&rules).unwrap();
+        let units = dir.path().join("usr/lib/systemd/system");
+        std::fs::create_dir_all(&units).unwrap();
+        let unit = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/compliant/usr/lib/systemd/system/auditd.service"
+        );
+        std::fs::copy(unit, units.join("auditd.service")).unwrap();
+        std::fs::write(
+            rules.join("a.rules"),
+            "-r 100\n--loginuid-immutable\n--reset-lost\n-a always,exit -F arch=b64 -S init_module -k m\n",
+        )
+        .unwrap();
+        let c = configure(&RootHost::new(dir.path()), Machine::X86_64).unwrap();
+        let r = load(&mut FakeKernel::new(), &c).unwrap();
+        let settings = r
+            .warnings
+            .iter()
+            .find(|w| w.contains("not applied"))
+            .expect("the settings left alone are named");
+        for s in ["-r 100", "--loginuid-immutable", "--reset-lost"] {
+            assert!(settings.contains(s), "{s}: {settings}");
+        }
     }
 
     #[test]

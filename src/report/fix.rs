@@ -355,3 +355,44 @@ pub fn load_with_root(dir: &std::path::Path) -> String {
 pub fn report_lost(e: &std::io::Error) -> String {
     format!("the files were written, but the report could not be printed: {e}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `fix --load` in text mode says what it loaded, the `-e 2` it did not apply and the
+    /// settings it left alone (issue 8 item 10).
+    #[test]
+    fn text_says_what_load_did_and_left() {
+        let report = FixReport {
+            schema: FIX_SCHEMA,
+            target: "/".into(),
+            dry_run: false,
+            changed: false,
+            verdict: Verdict::Pass,
+            steps: Vec::new(),
+            blockers: Vec::new(),
+            diff: ByteString(Vec::new()),
+            load: Some(crate::fix::load::LoadReport {
+                how: "replaced",
+                added: 7,
+                deleted: 2,
+                errors: vec!["/etc/audit/rules.d/x.rules:3: refused".into()],
+                warnings: vec![
+                    "the configuration locks the rules with -e 2 at x:9".into(),
+                    "settings not applied by auditguard (the loader applies them): -b 8192".into(),
+                ],
+            }),
+            warnings: Vec::new(),
+        };
+        let out = text(&report);
+        for said in [
+            "loaded into the running kernel: replaced (7 rule(s) added, 2 deleted)",
+            "load error: /etc/audit/rules.d/x.rules:3: refused",
+            "load: the configuration locks the rules with -e 2 at x:9",
+            "load: settings not applied by auditguard (the loader applies them): -b 8192",
+        ] {
+            assert!(out.contains(said), "{said}:\n{out}");
+        }
+    }
+}
