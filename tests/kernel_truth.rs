@@ -757,8 +757,8 @@ fn dir_watch_on_link_directory_does_not_fire() {
     });
 }
 
-/// A directory watch on the target's directory (`-w T/b -p x`) fires for an exec through the
-/// link.
+/// A directory watch on the target's directory (`-w T/b -p x`, or as `-F dir=`) fires for an
+/// exec through the link.
 #[test]
 fn dir_watch_on_target_directory_fires() {
     if !usable() {
@@ -767,13 +767,23 @@ fn dir_watch_on_target_directory_fires() {
     common::with_kernel(|| {
         let (keys, events, _) = exec_through_link(|t| format!("-w {} -p x -k kt", t.target_dir));
         assert_eq!(keys, vec![b"kt".to_vec()], "{events}");
+        ctl("-D");
+        // The same tree as an `-F dir=` rule (the control for the symlink case below).
+        let (keys, events, _) = exec_through_link(|t| {
+            format!(
+                "-a always,exit -F arch=b64 -S all -F dir={} -F perm=x -F key=kt",
+                t.target_dir
+            )
+        });
+        assert!(keys.contains(&b"kt".to_vec()), "{events}");
     });
 }
 
 /// A directory watch whose path is a symlink to the target's directory (`-w T/c -p x`,
 /// `T/c -> T/b`; auditctl stats it, sees a directory and adds `dir=`): the kernel looks the
 /// tree's path up without following its last component, so the tree sits on the link, and an
-/// exec of `T/b/target` (or through `T/c/target`) is never under it.
+/// exec of `T/b/target` (or through `T/c/target`) is never under it. The same with the tree
+/// written as an `-F dir=` rule (what `-w` on a directory sends).
 #[test]
 fn dir_watch_on_a_symlink_to_the_target_directory_does_not_fire() {
     if !usable() {
@@ -784,12 +794,16 @@ fn dir_watch_on_a_symlink_to_the_target_directory_does_not_fire() {
         let c = Path::new(&tree.target_dir).with_file_name("c");
         std::os::unix::fs::symlink(&tree.target_dir, &c).expect("directory symlink");
         let c = c.to_str().expect("utf-8 temp path").to_string();
-        let w = format!("-w {c} -p x -k kt");
-        for exec in [tree.target.clone(), format!("{c}/target")] {
-            let (keys, events, kt) = exec_under_watch(&w, &exec);
-            assert_eq!(keys, vec![b"ctl".to_vec()], "{exec}: {events}");
-            assert_eq!(kt, 0, "{exec}: a record carries the watch's key: {events}");
-            ctl("-D");
+        for w in [
+            format!("-w {c} -p x -k kt"),
+            format!("-a always,exit -F arch=b64 -S all -F dir={c} -F perm=x -F key=kt"),
+        ] {
+            for exec in [tree.target.clone(), format!("{c}/target")] {
+                let (keys, events, kt) = exec_under_watch(&w, &exec);
+                assert_eq!(keys, vec![b"ctl".to_vec()], "{w}, {exec}: {events}");
+                assert_eq!(kt, 0, "{w}, {exec}: a record carries the key: {events}");
+                ctl("-D");
+            }
         }
     });
 }

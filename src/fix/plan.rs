@@ -1357,7 +1357,10 @@ fn missing_of_first_control<'f>(s: &State<'f>) -> Vec<&'f Failing> {
     let missing = s.failing.iter().filter(|f| {
         matches!(
             f.cause(),
-            Cause::Missing | Cause::Narrowed { .. } | Cause::WatchOnSymlink { .. }
+            Cause::Missing
+                | Cause::Narrowed { .. }
+                | Cause::WatchOnSymlink { .. }
+                | Cause::TreeOnSymlink { .. }
         )
     });
     let Some(first) = missing.clone().next() else {

@@ -43,6 +43,9 @@ pub struct Resolved {
     pub rule: Rule,
     /// For `path=`/`dir=` rules: the path of the inode the kernel watches (see the module doc).
     pub watch: Option<Box<[u8]>>,
+    /// For a `dir=` rule whose last component is a symlink to a directory: that directory
+    /// (every symlink resolved). The tree sits on the link, so nothing below it is watched.
+    pub tree_link: Option<Box<[u8]>>,
     /// Why the kernel refuses it whatever is loaded (`EINVAL`, `ENOENT`), if it does.
     pub refused: Option<LoadErrorKind>,
 }
@@ -180,10 +183,12 @@ impl<'h> Resolver<'h> {
             return Resolved {
                 rule,
                 watch: None,
+                tree_link: None,
                 refused: Some(LoadErrorKind::Invalid { request }),
             };
         }
         let watch = self.watched_inode(&rule);
+        let tree_link = self.tree_link(&rule);
         // Deleting compares with what is loaded; only adding looks the paths up.
         let refused =
             (request == Request::AddRule && !self.missing_unknown && !self.targets_exist(&rule))
@@ -191,8 +196,24 @@ impl<'h> Resolver<'h> {
         Resolved {
             rule,
             watch,
+            tree_link,
             refused,
         }
+    }
+
+    /// For a `dir=` rule whose last component is a symlink to a directory, the directory it
+    /// leads to (the kernel's tree sits on the link itself: see the module doc).
+    pub fn tree_link(&mut self, rule: &Rule) -> Option<Box<[u8]>> {
+        let path = rule
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldType::DIR)?
+            .bytes()?;
+        if self.walk(path, false).kind != Some(FileKind::Symlink) {
+            return None;
+        }
+        let target = self.walk(path, true);
+        (target.kind == Some(FileKind::Dir)).then(|| target.path.into())
     }
 
     /// The inode path a `path=`/`dir=` rule watches (for rules read from a kernel too).
@@ -580,12 +601,15 @@ mod tests {
         let d = r.rule(watch("/srv/data/app"), true, Request::AddRule);
         assert_eq!(d.rule.fields[0].kind, FieldType::DIR);
         assert_eq!(d.refused, None);
+        assert_eq!(d.tree_link, None);
         // A directory reached through a symlink is still a directory (auditctl stats it), but
         // the kernel's tree sits on the link itself (its last component is not followed).
         let d = r.rule(watch("/var/lib/app"), true, Request::AddRule);
         assert_eq!(d.rule.fields[0].kind, FieldType::DIR);
         assert_eq!(d.refused, None);
         assert_eq!(d.watch.as_deref(), Some(&b"/var/lib/app"[..]));
+        // ... and the directory it leads to is kept, for the reason that names both.
+        assert_eq!(d.tree_link.as_deref(), Some(&b"/srv/data/app"[..]));
         // Below a symlinked directory, the parents are resolved.
         let d = r.rule(watch("/var/lib/app/sub"), false, Request::AddRule);
         assert_eq!(d.watch.as_deref(), Some(&b"/srv/data/app/sub"[..]));
