@@ -294,17 +294,22 @@ fn key_of(abi: Machine) -> &'static str {
     }
 }
 
+/// The SYSCALL record of the probe `pid`'s `name` on `abi`; panics naming `when` without one.
+fn module_record<'s>(seen: &'s Seen, abi: Machine, pid: u32, name: &str, when: &str) -> &'s Record {
+    seen.syscall(pid, abi, name).unwrap_or_else(|| {
+        panic!(
+            "{when}: no SYSCALL record for {} {name}; {}",
+            abi.name(),
+            seen.events_of(pid)
+        )
+    })
+}
+
 /// Every module syscall of every probe came out with its ABI's key.
 fn assert_keyed(pids: &[(Machine, u32)], seen: &Seen, when: &str) {
     for (abi, pid) in pids {
         for name in MODULE_SYSCALLS {
-            let r = seen.syscall(*pid, *abi, name).unwrap_or_else(|| {
-                panic!(
-                    "{when}: no SYSCALL record for {} {name}; {}",
-                    abi.name(),
-                    seen.events_of(*pid)
-                )
-            });
+            let r = module_record(seen, *abi, *pid, name, when);
             assert_eq!(
                 r.keys(),
                 vec![key_of(*abi).as_bytes().to_vec()],
@@ -411,13 +416,7 @@ fn always_task_records_module_syscalls_without_exit_keys() {
         let (pids, seen) = probe_under_task_rule(&abis, &task);
         for (abi, pid) in &pids {
             for name in MODULE_SYSCALLS {
-                let r = seen.syscall(*pid, *abi, name).unwrap_or_else(|| {
-                    panic!(
-                        "always,task: no SYSCALL record for {} {name}; {}",
-                        abi.name(),
-                        seen.events_of(*pid)
-                    )
-                });
+                let r = module_record(&seen, *abi, *pid, name, "always,task");
                 assert_eq!(r.field("key"), Some(&b"(null)"[..]), "{}", show(r));
                 println!("always,task: {}", show(r));
             }
@@ -635,6 +634,39 @@ fn rules_left_with_enabled_0_record_nothing() {
         ctl("-e 1");
         let (pids, seen) = probe_all(&abis);
         assert_keyed(&pids, &seen, "enabled 1 again");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// (c2) issue 8 item 8: a keyless rule of another purpose first on the exit list.
+
+/// A keyless rule that serves another purpose (`-S adjtimex,init_module,delete_module`, no key)
+/// ahead of the keyed module rules: it catches the module syscalls first and their records
+/// carry no key. Keyed module rules loaded before it (what `fix` inserts, the other rule left
+/// as it is) make every record carry their key.
+#[test]
+fn keyless_rule_first_leaves_no_key_until_keyed_rules_come_before_it() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let abis = abis();
+        let keyless = |abi: &str| {
+            format!("-a always,exit -F arch={abi} -S adjtimex,init_module,delete_module")
+        };
+        let (k64, k32) = (keyless("b64"), keyless("b32"));
+        load_enabled(&[&k64, &k32, MOD64, MOD32]);
+        let (pids, seen) = probe_all(&abis);
+        for (abi, pid) in &pids {
+            for name in MODULE_SYSCALLS {
+                let r = module_record(&seen, *abi, *pid, name, "keyless first");
+                assert_eq!(r.field("key"), Some(&b"(null)"[..]), "{}", show(r));
+            }
+        }
+        ctl("-D");
+        load_enabled(&[MOD64, MOD32, &k64, &k32]);
+        let (pids, seen) = probe_all(&abis);
+        assert_keyed(&pids, &seen, "keyed rules before the keyless one");
     });
 }
 

@@ -100,6 +100,16 @@ pub enum Why {
         /// The event.
         event: String,
     },
+    /// New rules inserted before a keyless rule of another purpose that catches the event
+    /// first (records it without a key).
+    InsertBeforeKeyless {
+        /// How many lines.
+        count: usize,
+        /// The keyless rule.
+        rule: Origin,
+        /// The event.
+        event: String,
+    },
     /// Syscalls added to the list of a keyed rule of the same ABI.
     ExtendSyscalls {
         /// The syscalls added.
@@ -361,6 +371,13 @@ pub const STRATEGIES: &[Strategy] = &[
         doc: "an appended never rule catches the events first: canonical rules are inserted \
               before it",
         run: insert_before_never,
+    },
+    Strategy {
+        name: "insert-before-keyless",
+        doc: "a keyless always rule that serves another purpose catches the events first (its \
+              syscalls are not all the control's): canonical rules with the control's key are \
+              inserted before it; the other purpose's rule is neither re-keyed nor extended",
+        run: insert_before_keyless,
     },
     Strategy {
         name: "extend-syscalls",
@@ -1329,27 +1346,58 @@ fn some_half_keeps(s: &State, files: &[(PathBuf, Vec<u8>)]) -> bool {
 
 fn insert_before_never(s: &State) -> Option<Next> {
     let rules = &s.config.outcome.rules;
-    let (f, i) = s
+    insert_before(s, &|f| never_of(f, rules), |count, never, event| {
+        Why::InsertBeforeNever {
+            count,
+            never,
+            event,
+        }
+    })
+}
+
+/// Insert canonical rules of the first failing event's control just before the rule that
+/// `catcher` says catches it first, for every failing event of that control it catches.
+fn insert_before(
+    s: &State,
+    catcher: &dyn Fn(&Failing) -> Option<usize>,
+    why: fn(usize, Origin, String) -> Why,
+) -> Option<Next> {
+    let rules = &s.config.outcome.rules;
+    let (f, i) = s.failing.iter().find_map(|f| catcher(f).map(|i| (f, i)))?;
+    let caught: Vec<&Failing> = s
         .failing
         .iter()
-        .find_map(|f| never_of(f, rules).map(|i| (f, i)))?;
-    let shadowed: Vec<&Failing> = s
-        .failing
-        .iter()
-        .filter(|g| g.control == f.control && never_of(g, rules) == Some(i))
+        .filter(|g| g.control == f.control && catcher(g) == Some(i))
         .collect();
-    let lines = new_rule_lines(s, f.control, &shadowed);
+    let lines = new_rule_lines(s, f.control, &caught);
     let origin = &rules[i].origin;
     let next = insert_lines(s.host, &origin.file, origin.line as usize, &lines)?;
     Some(Next::edit(
         origin.file.to_path_buf(),
         next,
-        Why::InsertBeforeNever {
-            count: lines.len(),
-            never: origin.clone(),
-            event: f.event().label(s.machine),
-        },
+        why(lines.len(), origin.clone(), f.event().label(s.machine)),
     ))
+}
+
+/// The keyless `always` rule of another purpose (one the control may not re-key) that catches
+/// the event first, if any. A rule added with `-A` is left out: nothing appended comes before
+/// it.
+fn foreign_keyless_of(s: &State, f: &Failing) -> Option<usize> {
+    let rules = &s.config.outcome.rules;
+    let i = match f.cause() {
+        Cause::Keyless { rule } => *rule,
+        Cause::PartlyLost { rule, .. } if rules[*rule].rule.action == Action::Always => *rule,
+        _ => return None,
+    };
+    let r = &rules[i];
+    (!r.prepended && !r.rule.has_key() && !serves(r, &s.controls[f.control], f.event().abi))
+        .then_some(i)
+}
+
+fn insert_before_keyless(s: &State) -> Option<Next> {
+    insert_before(s, &|f| foreign_keyless_of(s, f), |count, rule, event| {
+        Why::InsertBeforeKeyless { count, rule, event }
+    })
 }
 
 /// The failing events nothing records (fully or for all), of the first control that has any.

@@ -197,6 +197,11 @@ pub fn why(w: &Why) -> String {
             "add {count} rule(s) before the never rule at {}, which catches {event} first",
             origin(never)
         ),
+        Why::InsertBeforeKeyless { count, rule, event } => format!(
+            "add {count} rule(s) with the control's key before the keyless rule at {}, which \
+             catches {event} first and serves another purpose (left as it is)",
+            origin(rule)
+        ),
         Why::ExtendSyscalls { names, rule, abi } => format!(
             "add {} to the syscall list of the rule at {}, which already records {abi} with \
              a key",
