@@ -465,6 +465,11 @@ pub fn plan(
     let mut set_aside: HashSet<usize> = HashSet::new();
     // A blocker that stopped the whole plan (not one control's).
     let mut stopped = false;
+    // Controls whose rules a step wrote or extended (their advice events are completed too:
+    // see `writes_rules_of`), and those whose advice events no step can record (left as
+    // warnings).
+    let mut edited: HashSet<usize> = HashSet::new();
+    let mut advice_left: HashSet<usize> = HashSet::new();
     let mut seen: HashSet<Vec<(PathBuf, Vec<u8>)>> = HashSet::new();
     seen.insert(Vec::new());
     let mut config = configure(&overlay, machine)?;
@@ -482,12 +487,24 @@ pub fn plan(
         }
         // One assessment per step serves every kind of failing requirement.
         let assessment = assess_configuration(controls, &config, machine, &facts);
-        let (mut failing, keys) = failing_events(controls, &config, &assessment);
+        let completing = |c: usize| edited.contains(&c) && !advice_left.contains(&c);
+        let (mut failing, keys) = failing_events(controls, &config, &assessment, &completing);
         let mut settings = failing_settings(&assessment);
         let mut daemon = failing_daemon(controls, &assessment);
         daemon.retain(|(c, _, _)| !set_aside.contains(c));
         failing.retain(|f| !set_aside.contains(&f.control));
         settings.retain(|(c, _, _)| !set_aside.contains(c));
+        // The advice events of an edited control whose required events pass come last, when
+        // nothing required is left: they never block the plan (see `advice_only` below).
+        let required: HashSet<usize> = failing
+            .iter()
+            .filter(|f| !f.is_advice())
+            .map(|f| f.control)
+            .collect();
+        let advice_only = required.is_empty() && settings.is_empty() && daemon.is_empty();
+        if !advice_only {
+            failing.retain(|f| required.contains(&f.control));
+        }
         if failing.is_empty() && settings.is_empty() && daemon.is_empty() {
             break;
         }
@@ -515,6 +532,31 @@ pub fn plan(
                 };
                 ("none", Next::Blocked(blocker))
             });
+        // An advice event no step can record stays a warning: its control's advice is left.
+        if advice_only {
+            let give_up = match &next {
+                Next::Blocked(_) => true,
+                Next::Edit(files, why) => {
+                    let daemon_edit = matches!(why, Why::SetDaemon { .. });
+                    files.iter().any(|(file, _)| {
+                        !daemon_edit && writable(host, &config.mode, file).is_err()
+                    }) || {
+                        let mut state: std::collections::BTreeMap<PathBuf, Vec<u8>> = overlay
+                            .changes()
+                            .map(|(p, c)| (p.to_path_buf(), c.to_vec()))
+                            .collect();
+                        state.extend(files.iter().cloned());
+                        seen.contains(&state.into_iter().collect::<Vec<_>>())
+                    }
+                }
+            };
+            if give_up {
+                advice_left.extend(failing.iter().map(|f| f.control));
+                continue;
+            }
+        } else if let Next::Edit(_, why) = &next {
+            edited.extend(writes_rules_of(why, &failing, machine));
+        }
         match next {
             Next::Edit(files, why) => {
                 // Before the step touches anything: only audit rules files the loader reads
@@ -605,7 +647,7 @@ pub fn plan(
         }
     }
     let unfinished = |controls_left: &dyn Fn(usize) -> bool| {
-        failing_events(controls, &config, &assessment)
+        failing_events(controls, &config, &assessment, &|_| false)
             .0
             .iter()
             .any(|f| controls_left(f.control))
@@ -661,6 +703,39 @@ pub fn plan(
         blockers,
         config: Some(config),
     })
+}
+
+/// The controls whose rules a step writes or extends (a key added, rules inserted or added,
+/// syscalls appended), named by the failing events it acts on; none for a step that only
+/// repairs, moves or sets something.
+fn writes_rules_of(why: &Why, failing: &[Failing], machine: Machine) -> Vec<usize> {
+    let of_label = |label: &str| {
+        failing
+            .iter()
+            .filter(|f| f.event().label(machine) == label)
+            .map(|f| f.control)
+            .collect::<Vec<_>>()
+    };
+    match why {
+        Why::AddKey { event, .. }
+        | Why::InsertBeforeNever { event, .. }
+        | Why::InsertBeforeKeyless { event, .. } => of_label(event),
+        Why::AddRules { events, .. } => events.iter().flat_map(|e| of_label(e)).collect(),
+        Why::ExtendSyscalls { names, abi, .. } => failing
+            .iter()
+            .filter(|f| {
+                names.contains(&f.event().syscall_name) && abi_label(f.event().abi, machine) == abi
+            })
+            .map(|f| f.control)
+            .collect(),
+        Why::RepairJoin { .. }
+        | Why::MoveLockToEnd { .. }
+        | Why::Repair { .. }
+        | Why::MoveDeleteAllToTop { .. }
+        | Why::MoveBeforeNever { .. }
+        | Why::SetDaemon { .. }
+        | Why::SetControl { .. } => Vec::new(),
+    }
 }
 
 /// Whether `fix` may write `path`: only a regular file under `/etc/audit/` that the loader reads
@@ -864,14 +939,21 @@ impl Failing {
     fn cause(&self) -> &Cause {
         &self.judgement.cause
     }
+
+    /// An advice-only event (it never fails the control).
+    fn is_advice(&self) -> bool {
+        self.requirement.is_empty()
+    }
 }
 
 /// The events to fix: every failing required event, and the advice-only ones (finit_module)
-/// alongside when a required one fails.
+/// alongside when a required one fails — or when `edited(control)`: the plan already wrote
+/// or extended the control's rules, so it completes them (the same whichever step that was).
 fn failing_events(
     controls: &[Control],
     config: &Configuration,
     assessment: &crate::control::evaluate::Assessment,
+    edited: &dyn Fn(usize) -> bool,
 ) -> (Vec<Failing>, Vec<String>) {
     // The key each control's events already carry on this host: the first covered one whose
     // rule serves the control (a rule that records its events only as a side effect, such as
@@ -904,7 +986,7 @@ fn failing_events(
                 control: ci,
             })
             .collect();
-        if required.is_empty() {
+        if required.is_empty() && !edited(ci) {
             continue;
         }
         // Requirement order as in the control, advice events after the first required one of
@@ -1970,5 +2052,17 @@ mod example_tests {
         }
         assert!(p.blockers.is_empty(), "{:?}", p.blockers);
         assert!(!p.files.is_empty());
+        // fix edits the control's rules, so it completes them with finit_module (advice): the
+        // b64 rule is extended, as on a configuration-only tree.
+        let modules = p
+            .files
+            .iter()
+            .find(|(f, _, _)| f.ends_with("50-modules.rules"))
+            .map(|(_, _, new)| String::from_utf8_lossy(new).into_owned())
+            .unwrap_or_default();
+        assert!(
+            modules.contains("-a always,exit -F arch=b64 -S init_module -S delete_module,finit_module -k modules\n"),
+            "{modules}"
+        );
     }
 }
