@@ -233,7 +233,18 @@ fn a_racing_editor_never_loses_a_line() {
         let out = run(&root, &["fix"]);
         stop.store(true, Ordering::Relaxed);
         let written = editor.join().unwrap();
-        let now = fs::read_to_string(&file).unwrap();
+        // Lines written through the name while fix's version held it are appended to the file,
+        // or kept beside it (named in the error) when they were not plain appends.
+        let recovered = file.with_file_name("50-modules.rules.auditguard-recovered");
+        let kept_beside = fs::read_to_string(&recovered).unwrap_or_default();
+        if !kept_beside.is_empty() {
+            assert!(
+                scenario::output_text(&out).contains("auditguard-recovered"),
+                "round {round}: lines kept beside the file, and the error does not say so"
+            );
+            let _ = fs::remove_file(&recovered);
+        }
+        let now = fs::read_to_string(&file).unwrap() + &kept_beside;
         let lost: Vec<&String> = written
             .iter()
             .filter(|l| !now.contains(l.as_str()))
@@ -259,6 +270,40 @@ fn a_racing_editor_never_loses_a_line() {
         assert_no_temps(&root.join("etc/audit"));
     }
     println!("racing editor: {rounds} rounds, fix wrote {kept}, refused {refused}, no line lost");
+}
+
+/// The window the racing editor hits rarely, held open: a writer holding the file open since
+/// before fix read it writes after the swap (so fix swaps its version back out), and another
+/// appends through the name while fix's version holds it. Both lines end up in the file;
+/// nothing is kept aside and no temp is left.
+#[test]
+fn a_line_appended_while_fix_held_the_name_is_not_lost() {
+    let (_dir, root) = root_of(MISSING_B32);
+    let file = root.join("etc/audit/rules.d/50-modules.rules");
+    let mut held = fs::OpenOptions::new().append(true).open(&file).unwrap();
+    let child = std::process::Command::new(BIN)
+        .args(["fix", "--root"])
+        .arg(&root)
+        .env("AUDITGUARD_TEST_SWAP_DELAY_MS", "1500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Inside the swap delay: the name holds fix's version.
+    std::thread::sleep(Duration::from_millis(800));
+    held.write_all(b"# through the old file\n").unwrap();
+    let mut f = fs::OpenOptions::new().append(true).open(&file).unwrap();
+    f.write_all(b"# while fix held the name\n").unwrap();
+    drop(f);
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    let text = scenario::output_text(&out);
+    let now = fs::read_to_string(&file).unwrap();
+    assert!(now.contains("# through the old file\n"), "{now}\n{text}");
+    assert!(now.contains("# while fix held the name\n"), "{now}\n{text}");
+    assert!(!now.contains("-F arch=b32"), "fix's version stayed: {now}");
+    assert!(text.contains("changed since the plan was made"), "{text}");
+    assert_no_temps(&root.join("etc/audit"));
 }
 
 // ---------------------------------------------------------------------------------------------
