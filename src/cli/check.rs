@@ -1,7 +1,10 @@
 //! `auditguard check`: evaluate controls against what the host's loader would load (and, on
 //! the live host, against the running kernel).
 
-use super::{facts_for, open, resolve_selection, use_color, Format, Selection, Target};
+use super::{
+    deliver, facts_for, hostname_of, open, resolve_selection, Output, ReportFormat, Selection,
+    Target, Ui,
+};
 use crate::control;
 use crate::control::drift::kernel_outcome;
 use crate::control::evaluate::assess_configuration;
@@ -9,15 +12,24 @@ use crate::control::finding::Verdict;
 use crate::control::kernel::judge_kernel;
 use crate::kernel::{AuditKernel, NetlinkKernel};
 use crate::load::configuration::{configure, facts, resolve_watches, Mode};
+use crate::report::sarif::{SarifContext, UriBase};
 use crate::report::{
     kernel as kernel_words, text, words, ByteString, CheckReport, ControlFinding, KernelFinding,
-    LoadErrorReport, LoaderReport, ProfileReport, CHECK_SCHEMA,
+    LoadErrorReport, LoaderReport, ProfileReport, RunInfo, CHECK_SCHEMA,
 };
-use std::io::Write;
+use std::time::SystemTime;
 
-pub(super) fn run(target: &Target, selection: &Selection, format: Format) -> anyhow::Result<u8> {
+pub(super) fn run(
+    target: &Target,
+    selection: &Selection,
+    format: ReportFormat,
+    output: &Output,
+    ui: Ui,
+) -> anyhow::Result<u8> {
+    let started = SystemTime::now();
     let (controls, profile) = resolve_selection(selection)?;
     let (host, machine) = open(target)?;
+    let hostname = hostname_of(target, host.as_ref());
     let config = configure(host.as_ref(), machine);
     let facts = facts_for(host.as_ref(), &controls, profile.as_ref());
     let mut report = match &config {
@@ -37,6 +49,7 @@ pub(super) fn run(target: &Target, selection: &Selection, format: Format) -> any
             };
             CheckReport {
                 schema: CHECK_SCHEMA,
+                run: RunInfo::ended_now(started, hostname.clone()),
                 profile: None,
                 target: target_name(target),
                 machine: machine.name().to_string(),
@@ -59,6 +72,7 @@ pub(super) fn run(target: &Target, selection: &Selection, format: Format) -> any
         }
         Err(err) => unevaluated(
             &controls,
+            RunInfo::ended_now(started, hostname.clone()),
             target_name(target),
             machine.name(),
             err.to_string(),
@@ -89,11 +103,33 @@ pub(super) fn run(target: &Target, selection: &Selection, format: Format) -> any
         }
         report.kernel = Some(finding);
     }
-    let rendered = match format {
-        Format::Json => crate::report::json::render(&report),
-        Format::Text => text::render(&report, text::Style { color: use_color() }),
+    report.run = RunInfo::ended_now(started, hostname);
+    let style = |color| text::Style {
+        color,
+        verbose: ui.verbose,
     };
-    std::io::stdout().lock().write_all(rendered.as_bytes())?;
+    let rendered = match format {
+        ReportFormat::Json => crate::report::json::render(&report),
+        ReportFormat::Text => text::render(&report, style(false)),
+        ReportFormat::Sarif => {
+            let fixes = planned_fixes(&report, &controls, profile.as_ref(), host.as_ref(), machine);
+            let ctx = SarifContext {
+                base: uri_base(target),
+                fixes,
+            };
+            crate::report::sarif::render(&report, &ctx)
+        }
+        ReportFormat::Junit => crate::report::junit::render(&report),
+        ReportFormat::Xccdf => crate::report::xccdf::render(&report),
+        ReportFormat::Hdf => crate::report::hdf::render(&report),
+    };
+    deliver(
+        output,
+        ui,
+        rendered.as_bytes(),
+        format == ReportFormat::Text,
+        |color| text::render(&report, style(color)),
+    )?;
     // The process ends right after: freeing a 100,000-rule configuration rule by rule would
     // only cost time (3% of `check` on such a root). The memory goes back with the process.
     std::mem::forget(config);
@@ -134,15 +170,71 @@ fn target_name(target: &Target) -> ByteString {
         .unwrap_or_else(|| ByteString::from("/"))
 }
 
+/// For each failing control, the edits `fix` would make for it alone (SARIF's fix
+/// suggestions): planned on the target, written nowhere. A control whose plan fails or is
+/// empty gets none.
+fn planned_fixes(
+    report: &CheckReport,
+    controls: &[control::Control],
+    profile: Option<&control::profile::Profile>,
+    host: &dyn crate::host::Host,
+    machine: crate::model::Machine,
+) -> std::collections::BTreeMap<String, Vec<crate::report::fix::FileEdit>> {
+    let mut fixes = std::collections::BTreeMap::new();
+    for finding in report
+        .controls
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+    {
+        let Some(c) = controls.iter().find(|c| c.id == finding.id) else {
+            continue;
+        };
+        let opts = crate::fix::plan::PlanOptions {
+            repair: false,
+            auid_min: profile.and_then(|p| p.settings.auid_min),
+        };
+        if let Ok(plan) = crate::fix::plan::plan(host, machine, std::slice::from_ref(c), opts) {
+            if !plan.files.is_empty() {
+                fixes.insert(finding.id.clone(), plan.files);
+            }
+        }
+    }
+    fixes
+}
+
+/// How SARIF names the target's files: absolute `file:` URIs on this host; with `--root`,
+/// relative to the git checkout the root lies in (so code scanning finds them in the
+/// repository), else relative to the root.
+fn uri_base(target: &Target) -> UriBase {
+    let Some(root) = &target.root else {
+        return UriBase::Live;
+    };
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return UriBase::Live;
+    };
+    let repo = root
+        .ancestors()
+        .find(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok());
+    match repo {
+        Some(repo) => UriBase::Repo {
+            prefix: root.strip_prefix(repo).unwrap_or(&root).to_path_buf(),
+            repo: repo.to_path_buf(),
+        },
+        None => UriBase::Root { root },
+    }
+}
+
 /// A report whose every control is `error`, with the reason.
 fn unevaluated(
     controls: &[control::Control],
+    run: RunInfo,
     target: ByteString,
     machine: &str,
     reason: String,
 ) -> CheckReport {
     CheckReport {
         schema: CHECK_SCHEMA,
+        run,
         profile: None,
         target,
         machine: machine.to_string(),
