@@ -2,8 +2,8 @@
 //! the live host, against the running kernel).
 
 use super::{
-    deliver, facts_for, hostname_of, open, resolve_selection, Output, ReportFormat, Selection,
-    Target, Ui,
+    deliver, facts_for, hostname_of, open, resolve_selection, target_bytes, Output, ReportFormat,
+    Selection, Target, Ui,
 };
 use crate::control;
 use crate::control::drift::kernel_outcome;
@@ -51,7 +51,7 @@ pub(super) fn run(
                 schema: CHECK_SCHEMA,
                 run: RunInfo::ended_now(started, hostname.clone()),
                 profile: None,
-                target: target_name(target),
+                target: target_bytes(target),
                 machine: machine.name().to_string(),
                 loader: LoaderReport {
                     mode: mode.to_string(),
@@ -73,7 +73,7 @@ pub(super) fn run(
         Err(err) => unevaluated(
             &controls,
             RunInfo::ended_now(started, hostname.clone()),
-            target_name(target),
+            target_bytes(target),
             machine.name(),
             err.to_string(),
         ),
@@ -159,15 +159,6 @@ pub fn kernel_finding(
         }
         Err(e) => kernel_words::unreadable(e.is_not_applicable(), &e.to_string()),
     }
-}
-
-/// The target as the report names it: `/` or the `--root` directory's exact bytes.
-fn target_name(target: &Target) -> ByteString {
-    target
-        .root
-        .as_deref()
-        .map(ByteString::path)
-        .unwrap_or_else(|| ByteString::from("/"))
 }
 
 /// For each failing control, the edits `fix` would make for it alone (SARIF's fix

@@ -1,12 +1,39 @@
 //! `auditguard controls` and `auditguard profiles`: the catalogue and the benchmarks, one
-//! per line, tab-separated.
+//! per line, tab-separated; or as JSON (`schemas/controls-1.json`, `schemas/profiles-1.json`).
 
+use super::{this_hostname, Format};
+use crate::report::listing::{
+    ControlEntry, ControlsReport, ItemEntry, ProfileEntry, ProfilesReport, CONTROLS_SCHEMA,
+    PROFILES_SCHEMA,
+};
+use crate::report::RunInfo;
 use std::io::Write;
 use std::path::Path;
 
-pub(super) fn run(profile: Option<&str>, dir: Option<&Path>) -> anyhow::Result<u8> {
+pub(super) fn run(profile: Option<&str>, dir: Option<&Path>, format: Format) -> anyhow::Result<u8> {
+    let started = std::time::SystemTime::now();
     let catalogue = crate::control::catalogue_with(dir)?;
     let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        let mut report = ControlsReport {
+            schema: CONTROLS_SCHEMA,
+            run: RunInfo::ended_now(started, this_hostname()),
+            controls: None,
+            profile: None,
+            items: None,
+        };
+        match profile {
+            None => report.controls = Some(catalogue.iter().map(ControlEntry::new).collect()),
+            Some(name) => {
+                let p = crate::control::profile::load(name)?;
+                p.controls(&catalogue)?;
+                report.items = Some(p.items.iter().map(ItemEntry::new).collect());
+                report.profile = Some(ProfileEntry::new(&p));
+            }
+        }
+        out.write_all(crate::report::bytes::to_json(&report).as_bytes())?;
+        return Ok(0);
+    }
     match profile {
         None => {
             for c in catalogue {
@@ -31,8 +58,21 @@ pub(super) fn run(profile: Option<&str>, dir: Option<&Path>) -> anyhow::Result<u
     Ok(0)
 }
 
-pub(super) fn profiles() -> anyhow::Result<u8> {
+pub(super) fn profiles(format: Format) -> anyhow::Result<u8> {
+    let started = std::time::SystemTime::now();
     let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        let report = ProfilesReport {
+            schema: PROFILES_SCHEMA,
+            run: RunInfo::ended_now(started, this_hostname()),
+            profiles: crate::control::profile::builtin()
+                .iter()
+                .map(ProfileEntry::new)
+                .collect(),
+        };
+        out.write_all(crate::report::bytes::to_json(&report).as_bytes())?;
+        return Ok(0);
+    }
     for p in crate::control::profile::builtin() {
         writeln!(
             out,

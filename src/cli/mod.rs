@@ -99,12 +99,12 @@ pub struct Target {
     pub arch: Option<String>,
 }
 
-/// Output format of `fix`, `verify` and `status`.
+/// Output format of the commands other than `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people.
+    /// For people (for rules and merge: the exact text auditctl and augenrules print).
     Text,
-    /// For programs (schemas/fix-1.json, verify-1.json, status-1.json).
+    /// For programs: a versioned document, schemas/COMMAND-1.json.
     Json,
 }
 
@@ -132,7 +132,7 @@ pub enum ReportFormat {
 pub struct Output {
     /// Write the report (in --format) to FILE; the text report still goes to the terminal
     /// (unless -q).
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(id = "output", short = 'o', long = "output", value_name = "FILE")]
     pub file: Option<PathBuf>,
 }
 
@@ -147,7 +147,7 @@ pub enum Cmd {
         /// Control selection.
         #[command(flatten)]
         selection: Selection,
-        /// Output format.
+        /// Output format (json: schemas/check-1.json).
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
         /// Where the report goes.
@@ -167,11 +167,17 @@ pub enum Cmd {
         /// Print the rules the running kernel holds instead (like `auditctl -l`).
         #[arg(long, conflicts_with = "root")]
         kernel: bool,
+        /// Output format (json: schemas/rules-1.json, each rule with the line that added it).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Where the listing goes.
+        #[command(flatten)]
+        output: Output,
     },
     /// Print the kernel's audit status like `auditctl -s` (enabled, locked, daemon pid,
     /// backlog, lost).
     Status {
-        /// Output format.
+        /// Output format (json: schemas/status-1.json).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Where the report goes.
@@ -183,6 +189,12 @@ pub enum Cmd {
         /// Target selection.
         #[command(flatten)]
         target: Target,
+        /// Output format (json: schemas/merge-1.json, each line with its rules.d source).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Where the merged text goes.
+        #[command(flatten)]
+        output: Output,
     },
     /// Repair the configuration with the smallest safe edit, then check again. Exit 0:
     /// compliant afterwards; 1: blocked or still failing (the blocker is named); 2: error.
@@ -209,7 +221,7 @@ pub enum Cmd {
         /// about); refuses on a locked kernel.
         #[arg(long)]
         load: bool,
-        /// Output format.
+        /// Output format (json: schemas/fix-1.json).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Where the report goes.
@@ -226,7 +238,7 @@ pub enum Cmd {
         /// Also exec the watched tools (with --version) and check their events.
         #[arg(long)]
         exec: bool,
-        /// Output format.
+        /// Output format (json: schemas/verify-1.json).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Where the report goes.
@@ -275,9 +287,16 @@ pub enum Cmd {
         /// Include the user's control files of DIR.
         #[arg(long, value_name = "DIR")]
         controls_dir: Option<PathBuf>,
+        /// Output format (json: schemas/controls-1.json).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// List the built-in benchmark profiles.
-    Profiles,
+    Profiles {
+        /// Output format (json: schemas/profiles-1.json).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Print a shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -305,9 +324,15 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             target,
             file,
             kernel,
-        } => rules::run(target, file.as_deref(), *kernel),
+            format,
+            output,
+        } => rules::run(target, file.as_deref(), *kernel, *format, output, ui),
         Cmd::Status { format, output } => status::run(*format, output, ui),
-        Cmd::Merge { target } => merge::run(target),
+        Cmd::Merge {
+            target,
+            format,
+            output,
+        } => merge::run(target, *format, output, ui),
         Cmd::Fix {
             target,
             selection,
@@ -360,8 +385,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         Cmd::Controls {
             profile,
             controls_dir,
-        } => controls::run(profile.as_deref(), controls_dir.as_deref()),
-        Cmd::Profiles => controls::profiles(),
+            format,
+        } => controls::run(profile.as_deref(), controls_dir.as_deref(), *format),
+        Cmd::Profiles { format } => controls::profiles(*format),
         Cmd::Completions { shell } => {
             let mut cmd = <Args as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "auditguard", &mut std::io::stdout());
@@ -419,6 +445,22 @@ fn deliver(
     }
     out.flush()?;
     Ok(())
+}
+
+/// Deliver a JSON document (to FILE with `-o`, else to stdout): a machine format is the
+/// output itself, so `-q` does not hold it back, and there is no text beside it.
+fn deliver_json(output: &Output, ui: Ui, doc: &impl serde::Serialize) -> anyhow::Result<()> {
+    let json = crate::report::bytes::to_json(doc);
+    deliver(output, ui, json.as_bytes(), false, |_| String::new())
+}
+
+/// The target as reports name it: `/` or the `--root` directory's exact bytes.
+fn target_bytes(target: &Target) -> crate::report::ByteString {
+    target
+        .root
+        .as_deref()
+        .map(crate::report::ByteString::path)
+        .unwrap_or_else(|| crate::report::ByteString::from("/"))
 }
 
 /// This host's name (the kernel's), for reports.
@@ -553,4 +595,13 @@ fn facts_for(
 /// Whether to colour output: only on a terminal, and never with `NO_COLOR` set.
 fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every command (unique names, valid defaults, ...).
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        <super::Args as clap::CommandFactory>::command().debug_assert();
+    }
 }

@@ -14,6 +14,7 @@ pub mod hdf;
 pub mod json;
 pub mod junit;
 pub mod kernel;
+pub mod listing;
 pub mod sarif;
 pub mod status;
 pub mod text;
@@ -233,7 +234,7 @@ pub struct CheckReport {
 /// The loader, as detected.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoaderReport {
-    /// `augenrules`, `auditctl` or `unknown`.
+    /// `augenrules`, `auditctl`, `nothing` (a loader line that loads no rules) or `unknown`.
     pub mode: String,
     /// The rules file auditctl reads (exact bytes).
     #[serde(skip_serializing_if = "Option::is_none")]
