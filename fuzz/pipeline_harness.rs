@@ -136,7 +136,7 @@ pub fn run(data: &[u8]) -> u8 {
     );
     // Every other format renders whatever the input (no panic; XML and JSON well formed).
     for doc in [
-        auditguard::report::hdf::render(&report),
+        auditguard::report::hdf::render(&report, &Default::default()),
         auditguard::report::sarif::render(
             &report,
             &auditguard::report::sarif::SarifContext {

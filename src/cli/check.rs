@@ -121,7 +121,7 @@ pub(super) fn run(
         }
         ReportFormat::Junit => crate::report::junit::render(&report),
         ReportFormat::Xccdf => crate::report::xccdf::render(&report),
-        ReportFormat::Hdf => crate::report::hdf::render(&report),
+        ReportFormat::Hdf => crate::report::hdf::render(&report, &platform(host.as_ref())),
     };
     deliver(
         output,
@@ -159,6 +159,15 @@ pub fn kernel_finding(
         }
         Err(e) => kernel_words::unreadable(e.is_not_applicable(), &e.to_string()),
     }
+}
+
+/// The target's OS from its os-release file (`/etc/os-release`, else `/usr/lib/os-release`).
+fn platform(host: &dyn crate::host::Host) -> crate::report::hdf::Platform {
+    ["/etc/os-release", "/usr/lib/os-release"]
+        .iter()
+        .find_map(|p| host.read_prefix(std::path::Path::new(p), 64 * 1024).ok())
+        .map(|text| crate::report::hdf::Platform::from_os_release(&text))
+        .unwrap_or_default()
 }
 
 /// For each failing control, the edits `fix` would make for it alone (SARIF's fix

@@ -17,8 +17,48 @@ use crate::report::bytes::text as t;
 use crate::report::{cac_ids, failing_lines, CheckReport, ControlFinding};
 use serde_json::{json, Map, Value};
 
-/// Render a check report as HDF JSON.
-pub fn render(report: &CheckReport) -> String {
+/// The target's operating system as `/etc/os-release` names it (`ID`, `VERSION_ID`), for
+/// HDF's platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Platform {
+    /// `ID` (`debian`, `rhel`).
+    pub name: Option<String>,
+    /// `VERSION_ID` (`12`, `9.4`).
+    pub release: Option<String>,
+}
+
+impl Platform {
+    /// Read from the text of an os-release file: `KEY=value` lines, values optionally
+    /// quoted; only printable ASCII kept.
+    pub fn from_os_release(text: &[u8]) -> Platform {
+        let mut p = Platform::default();
+        for line in text.split(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(line);
+            let Some((key, value)) = line.trim().split_once('=') else {
+                continue;
+            };
+            let value: String = value
+                .trim()
+                .trim_matches(|c| c == '"' || c == '\'')
+                .chars()
+                .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                .take(64)
+                .collect();
+            if value.is_empty() {
+                continue;
+            }
+            match key.trim() {
+                "ID" => p.name = Some(value),
+                "VERSION_ID" => p.release = Some(value),
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
+/// Render a check report as HDF JSON (`platform`: the target's OS, when known).
+pub fn render(report: &CheckReport, platform: &Platform) -> String {
     let (name, title, version) = match &report.profile {
         Some(p) => (
             p.id.clone(),
@@ -39,8 +79,8 @@ pub fn render(report: &CheckReport) -> String {
     let duration = duration(&report.run.started, &report.run.finished);
     let doc = json!({
         "platform": {
-            "name": "linux",
-            "release": report.machine,
+            "name": platform.name.as_deref().unwrap_or("linux"),
+            "release": platform.release.as_deref().unwrap_or("unknown"),
             "target_id": report
                 .run
                 .hostname
@@ -68,6 +108,7 @@ pub fn render(report: &CheckReport) -> String {
                 "target": report.target,
                 "machine": report.machine,
                 "hostname": report.run.hostname,
+                "loader": report.loader.mode,
                 "started": report.run.started,
                 "finished": report.run.finished,
                 "verdict": report.verdict,
@@ -221,4 +262,23 @@ fn profile_digest(name: &str, version: &str, report: &CheckReport) -> String {
         h.update(c.id.as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Platform;
+
+    #[test]
+    fn os_release_id_and_version() {
+        let p = Platform::from_os_release(
+            b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n\
+              junk\n=\nVERSION_ID=\n",
+        );
+        assert_eq!(p.name.as_deref(), Some("debian"));
+        assert_eq!(p.release.as_deref(), Some("12"));
+        let p = Platform::from_os_release(b"ID='rhel'\nVERSION_ID=9.4\x1b[2J\xff\n");
+        assert_eq!(p.name.as_deref(), Some("rhel"));
+        assert_eq!(p.release.as_deref(), Some("9.4[2J"));
+        assert_eq!(Platform::from_os_release(b""), Platform::default());
+    }
 }
