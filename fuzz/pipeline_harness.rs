@@ -150,6 +150,7 @@ pub fn run(data: &[u8]) -> u8 {
     for xml in [
         auditguard::report::junit::render(&report),
         auditguard::report::xccdf::render(&report),
+        auditguard::report::xccdf::render_arf(&report),
     ] {
         let mut reader = quick_xml::Reader::from_str(&xml);
         loop {

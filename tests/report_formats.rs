@@ -1,7 +1,8 @@
 //! The report formats of `check` (SARIF, JUnit, XCCDF, HDF, JSON) and the JSON of the other
 //! commands, each validated by an independent validator against the format's published
 //! schema (`schemas/external/`: OASIS SARIF 2.1.0, Jenkins junit-10.xsd, MITRE HDF
-//! exec-json; OpenSCAP's XCCDF 1.2 schema and schematron; auditguard's own `schemas/*.json`),
+//! exec-json; OpenSCAP's XCCDF 1.2 schema and schematron, and its ARF 1.1 validation;
+//! auditguard's own `schemas/*.json`),
 //! on the bundled examples and on profile runs; and SARIF on a rules.d kept in a git
 //! checkout, whose locations must point at the right files and lines.
 
@@ -151,6 +152,10 @@ fn xccdf_passes_oscap_validate() {
         if !validate::xccdf(&doc) {
             return;
         }
+        let arf = check(&root, "arf", &args);
+        let text = String::from_utf8(arf.clone()).expect("UTF-8");
+        assert!(text.contains("<arf:asset-report-collection"), "{text}");
+        validate::arf(&arf);
     }
 }
 

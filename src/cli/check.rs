@@ -121,6 +121,7 @@ pub(super) fn run(
         }
         ReportFormat::Junit => crate::report::junit::render(&report),
         ReportFormat::Xccdf => crate::report::xccdf::render(&report),
+        ReportFormat::Arf => crate::report::xccdf::render_arf(&report),
         ReportFormat::Hdf => crate::report::hdf::render(&report, &platform(host.as_ref())),
     };
     deliver(

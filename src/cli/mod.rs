@@ -119,9 +119,11 @@ pub enum ReportFormat {
     Sarif,
     /// JUnit XML, for CI dashboards: a test suite per profile (or control), a test per item.
     Junit,
-    /// XCCDF 1.2 TestResult, for SCAP tools: a rule-result per item (SCAP Security Guide
+    /// XCCDF 1.2 results, for SCAP tools: a rule-result per item (SCAP Security Guide
     /// rule ids where known).
     Xccdf,
+    /// The XCCDF results as an ARF 1.1 result data stream (asset, report request, report).
+    Arf,
     /// MITRE Heimdall Data Format (InSpec JSON), for Heimdall and the SAF CLI (STIG Viewer
     /// checklists).
     Hdf,

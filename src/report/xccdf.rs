@@ -29,11 +29,111 @@ const XCCDF_NS: &str = "http://checklists.nist.gov/xccdf/1.2";
 /// The prefix of SCAP Security Guide rule ids.
 pub const SSG_RULE: &str = "xccdf_org.ssgproject.content_rule_";
 
-/// Render a check report as an XCCDF 1.2 TestResult document.
+/// Render a check report as an XCCDF 1.2 results document (a Benchmark with the TestResult).
 pub fn render(report: &CheckReport) -> String {
+    finish(|w| {
+        let doc = Doc::new(report);
+        doc.benchmark(w, true)
+    })
+}
+
+/// Render a check report as an ARF 1.1 result data stream (`check --format arf`): the
+/// Benchmark as the report request, the asset (the host name, or the root), and the
+/// TestResult as the report about it, as `oscap xccdf eval --results-arf` arranges them;
+/// accepted by `oscap ds rds-validate`.
+pub fn render_arf(report: &CheckReport) -> String {
+    finish(|w| {
+        let doc = Doc::new(report);
+        w.create_element("arf:asset-report-collection")
+            .with_attributes([
+                ("xmlns:arf", ARF_NS),
+                ("xmlns:core", CORE_NS),
+                ("xmlns:ai", AI_NS),
+            ])
+            .write_inner_content(|w| {
+                w.create_element("core:relationships")
+                    .with_attribute(("xmlns:arfvocab", ARF_VOCAB))
+                    .write_inner_content(|w| {
+                        for (kind, object) in [("createdFor", "collection1"), ("isAbout", "asset0")]
+                        {
+                            w.create_element("core:relationship")
+                                .with_attributes([
+                                    ("type", format!("arfvocab:{kind}").as_str()),
+                                    ("subject", "xccdf1"),
+                                ])
+                                .write_inner_content(|w| {
+                                    text_element(w, "core:ref", &[], object)
+                                })?;
+                        }
+                        Ok(())
+                    })?;
+                w.create_element("arf:report-requests")
+                    .write_inner_content(|w| {
+                        w.create_element("arf:report-request")
+                            .with_attribute(("id", "collection1"))
+                            .write_inner_content(|w| {
+                                w.create_element("arf:content")
+                                    .write_inner_content(|w| doc.benchmark(w, false))?;
+                                Ok(())
+                            })?;
+                        Ok(())
+                    })?;
+                w.create_element("arf:assets").write_inner_content(|w| {
+                    w.create_element("arf:asset")
+                        .with_attribute(("id", "asset0"))
+                        .write_inner_content(|w| {
+                            // The host name when there is one (AI's pattern: labels of
+                            // word characters and dashes); an image without one is a
+                            // device without identifiers (its root is in the TestResult).
+                            let host = report.run.hostname.as_deref().filter(|h| {
+                                h.split('.').all(|l| {
+                                    !l.is_empty()
+                                        && l.chars().all(|c| {
+                                            c.is_ascii_alphanumeric() || c == '_' || c == '-'
+                                        })
+                                })
+                            });
+                            match host {
+                                Some(h) => w
+                                    .create_element("ai:computing-device")
+                                    .write_inner_content(|w| {
+                                        text_element(w, "ai:hostname", &[], h)
+                                    })?,
+                                None => w.create_element("ai:computing-device").write_empty()?,
+                            };
+                            Ok(())
+                        })?;
+                    Ok(())
+                })?;
+                w.create_element("arf:reports").write_inner_content(|w| {
+                    w.create_element("arf:report")
+                        .with_attribute(("id", "xccdf1"))
+                        .write_inner_content(|w| {
+                            w.create_element("arf:content")
+                                .write_inner_content(|w| doc.test_result(w, true))?;
+                            Ok(())
+                        })?;
+                    Ok(())
+                })?;
+                Ok(())
+            })?;
+        Ok(())
+    })
+}
+
+/// ARF 1.1 and its companions' namespaces.
+const ARF_NS: &str = "http://scap.nist.gov/schema/asset-reporting-format/1.1";
+const CORE_NS: &str = "http://scap.nist.gov/schema/reporting-core/1.1";
+const AI_NS: &str = "http://scap.nist.gov/schema/asset-identification/1.1";
+const ARF_VOCAB: &str = "http://scap.nist.gov/specifications/arf/vocabulary/relationships/1.0#";
+
+/// An indented XML document with its declaration.
+fn finish(body: impl FnOnce(&mut Writer<Vec<u8>>) -> io::Result<()>) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     // Writing into a Vec cannot fail.
-    let _ = write(&mut w, report);
+    let _ = w
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .and_then(|()| body(&mut w));
     let mut out = String::from_utf8(w.into_inner()).unwrap_or_default();
     out.push('\n');
     out
@@ -46,167 +146,203 @@ struct RuleResult<'a> {
     items: Vec<&'a ControlFinding>,
 }
 
-fn write(w: &mut Writer<Vec<u8>>, report: &CheckReport) -> io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let run_id = report.profile.as_ref().map_or("check", |p| p.id.as_str());
-    let results = rule_results(report);
-    let (title, version) = match &report.profile {
-        Some(p) => (
-            format!(
-                "{} ({} {}), as auditguard judges it",
-                t(&p.title),
-                t(&p.benchmark.publisher),
-                t(&p.benchmark.version)
+/// What the XCCDF documents are written from.
+struct Doc<'a> {
+    report: &'a CheckReport,
+    results: BTreeMap<String, RuleResult<'a>>,
+    run_id: &'a str,
+    title: String,
+    version: String,
+    benchmark_id: String,
+    profile_id: String,
+}
+
+impl<'a> Doc<'a> {
+    fn new(report: &'a CheckReport) -> Doc<'a> {
+        let run_id = report.profile.as_ref().map_or("check", |p| p.id.as_str());
+        let (title, version) = match &report.profile {
+            Some(p) => (
+                format!(
+                    "{} ({} {}), as auditguard judges it",
+                    t(&p.title),
+                    t(&p.benchmark.publisher),
+                    t(&p.benchmark.version)
+                ),
+                format!("{} {}", t(&p.benchmark.publisher), t(&p.benchmark.version)),
             ),
-            format!("{} {}", t(&p.benchmark.publisher), t(&p.benchmark.version)),
-        ),
-        None => (
-            "auditguard controls".to_string(),
-            report.run.tool.version.to_string(),
-        ),
-    };
-    let benchmark_id = format!("xccdf_auditguard_benchmark_{}", ncname(run_id));
-    let profile_id = format!("xccdf_auditguard_profile_{}", ncname(run_id));
-    w.create_element("Benchmark")
-        .with_attributes([
-            ("xmlns", XCCDF_NS),
-            ("id", benchmark_id.as_str()),
-            ("resolved", "1"),
-            ("xml:lang", "en-US"),
-        ])
-        .write_inner_content(|w| {
-            text_element(w, "status", &[], "accepted")?;
-            text_element(w, "title", &[], &title)?;
-            text_element(
-                w,
-                "description",
-                &[],
-                "The items auditguard judged, each under the SCAP Security Guide rules that \
-                 check it (or an auditguard rule id), and the results of this run.",
-            )?;
-            text_element(w, "version", &[], &version)?;
-            w.create_element("metadata").write_inner_content(|w| {
+            None => (
+                "auditguard controls".to_string(),
+                report.run.tool.version.to_string(),
+            ),
+        };
+        Doc {
+            report,
+            results: rule_results(report),
+            run_id,
+            title,
+            version,
+            benchmark_id: format!("xccdf_auditguard_benchmark_{}", ncname(run_id)),
+            profile_id: format!("xccdf_auditguard_profile_{}", ncname(run_id)),
+        }
+    }
+
+    /// The target as the documents name it: its host name, else the root.
+    fn target_name(&self) -> String {
+        self.report
+            .run
+            .hostname
+            .clone()
+            .unwrap_or_else(|| self.report.target.to_string())
+    }
+
+    /// The Benchmark: the judged rules, and (`with_results`) the TestResult inside it.
+    fn benchmark(&self, w: &mut Writer<Vec<u8>>, with_results: bool) -> io::Result<()> {
+        let report = self.report;
+        w.create_element("Benchmark")
+            .with_attributes([
+                ("xmlns", XCCDF_NS),
+                ("id", self.benchmark_id.as_str()),
+                ("resolved", "1"),
+                ("xml:lang", "en-US"),
+            ])
+            .write_inner_content(|w| {
+                text_element(w, "status", &[], "accepted")?;
+                text_element(w, "title", &[], &self.title)?;
                 text_element(
                     w,
-                    "dc:creator",
-                    &[("xmlns:dc", "http://purl.org/dc/elements/1.1/")],
-                    &format!("{} {}", report.run.tool.name, report.run.tool.version),
-                )
-            })?;
-            w.create_element("Profile")
-                .with_attribute(("id", profile_id.as_str()))
-                .write_inner_content(|w| {
-                    text_element(w, "title", &[], &title)?;
-                    for idref in results.keys() {
-                        w.create_element("select")
-                            .with_attributes([("idref", idref.as_str()), ("selected", "true")])
-                            .write_empty()?;
-                    }
-                    Ok(())
+                    "description",
+                    &[],
+                    "The items auditguard judged, each under the SCAP Security Guide rules \
+                     that check it (or an auditguard rule id), and the results of this run.",
+                )?;
+                text_element(w, "version", &[], &self.version)?;
+                w.create_element("metadata").write_inner_content(|w| {
+                    text_element(
+                        w,
+                        "dc:creator",
+                        &[("xmlns:dc", "http://purl.org/dc/elements/1.1/")],
+                        &format!("{} {}", report.run.tool.name, report.run.tool.version),
+                    )
                 })?;
-            for (idref, r) in &results {
-                rule(w, idref, r)?;
-            }
-            test_result(w, report, &results, run_id, &benchmark_id, &profile_id)
-        })?;
-    Ok(())
-}
-
-/// The rule a result refers to: its title and idents.
-fn rule(w: &mut Writer<Vec<u8>>, idref: &str, r: &RuleResult) -> io::Result<()> {
-    w.create_element("Rule")
-        .with_attributes([
-            ("id", idref),
-            ("selected", "true"),
-            ("severity", severity(r.severity)),
-        ])
-        .write_inner_content(|w| {
-            let titles: Vec<String> = r.items.iter().map(|c| t(&c.title).into_owned()).collect();
-            text_element(w, "title", &[], &titles.join("; "))?;
-            idents(w, r)
-        })?;
-    Ok(())
-}
-
-fn test_result(
-    w: &mut Writer<Vec<u8>>,
-    report: &CheckReport,
-    results: &BTreeMap<String, RuleResult>,
-    run_id: &str,
-    benchmark_id: &str,
-    profile_id: &str,
-) -> io::Result<()> {
-    let id = format!("xccdf_auditguard_testresult_{}", ncname(run_id));
-    let tool = format!("{} {}", report.run.tool.name, report.run.tool.version);
-    w.create_element("TestResult")
-        .with_attributes([
-            ("id", id.as_str()),
-            ("start-time", report.run.started.as_str()),
-            ("end-time", report.run.finished.as_str()),
-            ("test-system", tool.as_str()),
-            ("version", report.run.tool.version),
-        ])
-        .write_inner_content(|w| {
-            w.create_element("benchmark")
-                .with_attributes([
-                    ("href", format!("#{benchmark_id}").as_str()),
-                    ("id", benchmark_id),
-                ])
-                .write_empty()?;
-            text_element(
-                w,
-                "title",
-                &[],
-                &format!("auditguard check of {}", report.target),
-            )?;
-            w.create_element("profile")
-                .with_attribute(("idref", profile_id))
-                .write_empty()?;
-            let target = report
-                .run
-                .hostname
-                .clone()
-                .unwrap_or_else(|| report.target.to_string());
-            text_element(w, "target", &[], &target)?;
-            w.create_element("target-facts").write_inner_content(|w| {
-                let mut fact = |name: &str, value: &str| {
-                    text_element(w, "fact", &[("name", name), ("type", "string")], value)
-                };
-                fact("urn:xccdf:fact:scanner:name", report.run.tool.name)?;
-                fact("urn:xccdf:fact:scanner:version", report.run.tool.version)?;
-                if let Some(h) = &report.run.hostname {
-                    fact("urn:xccdf:fact:asset:identifier:host_name", h)?;
+                w.create_element("Profile")
+                    .with_attribute(("id", self.profile_id.as_str()))
+                    .write_inner_content(|w| {
+                        text_element(w, "title", &[], &self.title)?;
+                        for idref in self.results.keys() {
+                            w.create_element("select")
+                                .with_attributes([("idref", idref.as_str()), ("selected", "true")])
+                                .write_empty()?;
+                        }
+                        Ok(())
+                    })?;
+                for (idref, r) in &self.results {
+                    Self::rule(w, idref, r)?;
                 }
-                fact("urn:auditguard:fact:target", &report.target.to_string())?;
-                fact("urn:auditguard:fact:machine", &report.machine)?;
-                fact("urn:auditguard:fact:loader", &report.loader.mode)?;
+                if with_results {
+                    self.test_result(w, false)?;
+                }
                 Ok(())
             })?;
-            for (idref, r) in results {
-                rule_result(w, idref, r, &report.run.finished)?;
-            }
-            let judged = results
-                .values()
-                .filter(|r| matches!(r.verdict, Verdict::Pass | Verdict::Fail | Verdict::Error))
-                .count();
-            let passed = results
-                .values()
-                .filter(|r| r.verdict == Verdict::Pass)
-                .count();
-            let score = if judged == 0 {
-                100.0
-            } else {
-                100.0 * passed as f64 / judged as f64
-            };
-            text_element(
-                w,
-                "score",
-                &[("system", "urn:xccdf:scoring:default"), ("maximum", "100")],
-                &format!("{score:.2}"),
-            )?;
-            Ok(())
-        })?;
-    Ok(())
+        Ok(())
+    }
+
+    /// The rule a result refers to: its title and idents.
+    fn rule(w: &mut Writer<Vec<u8>>, idref: &str, r: &RuleResult) -> io::Result<()> {
+        w.create_element("Rule")
+            .with_attributes([
+                ("id", idref),
+                ("selected", "true"),
+                ("severity", severity(r.severity)),
+            ])
+            .write_inner_content(|w| {
+                let titles: Vec<String> =
+                    r.items.iter().map(|c| t(&c.title).into_owned()).collect();
+                text_element(w, "title", &[], &titles.join("; "))?;
+                idents(w, r)
+            })?;
+        Ok(())
+    }
+
+    /// The TestResult (`standalone`: with its own namespace declaration, as in ARF).
+    fn test_result(&self, w: &mut Writer<Vec<u8>>, standalone: bool) -> io::Result<()> {
+        let (report, results) = (self.report, &self.results);
+        let (run_id, benchmark_id, profile_id) = (
+            self.run_id,
+            self.benchmark_id.as_str(),
+            self.profile_id.as_str(),
+        );
+        let id = format!("xccdf_auditguard_testresult_{}", ncname(run_id));
+        let tool = format!("{} {}", report.run.tool.name, report.run.tool.version);
+        let mut attrs = vec![];
+        if standalone {
+            attrs.push(("xmlns", XCCDF_NS));
+        }
+        w.create_element("TestResult")
+            .with_attributes(attrs)
+            .with_attributes([
+                ("id", id.as_str()),
+                ("start-time", report.run.started.as_str()),
+                ("end-time", report.run.finished.as_str()),
+                ("test-system", tool.as_str()),
+                ("version", report.run.tool.version),
+            ])
+            .write_inner_content(|w| {
+                w.create_element("benchmark")
+                    .with_attributes([
+                        ("href", format!("#{benchmark_id}").as_str()),
+                        ("id", benchmark_id),
+                    ])
+                    .write_empty()?;
+                text_element(
+                    w,
+                    "title",
+                    &[],
+                    &format!("auditguard check of {}", report.target),
+                )?;
+                w.create_element("profile")
+                    .with_attribute(("idref", profile_id))
+                    .write_empty()?;
+                text_element(w, "target", &[], &self.target_name())?;
+                w.create_element("target-facts").write_inner_content(|w| {
+                    let mut fact = |name: &str, value: &str| {
+                        text_element(w, "fact", &[("name", name), ("type", "string")], value)
+                    };
+                    fact("urn:xccdf:fact:scanner:name", report.run.tool.name)?;
+                    fact("urn:xccdf:fact:scanner:version", report.run.tool.version)?;
+                    if let Some(h) = &report.run.hostname {
+                        fact("urn:xccdf:fact:asset:identifier:host_name", h)?;
+                    }
+                    fact("urn:auditguard:fact:target", &report.target.to_string())?;
+                    fact("urn:auditguard:fact:machine", &report.machine)?;
+                    fact("urn:auditguard:fact:loader", &report.loader.mode)?;
+                    Ok(())
+                })?;
+                for (idref, r) in results {
+                    rule_result(w, idref, r, &report.run.finished)?;
+                }
+                let judged = results
+                    .values()
+                    .filter(|r| matches!(r.verdict, Verdict::Pass | Verdict::Fail | Verdict::Error))
+                    .count();
+                let passed = results
+                    .values()
+                    .filter(|r| r.verdict == Verdict::Pass)
+                    .count();
+                let score = if judged == 0 {
+                    100.0
+                } else {
+                    100.0 * passed as f64 / judged as f64
+                };
+                text_element(
+                    w,
+                    "score",
+                    &[("system", "urn:xccdf:scoring:default"), ("maximum", "100")],
+                    &format!("{score:.2}"),
+                )?;
+                Ok(())
+            })?;
+        Ok(())
+    }
 }
 
 /// An XCCDF severity.

@@ -122,18 +122,27 @@ pub fn xsd(xsd: &Path, doc: &[u8]) -> bool {
 
 /// Validate an XCCDF 1.2 document with `oscap xccdf validate` (schema and schematron).
 pub fn xccdf(doc: &[u8]) -> bool {
+    oscap(&["xccdf", "validate"], doc)
+}
+
+/// Validate an ARF 1.1 result data stream with `oscap ds rds-validate`.
+pub fn arf(doc: &[u8]) -> bool {
+    oscap(&["ds", "rds-validate"], doc)
+}
+
+fn oscap(verb: &[&str], doc: &[u8]) -> bool {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("results.xccdf.xml");
+    let file = dir.path().join("results.xml");
     std::fs::write(&file, doc).expect("write doc");
     let Some(out) = run(
-        Command::new("oscap").args(["xccdf", "validate"]).arg(&file),
+        Command::new("oscap").args(verb).arg(&file),
         "oscap (Debian: openscap-scanner)",
     ) else {
         return false;
     };
     assert!(
         out.status.success(),
-        "oscap xccdf validate failed ({}):\n{}{}",
+        "oscap {verb:?} failed ({}):\n{}{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
