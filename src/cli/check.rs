@@ -30,6 +30,14 @@ pub(super) fn run(
     let (controls, profile) = resolve_selection(selection)?;
     let (host, machine) = open(target)?;
     let hostname = hostname_of(target, host.as_ref());
+    let progress = super::Progress::start(
+        ui,
+        &crate::report::words::progress_check(
+            &target_bytes(target),
+            controls.len(),
+            profile.is_some(),
+        ),
+    );
     let config = configure(host.as_ref(), machine);
     let facts = facts_for(host.as_ref(), &controls, profile.as_ref());
     let mut report = match &config {
@@ -103,6 +111,7 @@ pub(super) fn run(
         }
         report.kernel = Some(finding);
     }
+    drop(progress);
     report.run = RunInfo::ended_now(started, hostname);
     let style = |color| text::Style {
         color,

@@ -465,6 +465,32 @@ fn target_bytes(target: &Target) -> crate::report::ByteString {
         .unwrap_or_else(|| crate::report::ByteString::from("/"))
 }
 
+/// A progress line on stderr while a long step runs: only on a terminal, never with `-q`;
+/// erased when dropped, so it never mixes with the report.
+pub(super) struct Progress(bool);
+
+impl Progress {
+    /// Show `line` (already escaped) when stderr is a terminal and `-q` is not given.
+    pub(super) fn start(ui: Ui, line: &str) -> Progress {
+        let on = !ui.quiet && std::io::stderr().is_terminal();
+        if on {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{line}\r");
+            let _ = err.flush();
+        }
+        Progress(on)
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.0 {
+            // Erase the line (carriage return, clear to the end of the line).
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}
+
 /// This host's name (the kernel's), for reports.
 fn this_hostname() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
