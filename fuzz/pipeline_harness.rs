@@ -142,6 +142,7 @@ pub fn run(data: &[u8]) -> u8 {
             &auditguard::report::sarif::SarifContext {
                 base: auditguard::report::sarif::UriBase::Live,
                 fixes: Default::default(),
+                fixes_left_out: 0,
             },
         ),
     ] {

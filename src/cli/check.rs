@@ -121,10 +121,20 @@ pub(super) fn run(
         ReportFormat::Json => crate::report::json::render(&report),
         ReportFormat::Text => text::render(&report, style(false)),
         ReportFormat::Sarif => {
-            let fixes = planned_fixes(&report, &controls, profile.as_ref(), host.as_ref(), machine);
+            let rules = config.as_ref().map_or(0, |c| c.outcome.rules.len());
+            let (fixes, fixes_left_out) = if rules > FIX_MAX_RULES {
+                let failing = report
+                    .controls
+                    .iter()
+                    .filter(|c| c.verdict == Verdict::Fail);
+                (Default::default(), failing.count())
+            } else {
+                planned_fixes(&report, &controls, profile.as_ref(), host.as_ref(), machine)
+            };
             let ctx = SarifContext {
                 base: uri_base(target),
                 fixes,
+                fixes_left_out,
             };
             crate::report::sarif::render(&report, &ctx)
         }
@@ -180,22 +190,42 @@ fn platform(host: &dyn crate::host::Host) -> crate::report::hdf::Platform {
         .unwrap_or_default()
 }
 
+/// How long SARIF's fix suggestions may take to plan, all items together. One plan loads
+/// and judges the whole configuration again (each step too): on a 100,000-line rules.d a
+/// profile's thirty failing items took minutes in a debug build, for a report `check` makes
+/// in seconds. Items left when the budget is spent get no fix suggestion, and the run says
+/// how many (`fix --dry-run` shows every edit).
+const FIX_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Above this many loaded rules no fix suggestion is planned at all: one plan alone would
+/// take longer than the budget (a 100,000-rule configuration: half a minute in a debug build).
+const FIX_MAX_RULES: usize = 20_000;
+
 /// For each failing control, the edits `fix` would make for it alone (SARIF's fix
-/// suggestions): planned on the target, written nowhere. A control whose plan fails or is
-/// empty gets none.
+/// suggestions): planned on the target, written nowhere, in report order within
+/// [`FIX_BUDGET`]; also how many failing controls the budget left without one. A control
+/// whose plan fails or is empty gets none.
 fn planned_fixes(
     report: &CheckReport,
     controls: &[control::Control],
     profile: Option<&control::profile::Profile>,
     host: &dyn crate::host::Host,
     machine: crate::model::Machine,
-) -> std::collections::BTreeMap<String, Vec<crate::report::fix::FileEdit>> {
+) -> (
+    std::collections::BTreeMap<String, Vec<crate::report::fix::FileEdit>>,
+    usize,
+) {
     let mut fixes = std::collections::BTreeMap::new();
-    for finding in report
+    let deadline = std::time::Instant::now() + FIX_BUDGET;
+    let failing: Vec<_> = report
         .controls
         .iter()
         .filter(|c| c.verdict == Verdict::Fail)
-    {
+        .collect();
+    for (done, finding) in failing.iter().enumerate() {
+        if std::time::Instant::now() > deadline {
+            return (fixes, failing.len() - done);
+        }
         let Some(c) = controls.iter().find(|c| c.id == finding.id) else {
             continue;
         };
@@ -209,7 +239,7 @@ fn planned_fixes(
             }
         }
     }
-    fixes
+    (fixes, 0)
 }
 
 /// How SARIF names the target's files: absolute `file:` URIs on this host; with `--root`,

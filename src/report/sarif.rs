@@ -10,7 +10,9 @@
 //!   failing event's evidence, the others as related locations), or, for an event no line
 //!   records, where `fix` would add the line; `fixes` the edits `fix` would make for that
 //!   item alone, as replacements (byte regions of the file as it is; an insertion is an
-//!   empty region).
+//!   empty region). Planning is bounded (`cli/check.rs`: a time budget, and none on a very
+//!   large configuration); the run's `fixSuggestionsLeftOut` property says how many failing
+//!   items were left without one.
 //! - Files: with `--root` inside a git checkout, URIs are relative to the checkout (base
 //!   `SRCROOT`), so code scanning finds them in the repository; with another `--root`,
 //!   relative to the root (base `ROOT`); on the live host, absolute `file:` URIs.
@@ -62,6 +64,9 @@ pub struct SarifContext {
     pub base: UriBase,
     /// Per failing control id, the edits `fix` would make for it alone.
     pub fixes: BTreeMap<String, Vec<FileEdit>>,
+    /// How many failing controls got no fix suggestion because planning them would have
+    /// taken too long (said in the run's properties).
+    pub fixes_left_out: usize,
 }
 
 /// Render a check report as a SARIF 2.1.0 log.
@@ -143,6 +148,19 @@ pub fn render(report: &CheckReport, ctx: &SarifContext) -> String {
                 ("machine", json!(report.machine)),
                 ("loader", json!(report.loader.mode)),
                 ("verdict", json!(report.verdict)),
+                (
+                    "fixSuggestionsLeftOut",
+                    if ctx.fixes_left_out > 0 {
+                        json!(format!(
+                            "{} failing item(s) have no fix suggestion: planning them would \
+                             take too long on this configuration; `auditguard fix --dry-run` \
+                             shows every edit",
+                            ctx.fixes_left_out
+                        ))
+                    } else {
+                        serde_json::Value::Null
+                    },
+                ),
             ],
         ))
         .build();
