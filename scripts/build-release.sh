@@ -1,14 +1,31 @@
 #!/bin/sh
-# Build the release binary as it is shipped: statically linked (static-pie, so address
-# randomisation stays) against glibc, for this machine's architecture. A static binary starts
-# faster (no dynamic loader, no libgcc_s) and runs on hosts without a Rust toolchain.
+# Build the release binary as it is shipped: statically linked, so it runs on hosts without a
+# Rust toolchain and starts fast.
+#
+# - With the musl target of this architecture and musl-gcc (rustup target add
+#   ARCH-unknown-linux-musl; apt-get install musl-tools): musl, with mimalloc as the allocator
+#   (feature `mimalloc`). musl starts without glibc's cache-size probing (cpuid, which traps
+#   under virtualisation: 0.28 ms against 0.74 ms for `--version` in our VM), and mimalloc
+#   replaces musl's allocator, which maps and unmaps memory for every size class.
+# - Otherwise: glibc, static-pie (address randomisation stays).
+#
 # The host's build scripts and proc macros are built normally: the static flag goes to the
 # target only because the target triple is given explicitly.
 #
 #   scripts/build-release.sh        -> prints the path of the binary
+#   LIBC=gnu scripts/build-release.sh   the glibc build even when musl is available
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-triple=$(rustc -vV | sed -n 's/^host: //p')
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
-    cargo build --release --quiet --manifest-path "$here/Cargo.toml" --target "$triple" >&2
+host=$(rustc -vV | sed -n 's/^host: //p')
+musl=$(echo "$host" | sed 's/-gnu$/-musl/')
+if [ "${LIBC:-musl}" = musl ] && command -v musl-gcc >/dev/null \
+    && rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
+    triple=$musl
+    cargo build --release --quiet --manifest-path "$here/Cargo.toml" --target "$triple" \
+        --features mimalloc >&2
+else
+    triple=$host
+    RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+        cargo build --release --quiet --manifest-path "$here/Cargo.toml" --target "$triple" >&2
+fi
 echo "${CARGO_TARGET_DIR:-$here/target}/$triple/release/auditguard"

@@ -852,3 +852,61 @@ fn unreadable_rules_directory_is_an_error() {
     chmod(&t, "/etc/audit", 0o700);
     assert_unreadable_is_error(&t, "/etc/audit/rules.d");
 }
+
+/// A directory deeper than PATH_MAX: the setuid/setgid scan cannot read it (the kernel refuses
+/// paths of 4,096 bytes and more), and says so as a warning naming it, instead of judging the
+/// target as if the scan had seen everything. A setuid program above it is still found.
+#[test]
+fn a_tree_deeper_than_path_max_is_named_as_not_scanned() {
+    use rustix::fs::{mkdirat, openat, Mode, OFlags};
+    let t = Target::new();
+    t.write("/usr/bin/su", b"su\n");
+    fs::set_permissions(
+        t.real("/usr/bin/su"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o4755),
+    )
+    .expect("chmod");
+    // 20 directories of 250 bytes: 5,000 bytes below /srv, built one openat at a time.
+    let name = "d".repeat(250);
+    let mut dir = {
+        fs::create_dir_all(t.real("/srv")).expect("mkdir");
+        openat(
+            rustix::fs::CWD,
+            t.real("/srv"),
+            OFlags::DIRECTORY | OFlags::RDONLY,
+            Mode::empty(),
+        )
+        .expect("open /srv")
+    };
+    for _ in 0..20 {
+        mkdirat(&dir, name.as_str(), Mode::from_raw_mode(0o755)).expect("mkdirat");
+        dir = openat(
+            &dir,
+            name.as_str(),
+            OFlags::DIRECTORY | OFlags::RDONLY,
+            Mode::empty(),
+        )
+        .expect("openat");
+    }
+    let r = run(
+        &["check", "--profile", "cis-debian12", "--format", "json"],
+        &t.root(),
+    );
+    let j = r.json();
+    let item = j["controls"]
+        .as_array()
+        .expect("controls")
+        .iter()
+        .find(|c| c["id"] == "6.2.3.6")
+        .expect("the privileged-commands item");
+    let advice = item["advice"].to_string();
+    assert!(
+        advice.contains("the setuid/setgid scan did not see the whole target")
+            && advice.contains("could not be read"),
+        "{advice}"
+    );
+    // su (setuid, above the deep tree) is found and judged.
+    assert!(item.to_string().contains("/usr/bin/su"), "{item}");
+    let text = run(&["check", "--profile", "cis-debian12"], &t.root()).stdout;
+    assert!(text.contains("warning: the setuid/setgid scan"), "{text}");
+}

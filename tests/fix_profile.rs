@@ -32,7 +32,9 @@ fn root(rules: Option<(&str, &str)>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut sections = scenario::expand("host", "augenrules", Vec::new());
     sections.extend(scenario::expand("stig-image", "", Vec::new()));
-    for d in ["/var/spool/cron", "/etc/cron.d"] {
+    // /var/log/audit as the audit package creates it (auditd refuses a log_file whose
+    // directory does not exist).
+    for d in ["/var/spool/cron", "/etc/cron.d", "/var/log/audit"] {
         sections.push(scenario::Section::Dir(d.into()));
     }
     if let Some((name, data)) = rules {
@@ -217,4 +219,73 @@ fn fix_profile_sets_auditd_conf_keywords_by_minimal_edits() {
         std::fs::read_to_string(&conf).unwrap(),
         "max_log_file_action\t=\tkeep_logs\n"
     );
+}
+
+/// `fix --profile P` then `check --profile P` on a copy of the seed example (examples/debian12)
+/// for the RHEL 10 STIG, the 37-item CIS profiles and `ssg`: fix adds no load error, a second
+/// fix writes nothing, and every item still failing is named by one of fix's blockers (the
+/// seed image lacks /etc/sudoers.d, /etc/security and /var/log, so watches there cannot load).
+/// `ssg` holds CaC rules whose values conflict (max_log_file_action keep_logs for the CIS rule,
+/// rotate or single for its _stig sibling): fix names that it cannot make progress and changes
+/// nothing.
+#[test]
+fn fix_profile_on_the_seed_example_passes_or_names_blockers() {
+    for profile in ["stig-rhel10", "cis-rhel10", "cis-debian13", "ssg"] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path().join("root");
+        let src = format!("{}/examples/debian12", env!("CARGO_MANIFEST_DIR"));
+        let cp = std::process::Command::new("cp")
+            .args(["-a", &src, r.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(cp.success());
+        let p = r.to_str().unwrap();
+        let before = rules_errors(&r);
+        let (_, out, err) = ag(&["fix", "--root", p, "--profile", profile, "--format", "json"]);
+        let fix: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        assert_eq!(rules_errors(&r), before, "{profile}: fix added load errors");
+        let snapshot = scenario::snapshot(&r);
+        let _ = ag(&["fix", "--root", p, "--profile", profile]);
+        assert_eq!(
+            scenario::snapshot(&r),
+            snapshot,
+            "{profile}: second fix changed files"
+        );
+        let blockers = fix["blockers"].to_string();
+        if profile == "ssg" {
+            assert!(
+                blockers.contains("would undo one of its own steps") && fix["changed"] == false,
+                "{fix:#}"
+            );
+            continue;
+        }
+        let (_, out, _) = ag(&[
+            "check",
+            "--root",
+            p,
+            "--profile",
+            profile,
+            "--format",
+            "json",
+        ]);
+        let check: Value = serde_json::from_str(&out).unwrap();
+        for c in check["controls"].as_array().unwrap() {
+            if c["verdict"] != "fail" {
+                continue;
+            }
+            let id = c["id"].as_str().unwrap();
+            let named = blockers.contains(id)
+                || c["requirements"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|q| q["events"].as_array().into_iter().flatten())
+                    .filter(|e| e["verdict"] != "pass")
+                    .any(|e| blockers.contains(e["event"].as_str().unwrap_or("\u{0}")));
+            assert!(
+                named,
+                "{profile}: {id} fails and no blocker names it:\n{c:#}\n{fix:#}"
+            );
+        }
+    }
 }

@@ -52,15 +52,35 @@ fn every_builtin_control_and_profile_loads_and_resolves() {
         }));
     }
     let stig = auditguard::control::profile::load("stig-rhel9").expect("stig-rhel9");
-    assert_eq!(stig.items.len(), 70);
+    assert_eq!(stig.items.len(), 96);
     let cis = auditguard::control::profile::load("cis-debian12").expect("cis-debian12");
     assert_eq!(cis.items.len(), 39);
     let rhel8 = auditguard::control::profile::load("stig-rhel8").expect("stig-rhel8");
-    assert_eq!(rhel8.items.len(), 47);
+    assert_eq!(rhel8.items.len(), 84);
     let ubuntu = auditguard::control::profile::load("stig-ubuntu2204").expect("stig-ubuntu2204");
-    assert_eq!(ubuntu.items.len(), 47);
+    assert_eq!(ubuntu.items.len(), 67);
     let u24 = auditguard::control::profile::load("stig-ubuntu2404").expect("stig-ubuntu2404");
-    assert_eq!(u24.items.len(), 47);
+    assert_eq!(u24.items.len(), 61);
+    let rhel10 = auditguard::control::profile::load("stig-rhel10").expect("stig-rhel10");
+    assert_eq!(rhel10.items.len(), 89);
+    for id in ["cis-rhel10", "cis-debian13"] {
+        let p = auditguard::control::profile::load(id).expect(id);
+        assert_eq!(p.items.len(), 55, "{id}");
+    }
+    // Every item of a STIG with DISA's XCCDF carries its V-ID, rule id, severity and CCIs.
+    for id in ["stig-rhel9", "stig-rhel8", "stig-ubuntu2204", "stig-rhel10"] {
+        let p = auditguard::control::profile::load(id).expect(id);
+        for i in &p.items {
+            assert!(
+                i.refs.vuln.is_some() && i.refs.rule.is_some() && i.severity.is_some(),
+                "{id} {}: no V-ID, rule id or severity",
+                i.id
+            );
+            assert!(!i.refs.cci.is_empty(), "{id} {}: no CCI", i.id);
+        }
+    }
+    let ssg = auditguard::control::profile::load("ssg").expect("ssg");
+    assert_eq!(ssg.items.len(), 169);
 }
 
 #[test]
@@ -269,4 +289,31 @@ proptest! {
         );
         let _ = auditguard::control::parse_controls("x.toml", &text);
     }
+}
+
+#[test]
+fn cis_levels_are_selected_by_suffix_and_level_1_says_the_chapter_is_level_2() {
+    use auditguard::control::profile::load;
+    for (name, id) in [
+        ("cis-rhel9-l2", "cis-rhel9-l2-server"),
+        ("cis-rhel9-l2-server", "cis-rhel9-l2-server"),
+        ("cis-debian13-l2-workstation", "cis-debian13-l2-workstation"),
+    ] {
+        let p = load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(p.id, id);
+        let base = load(name.split("-l").next().unwrap()).unwrap();
+        // The CIS audit chapters are Level 2 throughout: every item is selected.
+        assert_eq!(p.items.len(), base.items.len(), "{name}");
+    }
+    let e = load("cis-ubuntu2404-l1").unwrap_err().to_string();
+    assert!(
+        e.contains("no Level 1 server items") && e.contains("cis-ubuntu2404-l2-server"),
+        "{e}"
+    );
+    let e = load("stig-rhel9-l2").unwrap_err().to_string();
+    assert!(e.contains("has no levels"), "{e}");
+    // A level selection runs like its profile.
+    let (code, out, _) = check(&["--profile", "cis-rhel9-l2"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("profile cis-rhel9-l2-server"), "{out}");
 }

@@ -74,14 +74,32 @@ pub(super) fn profiles(format: Format) -> anyhow::Result<u8> {
         return Ok(0);
     }
     for p in crate::control::profile::builtin() {
+        // The CIS level selections that hold items (`--profile ID-l2`, `ID-l2-workstation`).
+        let levels: Vec<String> = [
+            (1, "server"),
+            (2, "server"),
+            (1, "workstation"),
+            (2, "workstation"),
+        ]
+        .into_iter()
+        .filter_map(|(l, k)| {
+            let n = p.clone().at_level(l, k).ok()?.items.len();
+            Some(format!("{}-l{l}-{k} ({n})", p.id))
+        })
+        .collect();
         writeln!(
             out,
-            "{}\t{} {}\t{} items\t{}",
+            "{}\t{} {}\t{} items\t{}{}",
             p.id,
             p.benchmark.publisher,
             p.benchmark.version,
             p.items.len(),
-            p.title
+            p.title,
+            if levels.is_empty() {
+                String::new()
+            } else {
+                format!("\tlevels: {}", levels.join(", "))
+            }
         )?;
     }
     Ok(0)

@@ -66,7 +66,7 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             mode: None,
         })
         .collect();
-    let changed = !writes.is_empty() && !args.dry_run;
+    let changed = !args.dry_run && (!writes.is_empty() || !plan.metadata.is_empty());
     if changed {
         apply::apply(
             &target,
@@ -75,6 +75,8 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
                 backup: args.backup,
             },
         )?;
+        let modes: Vec<_> = plan.metadata.iter().map(|m| m.change.clone()).collect();
+        apply::set_metadata(&target, &modes)?;
     }
     // Evaluate again from the files as now written (their configuration also feeds --load).
     // (A profile plan whose blockers only set some items aside writes the others: those files
@@ -138,6 +140,11 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
             .map(|c| warnings(c, &controls, machine, host.as_ref()))
             .unwrap_or_default(),
         diff: ByteString(diff),
+        metadata: plan
+            .metadata
+            .iter()
+            .map(crate::report::fix::metadata)
+            .collect(),
         load: load_report,
     };
     let code = match verdict {

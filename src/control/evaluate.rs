@@ -45,11 +45,9 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// The worst verdict of all controls (pass when there are none).
+    /// The worst verdict of all controls ([`Verdict::combine`]; pass when there are none).
     pub fn verdict(&self) -> Verdict {
-        self.controls
-            .iter()
-            .fold(Verdict::Pass, |v, c| v.worst(c.verdict()))
+        Verdict::combine(self.controls.iter().map(|c| c.verdict()))
     }
 }
 
@@ -273,6 +271,9 @@ fn evaluate_in(control: &Control, subject: &Subject, index: &ExitIndex) -> Contr
             RequirementKind::ExecScan if events.is_empty() => Some(Check::NoPrivilegedPrograms),
             _ => None,
         };
+        if req.kind == RequirementKind::ExecScan && !subject.facts.suid_scan_gaps.is_empty() {
+            advice.push(Advice::ScanIncomplete(subject.facts.suid_scan_gaps.clone()));
+        }
         requirements.push(RequirementJudgement {
             id: req.id.clone(),
             title: req.title.clone(),
@@ -471,29 +472,22 @@ fn judge_boot(req: &Requirement, facts: &TargetFacts) -> BootJudgement {
 /// Files against the mode ceiling and the allowed owners and groups (`{auditd.log_group}` is
 /// the group auditd.conf names, or auditd's default).
 fn judge_files(req: &Requirement, facts: &TargetFacts) -> FilesJudgement {
-    let max = req
-        .max_mode
-        .as_deref()
-        .and_then(|m| u32::from_str_radix(m, 8).ok());
     let log_group = facts
         .daemon_value(crate::load::configuration::AUDITD_CONF, "log_group")
         .map(|(v, _)| v)
         .unwrap_or_else(|| "root".into());
+    let group_reads = log_group != "root" && log_group != "0";
+    let max = req
+        .max_mode_with_log_group
+        .as_deref()
+        .filter(|_| group_reads)
+        .or(req.max_mode.as_deref())
+        .and_then(|m| u32::from_str_radix(m, 8).ok());
     let groups: Vec<String> = req
         .groups
         .iter()
         .map(|g| g.replace("{auditd.log_group}", &log_group))
         .collect();
-    // Id 0 is root whatever the tables say (a tree without passwd or group still has it).
-    let name = |table: &std::collections::BTreeMap<u32, String>, id: u32| {
-        table.get(&id).cloned().unwrap_or_else(|| {
-            if id == 0 {
-                "root".to_string()
-            } else {
-                id.to_string()
-            }
-        })
-    };
     let mut files = Vec::new();
     for p in &req.paths {
         for f in facts.files.get(p).into_iter().flatten() {
@@ -508,7 +502,7 @@ fn judge_files(req: &Requirement, facts: &TargetFacts) -> FilesJudgement {
                 files.push((f.clone(), problems));
                 continue;
             }
-            let owner = name(&facts.user_names, f.uid);
+            let owner = facts.user_name(f.uid);
             let uid = f.uid.to_string();
             if !req.owners.is_empty() && !req.owners.contains(&owner) && !req.owners.contains(&uid)
             {
@@ -517,7 +511,7 @@ fn judge_files(req: &Requirement, facts: &TargetFacts) -> FilesJudgement {
                     allowed: req.owners.clone(),
                 });
             }
-            let group = name(&facts.group_names, f.gid);
+            let group = facts.group_name(f.gid);
             let gid = f.gid.to_string();
             if !groups.is_empty() && !groups.contains(&group) && !groups.contains(&gid) {
                 problems.push(FileProblem::Group {

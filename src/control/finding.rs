@@ -32,6 +32,26 @@ impl Verdict {
         self.max(other)
     }
 
+    /// The verdict of a whole made of parts: the worst part, where a not-applicable part
+    /// counts only when every part is not applicable (an item whose log files are absent but
+    /// whose configuration files pass passes; a profile with a not-applicable item still
+    /// fails on a failing one). No parts: pass.
+    pub fn combine(parts: impl IntoIterator<Item = Verdict>) -> Verdict {
+        let (mut any, mut all_na, mut worst) = (false, true, Verdict::Pass);
+        for v in parts {
+            any = true;
+            if v != Verdict::NotApplicable {
+                all_na = false;
+                worst = worst.worst(v);
+            }
+        }
+        if any && all_na {
+            Verdict::NotApplicable
+        } else {
+            worst
+        }
+    }
+
     /// The lowercase name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -209,15 +229,14 @@ pub struct RequirementJudgement {
 }
 
 impl RequirementJudgement {
-    /// The worst verdict of its events and of its check.
+    /// The worst verdict of its events and of its check ([`Verdict::combine`]).
     pub fn verdict(&self) -> Verdict {
-        let events = self
-            .events
-            .iter()
-            .fold(Verdict::Pass, |v, e| v.worst(e.verdict()));
-        self.check
-            .as_ref()
-            .map_or(events, |c| events.worst(c.verdict()))
+        Verdict::combine(
+            self.events
+                .iter()
+                .map(Judgement::verdict)
+                .chain(self.check.as_ref().map(Check::verdict)),
+        )
     }
 }
 
@@ -304,6 +323,9 @@ pub enum Advice {
     },
     /// A load error (index into the outcome's `errors`).
     LoadError(usize),
+    /// The setuid/setgid scan did not see all of the target: the exec-scan verdict covers
+    /// only the programs it found.
+    ScanIncomplete(Vec<crate::model::ScanGap>),
 }
 
 /// A control, judged.
@@ -326,14 +348,13 @@ pub struct ControlJudgement {
 }
 
 impl ControlJudgement {
-    /// The worst verdict of its requirements; `notchecked` for a manual profile item.
+    /// The worst verdict of its requirements ([`Verdict::combine`]); `notchecked` for a manual
+    /// profile item.
     pub fn verdict(&self) -> Verdict {
         if self.item.as_ref().is_some_and(|i| i.manual.is_some()) {
             return Verdict::NotChecked;
         }
-        self.requirements
-            .iter()
-            .fold(Verdict::Pass, |v, r| v.worst(r.verdict()))
+        Verdict::combine(self.requirements.iter().map(RequirementJudgement::verdict))
     }
 
     /// Every required event that is not recorded with a key.

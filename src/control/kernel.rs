@@ -14,6 +14,15 @@ use crate::load::configuration::Boot;
 use crate::model::status::Status;
 use crate::model::{Machine, TargetFacts};
 
+/// The origin of the settings the kernel reports (`AUDIT_GET`): file `AUDIT_GET`, line 0. A
+/// control item (`-e 2`, `-f 2`) judged against the kernel is set or not by it.
+pub const KERNEL_STATUS: &str = "AUDIT_GET";
+
+/// Whether an origin is the kernel's status rather than a line of a file.
+pub fn is_kernel_status(o: &crate::load::Origin) -> bool {
+    o.line == 0 && &*o.file == std::path::Path::new(KERNEL_STATUS)
+}
+
 /// What is wrong with the kernel's state beyond its rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KernelProblem {
@@ -64,8 +73,16 @@ pub fn judge_kernel(
     machine: Machine,
     facts: &TargetFacts,
 ) -> KernelJudgement {
+    // The settings in force are the kernel's: `-e 2` is running only when it says enabled 2
+    // (a configuration's -e 2 takes effect at the next load or boot).
+    let at = crate::load::Origin {
+        file: std::sync::Arc::from(std::path::Path::new(KERNEL_STATUS)),
+        line: 0,
+    };
     let outcome = LoadOutcome {
         rules,
+        enabled: Some((status.enabled, at.clone())),
+        failure: Some((status.failure, at)),
         ..LoadOutcome::default()
     };
     let assessment = assess(
@@ -130,5 +147,40 @@ mod tests {
         assert_eq!(k.verdict(), Verdict::Fail);
         assert_eq!(k.problems, vec![KernelProblem::Rules, KernelProblem::Drift]);
         assert_eq!(k.drift.unwrap().missing.len(), config.outcome.rules.len());
+    }
+
+    /// The immutable item against the kernel: running only when AUDIT_GET says enabled 2.
+    #[test]
+    fn immutable_is_judged_on_the_kernels_enabled_flag() {
+        use crate::control::finding::{Check, SettingCause};
+        let host = RootHost::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/compliant"));
+        let profile = crate::control::profile::load("stig-rhel9").unwrap();
+        let controls: Vec<_> = profile
+            .controls(&crate::control::catalogue())
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.id == "RHEL-09-654275")
+            .collect();
+        assert_eq!(controls.len(), 1, "the -e 2 item");
+        let facts = crate::load::configuration::facts(&host, &controls);
+        let judge = |enabled| {
+            let status = Status {
+                enabled,
+                pid: 1,
+                ..Status::default()
+            };
+            let k = judge_kernel(status, Vec::new(), None, &controls, Machine::X86_64, &facts);
+            let c = &k.assessment.controls[0];
+            match &c.requirements[0].check {
+                Some(Check::Setting(s)) => (c.verdict(), s.cause.clone()),
+                other => panic!("{other:?}"),
+            }
+        };
+        let (v, cause) = judge(2);
+        assert_eq!(v, Verdict::Pass);
+        assert!(matches!(cause, SettingCause::Set { at } if is_kernel_status(&at)));
+        let (v, cause) = judge(1);
+        assert_eq!(v, Verdict::Fail);
+        assert!(matches!(cause, SettingCause::Other { value: 1, at } if is_kernel_status(&at)));
     }
 }

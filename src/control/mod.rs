@@ -57,6 +57,10 @@ const CATALOGUE: &[(&str, &str)] = &[
         "controls/stig-audit-daemon.toml",
         include_str!("catalogue/controls/stig-audit-daemon.toml"),
     ),
+    (
+        "controls/cac-audit-rules.toml",
+        include_str!("catalogue/controls/cac-audit-rules.toml"),
+    ),
 ];
 
 /// The control `check` evaluates when none is named.
@@ -188,6 +192,10 @@ pub struct Requirement {
     /// For `file-permission`: the most permissive mode allowed (octal, `"0640"`).
     #[serde(default)]
     pub max_mode: Option<String>,
+    /// For `file-permission`: the ceiling instead of `max_mode` when auditd.conf's
+    /// `log_group` is not root (the STIGs: log files 0600, or 0640 readable by that group).
+    #[serde(default)]
+    pub max_mode_with_log_group: Option<String>,
     /// For `file-permission`: the owners allowed (user names; `{auditd.log_group}` and such
     /// are not expanded here: owners are users).
     #[serde(default)]
@@ -281,11 +289,20 @@ impl Requirement {
         )?;
         has(
             k != K::FilePermission
-                && (self.max_mode.is_some() || !self.owners.is_empty() || !self.groups.is_empty()),
-            "max_mode/owners/groups",
+                && (self.max_mode.is_some()
+                    || self.max_mode_with_log_group.is_some()
+                    || !self.owners.is_empty()
+                    || !self.groups.is_empty()),
+            "max_mode/max_mode_with_log_group/owners/groups",
             "file-permission",
         )?;
-        if let Some(m) = &self.max_mode {
+        if self.max_mode_with_log_group.is_some() && self.max_mode.is_none() {
+            return Err(format!(
+                "requirement {:?}: max_mode_with_log_group needs max_mode",
+                self.id
+            ));
+        }
+        for m in self.max_mode.iter().chain(&self.max_mode_with_log_group) {
             if u32::from_str_radix(m, 8).map_or(true, |v| v > 0o7777) {
                 return Err(format!(
                     "requirement {:?}: max_mode {m:?} is not an octal mode",

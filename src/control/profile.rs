@@ -44,6 +44,22 @@ const PROFILES: &[(&str, &str)] = &[
         "profiles/cis-rhel9.toml",
         include_str!("catalogue/profiles/cis-rhel9.toml"),
     ),
+    (
+        "profiles/stig-rhel10.toml",
+        include_str!("catalogue/profiles/stig-rhel10.toml"),
+    ),
+    (
+        "profiles/cis-rhel10.toml",
+        include_str!("catalogue/profiles/cis-rhel10.toml"),
+    ),
+    (
+        "profiles/cis-debian13.toml",
+        include_str!("catalogue/profiles/cis-debian13.toml"),
+    ),
+    (
+        "profiles/ssg.toml",
+        include_str!("catalogue/profiles/ssg.toml"),
+    ),
 ];
 
 /// A benchmark as data.
@@ -240,6 +256,11 @@ pub fn load(name: &str) -> Result<Profile, CatalogueError> {
         let text = crate::control::read_user_file(Path::new(name))?;
         return parse(name, &text);
     }
+    if let Some((base, level, kind)) = level_suffix(name) {
+        if let Some(p) = builtin().into_iter().find(|p| p.id == base) {
+            return p.at_level(level, kind);
+        }
+    }
     builtin()
         .into_iter()
         .find(|p| p.id == name)
@@ -257,7 +278,60 @@ pub fn load(name: &str) -> Result<Profile, CatalogueError> {
         })
 }
 
+/// `cis-rhel9-l2`, `cis-rhel9-l1-workstation`: (base id, level 1 or 2, `server` or
+/// `workstation`; server when not given).
+fn level_suffix(name: &str) -> Option<(&str, u8, &str)> {
+    for kind in ["server", "workstation"] {
+        for level in [1u8, 2] {
+            let long = format!("-l{level}-{kind}");
+            if let Some(base) = name.strip_suffix(long.as_str()) {
+                return Some((base, level, kind));
+            }
+            if kind == "server" {
+                if let Some(base) = name.strip_suffix(format!("-l{level}").as_str()) {
+                    return Some((base, level, kind));
+                }
+            }
+        }
+    }
+    None
+}
+
 impl Profile {
+    /// The items of one CIS level, as the benchmark's level profiles select them: Level 2
+    /// includes Level 1 (an item tagged `l1_server` is in `-l2-server` too); items without
+    /// levels are in every level. The id becomes `BASE-lN-KIND`.
+    ///
+    /// # Errors
+    /// The profile has no levels, or none of its items is at that level (the audit chapters
+    /// of the CIS benchmarks are Level 2 only: `-l1` selects nothing, which is said, not
+    /// passed as an empty report).
+    pub fn at_level(mut self, level: u8, kind: &str) -> Result<Profile, CatalogueError> {
+        let error = |message: String| CatalogueError {
+            file: "--profile".into(),
+            line: 0,
+            message,
+        };
+        if self.items.iter().all(|i| i.levels.is_empty()) {
+            return Err(error(format!(
+                "profile {} has no levels (only CIS profiles do)",
+                self.id
+            )));
+        }
+        let tags: Vec<String> = (1..=level).map(|l| format!("l{l}_{kind}")).collect();
+        self.items
+            .retain(|i| i.levels.is_empty() || i.levels.iter().any(|t| tags.contains(t)));
+        if self.items.iter().all(|i| i.manual.is_some()) {
+            return Err(error(format!(
+                "profile {} has no Level {level} {kind} items: its audit items are at higher \
+                 levels (use {}-l2-{kind})",
+                self.id, self.id
+            )));
+        }
+        self.id = format!("{}-l{level}-{kind}", self.id);
+        self.title = format!("{} — Level {level} {kind}", self.title);
+        Ok(self)
+    }
     /// Every item as a control to evaluate, in the profile's order: the item's id and title,
     /// the required controls' requirements (a requirement id becomes `control/requirement`
     /// when an item draws on several controls), the first control's remediation with the

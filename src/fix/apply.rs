@@ -33,13 +33,18 @@
 //! from the bytes the plan was made from (created files are removed). On every error no
 //! temporary file is left behind, and the error names the file and what failed.
 //!
+//! Mode and owner changes (file-permission items) go through [`set_metadata`], with the same
+//! confinement, no symlink followed and a compare-and-swap on the mode and owner the plan saw.
+//!
 //! The data goes out with `pwrite` (`write_all_at`), not `write`: the fault tests inject
 //! errors into exactly that system call without breaking the test harness's own output.
 
 mod file;
+mod meta;
 mod walk;
 
 pub use file::TEMP_MARK;
+pub use meta::{set_metadata, Meta, MetaChange};
 
 use file::Staged;
 use rustix::fs::{flock, openat, FlockOperation, Mode, OFlags, CWD};
@@ -127,6 +132,15 @@ pub enum ApplyError {
     #[error("{path}: not a regular file")]
     NotARegularFile {
         /// The file.
+        path: PathBuf,
+    },
+    /// A mode or owner change names a symlink: a link's own mode means nothing, and the file
+    /// it names is not changed through it.
+    #[error(
+        "{path}: is a symbolic link; its mode and owner are not changed (change the file it names)"
+    )]
+    IsASymlink {
+        /// The link.
         path: PathBuf,
     },
     /// The file is a symlink to nothing; we do not create its target.

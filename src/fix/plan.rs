@@ -13,10 +13,12 @@
 use crate::control::evaluate::assess_configuration;
 use crate::control::event::{abi_label, Event};
 use crate::control::finding::{
-    Cause, DaemonJudgement, Judgement, SettingCause, SettingJudgement, Verdict,
+    Cause, DaemonJudgement, FileProblem, FilesJudgement, Judgement, SettingCause, SettingJudgement,
+    Verdict,
 };
 use crate::control::predicate::{matches, Tri};
 use crate::control::{ArgOp, Control, Outcome, RequirementKind, Setting, Who};
+use crate::fix::apply::{Meta, MetaChange};
 use crate::fix::edits::{
     add_key, append_to_last_syscall_list, insert_lines, move_line_to_end, move_line_to_top,
 };
@@ -276,6 +278,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Files to write: target path, original bytes (None if new), new bytes.
     pub files: Vec<(PathBuf, Option<Vec<u8>>, Vec<u8>)>,
+    /// Mode and owner changes (file-permission items), one per file.
+    pub metadata: Vec<PlannedMeta>,
     /// What stops the plan short of compliance; empty when the plan reaches it.
     pub blockers: Vec<Blocker>,
     /// The outcome the words of causes in blockers point into (the last assessed one).
@@ -570,19 +574,29 @@ pub fn plan(
             }
         }
     }
-    // Items fix leaves to a person: named as blockers of their own.
+    // File modes and owners are changed by `chmod`/`chown` (apply::set_metadata); boot
+    // parameters, and files fix may not touch, are left to a person, named as blockers.
     let assessment = assess_configuration(controls, &config, machine, &facts);
+    let mut metadata: Vec<PlannedMeta> = Vec::new();
     {
         use crate::control::finding::Check;
         for (c, judged) in controls.iter().zip(&assessment.controls) {
             for r in &judged.requirements {
-                if let Some(check @ (Check::Boot(_) | Check::Files(_))) = &r.check {
-                    if check.verdict() == Verdict::Fail {
+                let requirement = format!("{}/{}", c.id, r.id);
+                match &r.check {
+                    Some(check @ Check::Boot(_)) if check.verdict() == Verdict::Fail => {
                         blockers.push(Blocker::ByHand {
-                            requirement: format!("{}/{}", c.id, r.id),
+                            requirement,
                             what: crate::report::words::check(check).0,
                         });
                     }
+                    Some(Check::Files(judged)) if judged.verdict() == Verdict::Fail => {
+                        match metadata_changes(&requirement, judged, &facts) {
+                            Ok(changes) => merge_metadata(&mut metadata, changes, &requirement),
+                            Err(b) => blockers.push(*b),
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -603,6 +617,15 @@ pub fn plan(
         stopped = !blockers.is_empty();
         blockers.push(Blocker::StillFailing);
     }
+    // One refused auditd.conf blocks every daemon item: name each blocker once.
+    let mut seen = Vec::with_capacity(blockers.len());
+    blockers.retain(|b| {
+        let new = !seen.contains(b);
+        if new {
+            seen.push(b.clone());
+        }
+        new
+    });
     // Our edits must not make any line fail that did not fail before.
     if let Some(new_error) = config
         .outcome
@@ -625,6 +648,7 @@ pub fn plan(
         return Ok(Plan {
             steps,
             files: Vec::new(),
+            metadata: Vec::new(),
             blockers,
             config: Some(config),
         });
@@ -641,9 +665,136 @@ pub fn plan(
     Ok(Plan {
         steps,
         files,
+        metadata,
         blockers,
         config: Some(config),
     })
+}
+
+/// One planned mode/owner change, with the names the report shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMeta {
+    /// The change [`crate::fix::apply::set_metadata`] makes.
+    pub change: MetaChange,
+    /// The owner's name before and after (the uid when the target's passwd lacks it).
+    pub owner: (String, String),
+    /// The group's name before and after.
+    pub group: (String, String),
+    /// The requirements (`control/requirement`) it serves.
+    pub requirements: Vec<String>,
+}
+
+/// The mode/owner changes that make a failing file-permission requirement pass: set bits
+/// beyond the ceiling are cleared (`mode & max`, the smallest change), the owner becomes the
+/// first allowed user the target knows, the group auditd.conf's `log_group` when allowed, else
+/// the first allowed group the target knows. Names resolve over the target's passwd and group
+/// (id 0 is root without them).
+///
+/// Errors: a [`Blocker::ByHand`] when a file is a symlink (the file it names is what matters),
+/// when no allowed name resolves on the target, or when the files come from auditd.conf's
+/// `log_file` and lie outside a directory below `/var/log` (a `log_file` pointing at a system
+/// file must not make fix change that file). Cost: O(files × allowed names × log(names)).
+fn metadata_changes(
+    requirement: &str,
+    judged: &FilesJudgement,
+    facts: &TargetFacts,
+) -> Result<Vec<PlannedMeta>, Box<Blocker>> {
+    let by_hand = |what: String| {
+        Box::new(Blocker::ByHand {
+            requirement: requirement.to_string(),
+            what,
+        })
+    };
+    let from_log_file = judged.patterns.iter().any(|p| p.contains("{auditd."));
+    let id_of = |table: &std::collections::BTreeMap<u32, String>, name: &str| -> Option<u32> {
+        if name == "root" {
+            return Some(0);
+        }
+        name.parse::<u32>()
+            .ok()
+            .or_else(|| table.iter().find(|(_, n)| *n == name).map(|(id, _)| *id))
+    };
+    let log_group = facts
+        .daemon_value(crate::load::configuration::AUDITD_CONF, "log_group")
+        .map(|(v, _)| v);
+    let mut out = Vec::new();
+    for (file, problems) in judged.files.iter().filter(|(_, p)| !p.is_empty()) {
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(&file.path));
+        if problems.contains(&FileProblem::Symlink) {
+            return Err(by_hand(crate::report::words::symlinked_file(&path)));
+        }
+        let log_dir = if file.dir {
+            Some(path.as_path())
+        } else {
+            path.parent()
+        };
+        let below_var_log =
+            log_dir.is_some_and(|d| d.starts_with("/var/log") && d != Path::new("/var/log"));
+        if from_log_file && !below_var_log {
+            return Err(by_hand(crate::report::words::log_outside_var_log(&path)));
+        }
+        let expected = Meta {
+            mode: file.mode & 0o7777,
+            uid: file.uid,
+            gid: file.gid,
+        };
+        let mut new = expected;
+        for p in problems {
+            match p {
+                FileProblem::Mode { max } => new.mode &= max,
+                FileProblem::Owner { allowed, .. } => {
+                    new.uid = allowed
+                        .iter()
+                        .find_map(|n| id_of(&facts.user_names, n))
+                        .ok_or_else(|| by_hand(crate::report::words::unknown_names(allowed)))?;
+                }
+                FileProblem::Group { allowed, .. } => {
+                    let preferred = log_group.iter().filter(|g| allowed.contains(g));
+                    new.gid = preferred
+                        .chain(allowed.iter())
+                        .find_map(|n| id_of(&facts.group_names, n))
+                        .ok_or_else(|| by_hand(crate::report::words::unknown_names(allowed)))?;
+                }
+                FileProblem::Symlink => {}
+            }
+        }
+        out.push(PlannedMeta {
+            change: MetaChange {
+                path,
+                expected,
+                new,
+            },
+            owner: (facts.user_name(expected.uid), facts.user_name(new.uid)),
+            group: (facts.group_name(expected.gid), facts.group_name(new.gid)),
+            requirements: vec![requirement.to_string()],
+        });
+    }
+    Ok(out)
+}
+
+/// Add `changes` to `all`, one entry per file: a file two requirements touch (mode by one,
+/// owner by another) gets both.
+fn merge_metadata(all: &mut Vec<PlannedMeta>, changes: Vec<PlannedMeta>, requirement: &str) {
+    for c in changes {
+        match all.iter_mut().find(|m| m.change.path == c.change.path) {
+            Some(m) => {
+                let e = m.change.expected;
+                if c.change.new.mode != e.mode {
+                    m.change.new.mode &= c.change.new.mode;
+                }
+                if c.change.new.uid != e.uid {
+                    m.change.new.uid = c.change.new.uid;
+                    m.owner.1 = c.owner.1;
+                }
+                if c.change.new.gid != e.gid {
+                    m.change.new.gid = c.change.new.gid;
+                    m.group.1 = c.group.1;
+                }
+                m.requirements.push(requirement.to_string());
+            }
+            None => all.push(c),
+        }
+    }
 }
 
 /// Whether `fix` may write `path`: only a regular file under `/etc/audit/` that the loader reads

@@ -475,7 +475,9 @@ pub fn facts(host: &dyn Host, controls: &[crate::control::Control]) -> TargetFac
         facts.boot = crate::load::boot::sources(host);
     }
     if reqs().any(|r| r.kind == K::ExecScan) {
-        facts.suid_files = Some(suid_scan(host));
+        let (files, gaps) = suid_scan(host);
+        facts.suid_files = Some(files);
+        facts.suid_scan_gaps = gaps;
     }
     facts
 }
@@ -486,11 +488,15 @@ const SCAN_SKIP: &[&str] = &["/proc", "/sys", "/dev", "/run"];
 /// Most entries one scan looks at (a bound on time and memory for a huge or hostile tree).
 const SCAN_MAX_ENTRIES: usize = 2_000_000;
 
+/// Most unreadable directories one scan names.
+const MAX_GAPS_NAMED: usize = 20;
+
 /// Every setuid or setgid regular file under `/` of the target, as `find / -xdev -type f
 /// -perm /6000` over the mounts that allow them: the mount points that the target's
 /// `/etc/fstab` (and, on a live host, `/proc/self/mounts`) mount `nosuid` or `noexec` are
 /// skipped, and so are the kernel's file systems. Symlinks are not followed. Sorted.
-pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
+pub fn suid_scan(host: &dyn Host) -> (Vec<Vec<u8>>, Vec<crate::model::ScanGap>) {
+    use crate::model::ScanGap;
     let mut skip: Vec<Vec<u8>> = SCAN_SKIP.iter().map(|s| s.as_bytes().to_vec()).collect();
     for table in ["/etc/fstab", "/proc/self/mounts"] {
         let text = host.read(Path::new(table)).unwrap_or_default();
@@ -516,16 +522,28 @@ pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
         }
     }
     let mut found = Vec::new();
+    let mut gaps = Vec::new();
     let mut stack: Vec<Vec<u8>> = vec![b"/".to_vec()];
     let mut seen = 0usize;
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = host.read_dir(Path::new(OsStr::from_bytes(&dir))) else {
-            continue;
+    'scan: while let Some(dir) = stack.pop() {
+        let entries = match host.read_dir(Path::new(OsStr::from_bytes(&dir))) {
+            Ok(entries) => entries,
+            Err(e) => {
+                // The first few are named; a tree of thousands is still one warning.
+                if gaps.len() < MAX_GAPS_NAMED {
+                    gaps.push(ScanGap::Unreadable {
+                        dir,
+                        error: e.to_string(),
+                    });
+                }
+                continue;
+            }
         };
         for e in entries {
             seen += 1;
             if seen > SCAN_MAX_ENTRIES {
-                return found;
+                gaps.push(ScanGap::Bound { entries: seen - 1 });
+                break 'scan;
             }
             let mut path = dir.clone();
             if path != b"/" {
@@ -546,7 +564,7 @@ pub fn suid_scan(host: &dyn Host) -> Vec<Vec<u8>> {
         }
     }
     found.sort();
-    found
+    (found, gaps)
 }
 
 /// The daemon configuration file auditd reads.
@@ -606,9 +624,113 @@ fn read_daemon_conf(
         Ok(_) => {}
     }
     match host.read(path) {
-        Ok(bytes) => Ok(Some(crate::load::auditd_conf::parse(&bytes))),
+        Ok(bytes) => {
+            let mut conf = crate::load::auditd_conf::parse(&bytes);
+            // A tree that is not an OS image (a configuration repository) cannot say whether
+            // the directories, programs and groups exist on the host it configures.
+            let image = layout(host) == Layout::OsImage;
+            if let Some(r) = on_target_refusal(host, &conf).filter(|_| image) {
+                conf.refused = Some(r);
+            }
+            Ok(Some(conf))
+        }
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// The checks auditd 3.0.9's keyword parsers make against the system (`src/auditd-config.c`),
+/// made on the target: `log_group` names a group of its `/etc/group` (or is numeric),
+/// `log_file`'s directory is at least 4 bytes long and exists and an existing log file is a
+/// regular file owned by root, and an `exec` action's program (`check_exe_name`) is an
+/// absolute path to a regular file owned by root with mode 0750, 0755, 0555 or 0550. The
+/// first line (in file order) that fails is where auditd stops; `None` when every line
+/// passes (`root` and numeric groups are always known). Only on an OS image: a configuration
+/// tree cannot tell. Cost: one stat per such line, one read of the group file.
+fn on_target_refusal(
+    host: &dyn Host,
+    conf: &crate::load::auditd_conf::DaemonConf,
+) -> Option<crate::load::auditd_conf::Refusal> {
+    use crate::load::auditd_conf::Refusal;
+    let mut groups: Option<Vec<String>> = None;
+    for e in &conf.entries {
+        if conf
+            .refused
+            .as_ref()
+            .is_some_and(|r| r.line != 0 && r.line < e.line)
+        {
+            break;
+        }
+        let why = match e.key {
+            "log_group"
+                if e.value != "root" && !e.value.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                let known = groups.get_or_insert_with(|| names(host).1.into_values().collect());
+                (!known.contains(&e.value)).then(|| {
+                    format!(
+                        "log_group {} is non-numeric and unknown to the target's /etc/group",
+                        e.value
+                    )
+                })
+            }
+            "log_file" => {
+                let dir = Path::new(&e.value).parent().map(|d| d.as_os_str().len());
+                let dir_path = Path::new(&e.value).parent().unwrap_or(Path::new("/"));
+                match (dir, host.stat(dir_path), host.stat(Path::new(&e.value))) {
+                    (None | Some(0..4), _, _) => Some(format!(
+                        "the directory of log_file {} is too short",
+                        e.value
+                    )),
+                    (_, Err(err), _) => Some(format!(
+                        "cannot open the directory of log_file {} ({err})",
+                        e.value
+                    )),
+                    (_, Ok(d), _) if d.kind != FileKind::Dir => Some(format!(
+                        "the directory of log_file {} is not a directory",
+                        e.value
+                    )),
+                    (_, _, Ok(f)) if f.kind != FileKind::File => {
+                        Some(format!("log_file {} is not a regular file", e.value))
+                    }
+                    (_, _, Ok(f)) if f.uid != 0 => {
+                        Some(format!("log_file {} is not owned by root", e.value))
+                    }
+                    _ => None,
+                }
+            }
+            _ if e.value.eq_ignore_ascii_case("exec") => {
+                let program = e.option.as_deref().unwrap_or_default();
+                match host.stat(Path::new(program)) {
+                    _ if !program.starts_with('/') => Some(format!(
+                        "{}: exec needs an absolute path, not {program}",
+                        e.key
+                    )),
+                    Err(err) => Some(format!("{}: cannot stat {program} ({err})", e.key)),
+                    Ok(m) if m.kind != FileKind::File => {
+                        Some(format!("{}: {program} is not a regular file", e.key))
+                    }
+                    Ok(m) if m.uid != 0 => {
+                        Some(format!("{}: {program} is not owned by root", e.key))
+                    }
+                    Ok(m) if ![0o750, 0o755, 0o555, 0o550].contains(&(m.mode & 0o777)) => {
+                        Some(format!(
+                            "{}: {program} has mode {:04o}; it should be 0750, 0755, 0555 or 0550",
+                            e.key,
+                            m.mode & 0o777
+                        ))
+                    }
+                    Ok(_) => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(reason) = why {
+            return Some(Refusal {
+                line: e.line,
+                reason,
+            });
+        }
+    }
+    None
 }
 
 /// `{auditd.log_file}` and `{auditd.log_dir}` replaced by what auditd.conf says (or auditd's
@@ -663,6 +785,8 @@ fn matching_files(host: &dyn Host, pattern: &str) -> Vec<crate::model::FileFacts
                 && n.ends_with(suffix.as_bytes())
         })
         .filter_map(|n| fact(&dir.join(std::ffi::OsStr::from_bytes(&n))))
+        // A pattern names files (`find -type f`): directories beside them are not matched.
+        .filter(|f| !f.dir)
         .collect()
 }
 

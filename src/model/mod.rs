@@ -19,4 +19,4 @@ pub use accounts::Accounts;
 pub use arch::Machine;
 pub use field::FieldType;
 pub use rule::{Action, Field, List, Mask, Op, Rule, Value};
-pub use target::{BootSource, BootSourceKind, FileFacts, PathFacts, TargetFacts};
+pub use target::{BootSource, BootSourceKind, FileFacts, PathFacts, ScanGap, TargetFacts};

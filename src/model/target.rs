@@ -40,6 +40,25 @@ pub struct TargetFacts {
     /// Every setuid or setgid regular file on the mounts that allow them (exec-scan), sorted;
     /// `None` when no requirement asked.
     pub suid_files: Option<Vec<Vec<u8>>>,
+    /// Where the setuid/setgid scan could not look: its verdicts cover only what it saw.
+    pub suid_scan_gaps: Vec<ScanGap>,
+}
+
+/// A part of the target the setuid/setgid scan did not see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanGap {
+    /// The scan stopped after this many directory entries (its bound).
+    Bound {
+        /// Entries read.
+        entries: usize,
+    },
+    /// A directory that could not be read (permission, a path longer than PATH_MAX, ...).
+    Unreadable {
+        /// The directory.
+        dir: Vec<u8>,
+        /// Why.
+        error: String,
+    },
 }
 
 pub use crate::load::auditd_conf::DaemonConf;
@@ -99,6 +118,17 @@ impl TargetFacts {
         })
     }
 
+    /// The name of user `uid` in the target's passwd; id 0 is root whatever the tables say (a
+    /// tree without passwd still has it); else the number.
+    pub fn user_name(&self, uid: u32) -> String {
+        id_name(&self.user_names, uid)
+    }
+
+    /// The name of group `gid` in the target's group file, as [`Self::user_name`].
+    pub fn group_name(&self, gid: u32) -> String {
+        id_name(&self.group_names, gid)
+    }
+
     /// The value of `key` in `file` as auditd would use it: (value, line) when the file sets
     /// it, (default, 0) otherwise; `None` when the file cannot be read or auditd refuses it.
     pub fn daemon_value(&self, file: &str, key: &str) -> Option<(String, u32)> {
@@ -111,5 +141,13 @@ impl TargetFacts {
             },
             None => crate::load::auditd_conf::default(key).map(|d| (d.to_string(), 0)),
         }
+    }
+}
+
+fn id_name(table: &BTreeMap<u32, String>, id: u32) -> String {
+    match table.get(&id) {
+        Some(name) => name.clone(),
+        None if id == 0 => "root".to_string(),
+        None => id.to_string(),
     }
 }

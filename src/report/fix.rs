@@ -37,11 +37,45 @@ pub struct FixReport {
     pub blockers: Vec<String>,
     /// The unified diff of the planned edits (exact bytes of the files' lines).
     pub diff: ByteString,
+    /// The planned (or, without `--dry-run`, made) mode and owner changes.
+    pub metadata: Vec<MetadataReport>,
     /// What `--load` did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<crate::fix::load::LoadReport>,
     /// Warnings about the configuration after the fix (e.g. `finit_module` not recorded).
     pub warnings: Vec<String>,
+}
+
+/// One mode/owner change of a file (a file-permission item's fix).
+#[derive(Debug, Serialize)]
+pub struct MetadataReport {
+    /// The file (exact bytes).
+    pub path: ByteString,
+    /// Permission bits before and after, octal (`"0644"`, `"0600"`).
+    pub mode: [String; 2],
+    /// Owner before and after (name, or uid when the target's passwd lacks it).
+    pub owner: [String; 2],
+    /// Group before and after.
+    pub group: [String; 2],
+    /// The same as shell commands (`chmod 0600 /var/log/audit/audit.log (was 0644)`).
+    pub commands: Vec<String>,
+    /// The requirements (`control/requirement`) it serves.
+    pub requirements: Vec<String>,
+}
+
+/// The report of one planned mode/owner change.
+pub fn metadata(m: &crate::fix::plan::PlannedMeta) -> MetadataReport {
+    MetadataReport {
+        path: ByteString::path(&m.change.path),
+        mode: [
+            format!("{:04o}", m.change.expected.mode),
+            format!("{:04o}", m.change.new.mode),
+        ],
+        owner: [m.owner.0.clone(), m.owner.1.clone()],
+        group: [m.group.0.clone(), m.group.1.clone()],
+        commands: words::metadata_change(m),
+        requirements: m.requirements.clone(),
+    }
 }
 
 /// One step.
@@ -95,7 +129,7 @@ pub fn diff(files: &[FileEdit]) -> Vec<u8> {
 /// The text report (every value escaped: see [`crate::report::bytes`]).
 pub fn text(r: &FixReport) -> String {
     let mut out = String::new();
-    if r.steps.is_empty() && r.blockers.is_empty() && r.load.is_none() {
+    if r.steps.is_empty() && r.blockers.is_empty() && r.load.is_none() && r.metadata.is_empty() {
         let _ = writeln!(out, "nothing to fix: {} is compliant", t(&r.target));
         for w in &r.warnings {
             let _ = writeln!(out, "warning: {}", t(w));
@@ -112,6 +146,12 @@ pub fn text(r: &FixReport) -> String {
     if !r.diff.as_bytes().is_empty() {
         let _ = writeln!(out);
         out.push_str(&escape_lines(r.diff.as_bytes()));
+    }
+    if !r.metadata.is_empty() {
+        let _ = writeln!(out);
+        for c in r.metadata.iter().flat_map(|m| &m.commands) {
+            let _ = writeln!(out, "{c}");
+        }
     }
     if let Some(l) = &r.load {
         let _ = writeln!(

@@ -164,8 +164,8 @@ pub fn render(report: &CheckReport, style: Style) -> String {
 /// Failing events shown per requirement of a profile item; the rest are counted.
 const ITEM_EVENTS: usize = 3;
 
-/// A profile item: one line when it passes; for a failing one, each failing requirement with
-/// its first few failing events and their evidence, and the profile's note.
+/// A profile item: one line when it passes (and its warnings); for a failing one, each failing
+/// requirement with its first few failing events and their evidence, and the profile's note.
 fn item(out: &mut String, c: &crate::report::ControlFinding, style: Style) {
     let _ = writeln!(
         out,
@@ -173,6 +173,15 @@ fn item(out: &mut String, c: &crate::report::ControlFinding, style: Style) {
         style.verdict(c.verdict),
         crate::report::item_label(c)
     );
+    // Warnings are shown whatever the verdict (a pass may rest on an incomplete scan).
+    for a in c.advice.iter().filter(|a| a.level == "warning") {
+        let _ = writeln!(
+            out,
+            "    {} {}",
+            style.paint("33;1", "warning:"),
+            t(&a.message)
+        );
+    }
     if c.verdict == Verdict::Pass {
         return;
     }

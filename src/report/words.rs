@@ -297,7 +297,24 @@ pub fn setting(s: &SettingJudgement) -> (String, Vec<Evidence>) {
         (Setting::LoginuidImmutable, _) => "--loginuid-immutable".to_string(),
     };
     let cite = |at: &crate::load::Origin, text: &str| Evidence::new(at, text.as_bytes());
+    let flag = if s.setting == Setting::Enabled {
+        "-e"
+    } else {
+        "-f"
+    };
     match &s.cause {
+        SettingCause::Set { at } if crate::control::kernel::is_kernel_status(at) => (
+            format!("the running kernel is at {line} (AUDIT_GET): in force"),
+            Vec::new(),
+        ),
+        SettingCause::Other { value, at } if crate::control::kernel::is_kernel_status(at) => (
+            format!(
+                "the running kernel is at {flag} {value} (AUDIT_GET), not {line}: a \
+                 configuration's {line} takes effect at the next load (augenrules --load) or \
+                 boot; until then it is not in force"
+            ),
+            Vec::new(),
+        ),
         SettingCause::Set { at } => (
             format!("the load ends with {line}, set at {}", origin(at)),
             vec![cite(at, &line)],
@@ -316,20 +333,13 @@ pub fn setting(s: &SettingJudgement) -> (String, Vec<Evidence>) {
             ),
             Vec::new(),
         ),
-        SettingCause::Other { value, at } => {
-            let flag = if s.setting == Setting::Enabled {
-                "-e"
-            } else {
-                "-f"
-            };
-            (
-                format!(
-                    "the load ends with {flag} {value} (set at {}), not {line}",
-                    origin(at)
-                ),
-                vec![cite(at, &format!("{flag} {value}"))],
-            )
-        }
+        SettingCause::Other { value, at } => (
+            format!(
+                "the load ends with {flag} {value} (set at {}), not {line}",
+                origin(at)
+            ),
+            vec![cite(at, &format!("{flag} {value}"))],
+        ),
         SettingCause::NotLast { lock, first, count } => (
             format!(
                 "-e 2 at {} is not the last line: {count} later line(s) are refused, the first \
@@ -582,6 +592,37 @@ pub fn advice(a: &Advice, ctx: &Context) -> AdviceReport {
                 paths,
             }
         }
+        Advice::ScanIncomplete(gaps) => {
+            let parts: Vec<String> = gaps
+                .iter()
+                .map(|g| match g {
+                    crate::model::ScanGap::Bound { entries } => {
+                        format!("it stopped after {entries} directory entries (its bound)")
+                    }
+                    crate::model::ScanGap::Unreadable { dir, error } => {
+                        format!("{} could not be read ({error})", escape(dir))
+                    }
+                })
+                .collect();
+            AdviceReport {
+                level: "warning",
+                message: format!(
+                    "the setuid/setgid scan did not see the whole target: {}; programs there \
+                     were not judged",
+                    parts.join("; ")
+                ),
+                evidence: None,
+                paths: gaps
+                    .iter()
+                    .filter_map(|g| match g {
+                        crate::model::ScanGap::Unreadable { dir, .. } => {
+                            Some(ByteString(dir.clone()))
+                        }
+                        crate::model::ScanGap::Bound { .. } => None,
+                    })
+                    .collect(),
+            }
+        }
         Advice::LockNotLast { lock, first, count } => AdviceReport {
             level: "advice",
             message: format!(
@@ -647,4 +688,61 @@ pub fn control(c: &ControlJudgement, ctx: &Context) -> ControlFinding {
 /// Every judged control as report entries.
 pub fn assessment(a: &Assessment, ctx: &Context) -> Vec<ControlFinding> {
     a.controls.iter().map(|c| control(c, ctx)).collect()
+}
+
+/// Why fix leaves a symlinked file of a file-permission item alone.
+pub fn symlinked_file(p: &std::path::Path) -> String {
+    format!(
+        "{} is a symbolic link: its own mode means nothing and fix does not change the file it \
+         names through it; point the item at the file, or change that file by hand",
+        path(p)
+    )
+}
+
+/// Why fix leaves log files outside `/var/log` alone.
+pub fn log_outside_var_log(p: &std::path::Path) -> String {
+    format!(
+        "{} comes from auditd.conf's log_file and is not in a directory below /var/log: fix \
+         changes the mode and owner of audit logs only there; check log_file, then change it by \
+         hand",
+        path(p)
+    )
+}
+
+/// Why fix cannot pick an owner or group.
+pub fn unknown_names(allowed: &[String]) -> String {
+    format!(
+        "none of the allowed names ({}) is known on the target (its /etc/passwd and /etc/group)",
+        allowed
+            .iter()
+            .map(|a| escape(a.as_bytes()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// A planned mode/owner change as a command line: `chmod 0600 PATH (was 0644)`,
+/// `chown root:root PATH (was adm:adm)`.
+pub fn metadata_change(m: &crate::fix::plan::PlannedMeta) -> Vec<String> {
+    let c = &m.change;
+    let mut out = Vec::new();
+    if (c.expected.uid, c.expected.gid) != (c.new.uid, c.new.gid) {
+        out.push(format!(
+            "chown {}:{} {} (was {}:{})",
+            escape(m.owner.1.as_bytes()),
+            escape(m.group.1.as_bytes()),
+            path(&c.path),
+            escape(m.owner.0.as_bytes()),
+            escape(m.group.0.as_bytes()),
+        ));
+    }
+    if c.expected.mode != c.new.mode {
+        out.push(format!(
+            "chmod {:04o} {} (was {:04o})",
+            c.new.mode,
+            path(&c.path),
+            c.expected.mode
+        ));
+    }
+    out
 }

@@ -32,6 +32,12 @@ pub enum Section {
     },
     Dir(String),
     Remove(String),
+    /// `chmod MODE PATH` after the sections before it; `DIR/*`: every entry of DIR; a missing
+    /// path is skipped.
+    Chmod {
+        path: String,
+        mode: u32,
+    },
 }
 
 /// `\r`, `\t`, `\0`, `\\`, `\xNN`; any other backslash is kept.
@@ -252,6 +258,57 @@ pub fn expand(directive: &str, rest: &str, body: Vec<u8>) -> Vec<Section> {
             }]
         }
         "dir" => vec![Section::Dir(rest.trim().to_string())],
+        "chmod" => vec![Section::Chmod {
+            path: words[1].to_string(),
+            mode: u32::from_str_radix(words[0], 8).expect("chmod MODE PATH"),
+        }],
+        // The audit files a benchmark sets modes for, as its own fix text leaves them: the log
+        // directory 0700 with audit.log 0600 and a rotated copy 0400, the audit tools 0755 in
+        // /usr/sbin, and (put this section after the rules and auditd.conf) auditd.conf,
+        // audit.rules and every rules.d file at MODE.
+        "audit-files" => {
+            let mode = u32::from_str_radix(words[0], 8).expect("audit-files MODE");
+            let mut v = vec![
+                Section::Dir("/var/log/audit".into()),
+                Section::Chmod {
+                    path: "/var/log/audit".into(),
+                    mode: 0o700,
+                },
+                Section::File {
+                    path: "/var/log/audit/audit.log".into(),
+                    bytes: b"type=DAEMON_START msg=audit(1.0:1): op=start\n".to_vec(),
+                    mode: Some(0o600),
+                },
+                Section::File {
+                    path: "/var/log/audit/audit.log.1".into(),
+                    bytes: Vec::new(),
+                    mode: Some(0o400),
+                },
+            ];
+            for t in [
+                "auditctl",
+                "aureport",
+                "ausearch",
+                "autrace",
+                "auditd",
+                "rsyslogd",
+                "augenrules",
+                "audispd-zos-remote",
+            ] {
+                v.push(Section::File {
+                    path: format!("/usr/sbin/{t}"),
+                    bytes: b"\x7fELF tool stand-in\n".to_vec(),
+                    mode: Some(0o755),
+                });
+            }
+            for p in ["/etc/audit/auditd.conf", "/etc/audit/audit.rules", "/etc/audit/rules.d/*"] {
+                v.push(Section::Chmod {
+                    path: p.into(),
+                    mode,
+                });
+            }
+            v
+        }
         "remove" => vec![Section::Remove(rest.trim().to_string())],
         "unit" => unit_sections(rest.trim()),
         "elf" => {
@@ -467,6 +524,17 @@ pub fn build(root: &Path, sections: &[Section]) {
             }
             Section::Dir(path) => fs::create_dir_all(real(root, path)).expect("mkdir -p"),
             Section::Remove(path) => remove_any(&real(root, path)),
+            Section::Chmod { path, mode } => {
+                let paths: Vec<PathBuf> = match path.strip_suffix("/*") {
+                    Some(dir) => fs::read_dir(real(root, dir))
+                        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+                        .unwrap_or_default(),
+                    None => vec![real(root, path)],
+                };
+                for p in paths.iter().filter(|p| p.exists()) {
+                    fs::set_permissions(p, fs::Permissions::from_mode(*mode)).expect("chmod");
+                }
+            }
         }
     }
 }

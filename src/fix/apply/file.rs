@@ -60,27 +60,27 @@ impl Drop for Staged<'_> {
     }
 }
 
+/// A walk's failure as the error of the file at `path`.
+pub(super) fn walk_error(path: &std::path::Path, e: WalkError) -> ApplyError {
+    let path = path.to_path_buf();
+    match e {
+        WalkError::Missing(dir) => ApplyError::MissingDirectory { path, dir },
+        WalkError::NotADirectory(component) => ApplyError::NotADirectory { path, component },
+        WalkError::Loop => ApplyError::SymlinkLoop { path },
+        WalkError::NotAbsolute => ApplyError::NotAbsolute { path },
+        WalkError::Io(at, source) => ApplyError::Io {
+            path,
+            what: format!("cannot resolve {}", at.display()),
+            source,
+        },
+    }
+}
+
 impl<'w> Staged<'w> {
     /// Steps 1 and 2.
     pub(super) fn resolve(root: &OwnedFd, write: &'w FileWrite) -> Result<Staged<'w>, ApplyError> {
         let path = write.path.clone();
-        let walked = walk(root, &write.path).map_err(|e| match e {
-            WalkError::Missing(dir) => ApplyError::MissingDirectory {
-                path: path.clone(),
-                dir,
-            },
-            WalkError::NotADirectory(component) => ApplyError::NotADirectory {
-                path: path.clone(),
-                component,
-            },
-            WalkError::Loop => ApplyError::SymlinkLoop { path: path.clone() },
-            WalkError::NotAbsolute => ApplyError::NotAbsolute { path: path.clone() },
-            WalkError::Io(at, source) => ApplyError::Io {
-                path: path.clone(),
-                what: format!("cannot resolve {}", at.display()),
-                source,
-            },
-        })?;
+        let walked = walk(root, &write.path).map_err(|e| walk_error(&path, e))?;
         match walked.node {
             Node::Dir(_) => return Err(ApplyError::IsADirectory { path }),
             Node::Other => return Err(ApplyError::NotARegularFile { path }),
