@@ -3,8 +3,8 @@
 
 use super::{this_hostname, Format};
 use crate::report::listing::{
-    ControlEntry, ControlsReport, ItemEntry, ProfileEntry, ProfilesReport, CONTROLS_SCHEMA,
-    PROFILES_SCHEMA,
+    ControlEntry, ControlsReport, ItemEntry, ProfileEntry, ProfilesReport, SelectionEntry,
+    CONTROLS_SCHEMA, PROFILES_SCHEMA,
 };
 use crate::report::RunInfo;
 use std::io::Write;
@@ -58,6 +58,23 @@ pub(super) fn run(profile: Option<&str>, dir: Option<&Path>, format: Format) -> 
     Ok(0)
 }
 
+/// The CIS level selections of a profile that hold items (`--profile ID-l2-server`,
+/// `ID-l2-workstation`), with their item counts.
+fn level_selections(p: &crate::control::profile::Profile) -> Vec<(String, usize)> {
+    [
+        (1, "server"),
+        (2, "server"),
+        (1, "workstation"),
+        (2, "workstation"),
+    ]
+    .into_iter()
+    .filter_map(|(l, k)| {
+        let n = p.clone().at_level(l, k).ok()?.items.len();
+        Some((format!("{}-l{l}-{k}", p.id), n))
+    })
+    .collect()
+}
+
 pub(super) fn profiles(format: Format) -> anyhow::Result<u8> {
     let started = std::time::SystemTime::now();
     let mut out = std::io::stdout().lock();
@@ -67,26 +84,24 @@ pub(super) fn profiles(format: Format) -> anyhow::Result<u8> {
             run: RunInfo::ended_now(started, this_hostname()),
             profiles: crate::control::profile::builtin()
                 .iter()
-                .map(ProfileEntry::new)
+                .map(|p| {
+                    let mut e = ProfileEntry::new(p);
+                    e.selections = level_selections(p)
+                        .into_iter()
+                        .map(|(id, items)| SelectionEntry { id, items })
+                        .collect();
+                    e
+                })
                 .collect(),
         };
         out.write_all(crate::report::bytes::to_json(&report).as_bytes())?;
         return Ok(0);
     }
     for p in crate::control::profile::builtin() {
-        // The CIS level selections that hold items (`--profile ID-l2`, `ID-l2-workstation`).
-        let levels: Vec<String> = [
-            (1, "server"),
-            (2, "server"),
-            (1, "workstation"),
-            (2, "workstation"),
-        ]
-        .into_iter()
-        .filter_map(|(l, k)| {
-            let n = p.clone().at_level(l, k).ok()?.items.len();
-            Some(format!("{}-l{l}-{k} ({n})", p.id))
-        })
-        .collect();
+        let levels: Vec<String> = level_selections(&p)
+            .into_iter()
+            .map(|(id, n)| format!("{id} ({n})"))
+            .collect();
         writeln!(
             out,
             "{}\t{} {}\t{} items\t{}{}",

@@ -187,6 +187,18 @@ pub struct ProfileEntry {
     pub products: Vec<String>,
     /// How many items.
     pub items: usize,
+    /// The level selections that hold items (`profiles` only; CIS: `ID-l1-server`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub selections: Vec<SelectionEntry>,
+}
+
+/// A selection of a profile's items (a CIS level), usable as `--profile ID`.
+#[derive(Debug, Serialize)]
+pub struct SelectionEntry {
+    /// The id to give `--profile` (`cis-rhel9-l1-server`).
+    pub id: String,
+    /// How many items it selects.
+    pub items: usize,
 }
 
 impl ProfileEntry {
@@ -198,6 +210,7 @@ impl ProfileEntry {
             benchmark: p.benchmark.clone(),
             products: p.products.clone(),
             items: p.items.len(),
+            selections: Vec::new(),
         }
     }
 }
