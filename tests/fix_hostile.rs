@@ -17,6 +17,8 @@
 
 #[path = "common/scenario.rs"]
 mod scenario;
+#[path = "common/validate.rs"]
+mod validate;
 
 use serde_json::Value;
 use std::fs;
@@ -119,6 +121,7 @@ fn assert_blocked_naming(root: &Path, named: &str) {
     }
     let json = run(root, &["fix", "--repair", "--format", "json"]);
     let v: Value = serde_json::from_slice(&json.stdout).expect("json");
+    validate::report(&json.stdout);
     assert_eq!(v["changed"], false, "{v}");
     assert!(v["blockers"].to_string().contains(named), "{v}");
 }
@@ -314,6 +317,7 @@ fn recorded(root: &Path) -> (usize, String) {
     let out = run(root, &["check", "--format", "json"]);
     let all = scenario::output_text(&out);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
+    validate::report(&out.stdout);
     let mut n = 0;
     for c in v["controls"].as_array().unwrap() {
         for r in c["requirements"].as_array().unwrap() {
@@ -351,6 +355,7 @@ fn a_two_file_fix_commits_the_gaining_file_first() {
     let (_dir, root) = root_of(TWO_FILES);
     let out = run(&root, &["fix", "--dry-run", "--format", "json"]);
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    validate::report(&out.stdout);
     let diff = v["diff"].as_str().unwrap();
     let gain = diff.find("b/etc/audit/rules.d/9-quiet.rules").expect(diff);
     let lose = diff
@@ -392,6 +397,7 @@ fn a_move_no_commit_order_keeps_safe_becomes_a_one_file_fix() {
         scenario::output_text(&out)
     );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    validate::report(&out.stdout);
     let files: Vec<&Value> = v["steps"]
         .as_array()
         .unwrap()

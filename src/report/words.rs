@@ -16,6 +16,19 @@ use crate::report::{
     AdviceReport, ByteString, ControlFinding, EventFinding, Evidence, RequirementFinding,
 };
 
+/// The progress line of a long `check` (on a terminal's stderr only): what is being judged.
+pub fn progress_check(target: &crate::report::ByteString, n: usize, profile: bool) -> String {
+    let kind = if profile { "item" } else { "control" };
+    let what = if n == 1 {
+        format!("1 {kind}")
+    } else {
+        format!("{n} {kind}s")
+    };
+    format!(
+        "auditguard: judging {what} on {target} (reading the configuration, resolving paths)..."
+    )
+}
+
 /// Narrowed rules cited per event; the rest are counted.
 const CITED: usize = 3;
 
