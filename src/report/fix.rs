@@ -501,7 +501,9 @@ mod tests {
     fn text_says_what_load_did_and_left() {
         let report = FixReport {
             schema: FIX_SCHEMA,
+            run: crate::report::RunInfo::ended_now(std::time::SystemTime::now(), None),
             target: "/".into(),
+            machine: "x86_64".into(),
             dry_run: false,
             changed: false,
             verdict: Verdict::Pass,
