@@ -38,6 +38,8 @@ pub struct Meta {
     pub gid: u32,
     /// Size in bytes.
     pub size: u64,
+    /// Hard links to the inode (`st_nlink`).
+    pub nlink: u64,
 }
 
 /// One directory entry.
@@ -154,6 +156,7 @@ fn meta_of(m: &std::fs::Metadata) -> Meta {
         uid: m.uid(),
         gid: m.gid(),
         size: m.size(),
+        nlink: m.nlink(),
     }
 }
 

@@ -288,3 +288,49 @@ fn set_metadata_is_a_compare_and_swap_and_all_or_nothing() {
     .unwrap();
     assert_eq!((mode(r, "/a"), mode(r, "/b")), (0o600, 0o640));
 }
+
+/// A hard link to a system file in the log directory, and a FIFO as the log: fix changes
+/// neither (the link's other name is /etc/passwd; a FIFO is not a log to repair), names both,
+/// and still fixes the rest (no error exit).
+#[test]
+fn a_hard_link_and_a_fifo_among_the_logs_are_left_alone_and_named() {
+    let dir = root();
+    let r = dir.path();
+    let rs = r.to_str().unwrap();
+    write(r, "/etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0o666);
+    std::fs::hard_link(r.join("etc/passwd"), r.join("var/log/audit/audit.log.2")).unwrap();
+    let (code, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    assert!(
+        out.contains("/var/log/audit/audit.log.2 has 2 hard links"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        mode(r, "/etc/passwd"),
+        0o666,
+        "the hard link's other name changed"
+    );
+    assert!(code == 0 || code == 1, "{code}: {err}");
+    // A FIFO as the current log.
+    let dir = root();
+    let r = dir.path();
+    let rs = r.to_str().unwrap();
+    std::fs::remove_file(r.join("var/log/audit/audit.log")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        r.join("var/log/audit/audit.log"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o666),
+        0,
+    )
+    .unwrap();
+    let fifo_mode = mode(r, "/var/log/audit/audit.log");
+    let (code, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    assert!(
+        out.contains("/var/log/audit/audit.log is not a regular file or directory"),
+        "{out}{err}"
+    );
+    assert!(code == 0 || code == 1, "{code}: {err}");
+    assert_eq!(mode(r, "/var/log/audit/audit.log"), fifo_mode);
+    // The other files were fixed in the same run.
+    assert_eq!(mode(r, "/etc/audit/auditd.conf"), 0o640, "{out}");
+}

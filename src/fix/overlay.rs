@@ -120,6 +120,7 @@ fn new_file_meta(contents: &[u8]) -> Meta {
         uid: 0,
         gid: 0,
         size: contents.len() as u64,
+        nlink: 1,
     }
 }
 

@@ -781,6 +781,8 @@ pub struct PlannedMeta {
 /// (id 0 is root without them).
 ///
 /// Errors: a [`Blocker::ByHand`] when a file is a symlink (the file it names is what matters),
+/// a FIFO, socket or device, a regular file with other hard links (a link to /etc/passwd in
+/// the log directory would change passwd),
 /// when no allowed name resolves on the target, or when the files come from auditd.conf's
 /// `log_file` and lie outside a directory below `/var/log` (a `log_file` pointing at a system
 /// file must not make fix change that file). Cost: O(files × allowed names × log(names)).
@@ -812,6 +814,17 @@ fn metadata_changes(
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(&file.path));
         if problems.contains(&FileProblem::Symlink) {
             return Err(by_hand(crate::report::words::symlinked_file(&path)));
+        }
+        // A FIFO, socket or device is not a log or configuration file to repair; a regular
+        // file with other hard links would change under every other name too (a link to
+        // /etc/passwd in the log directory).
+        if file.special {
+            return Err(by_hand(crate::report::words::special_file(&path)));
+        }
+        if !file.dir && file.nlink > 1 {
+            return Err(by_hand(crate::report::words::hard_linked_file(
+                &path, file.nlink,
+            )));
         }
         // Judged where the file really is: a symlinked directory on the way (`/var/log/audit`
         // → `/etc`) must not make fix change system files that only look like logs.

@@ -763,6 +763,8 @@ fn matching_files(host: &dyn Host, pattern: &str) -> Vec<crate::model::FileFacts
             gid: m.gid,
             dir: m.kind == FileKind::Dir,
             symlink: m.kind == FileKind::Symlink,
+            special: m.kind == FileKind::Other,
+            nlink: m.nlink,
             real: crate::host::resolve_target(host, p.as_os_str().as_bytes(), false),
         })
     };

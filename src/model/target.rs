@@ -78,6 +78,10 @@ pub struct FileFacts {
     pub dir: bool,
     /// A symbolic link (not followed).
     pub symlink: bool,
+    /// Neither a regular file, a directory nor a symlink (a FIFO, socket or device).
+    pub special: bool,
+    /// Hard links to its inode (`st_nlink`).
+    pub nlink: u64,
     /// Where the path really is on the target: its directories resolved through symlinks
     /// (inside the root), the last component kept as named. Differs from `path` when a
     /// directory on the way is a symlink (`/var/log/audit` → `/etc`).

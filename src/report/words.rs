@@ -717,6 +717,24 @@ pub fn symlinked_file(p: &std::path::Path) -> String {
     )
 }
 
+/// Why fix leaves a FIFO, socket or device alone.
+pub fn special_file(p: &std::path::Path) -> String {
+    format!(
+        "{} is not a regular file or directory (a FIFO, socket or device): fix does not change \
+         it; replace it by hand",
+        path(p)
+    )
+}
+
+/// Why fix leaves a file with several hard links alone.
+pub fn hard_linked_file(p: &std::path::Path, links: u64) -> String {
+    format!(
+        "{} has {links} hard links: changing its mode or owner would change the file under \
+         every other name too; find them (find / -samefile) and change it by hand",
+        path(p)
+    )
+}
+
 /// Why fix leaves log files outside `/var/log` alone.
 /// `real`: where `p` really is (its directories resolved through symlinks).
 pub fn log_outside_var_log(p: &std::path::Path, real: &std::path::Path) -> String {

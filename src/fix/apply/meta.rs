@@ -6,7 +6,8 @@
 //! 1. the parent directory is reached by the descriptor walk of [`super::walk`] (inside the
 //!    root, `O_NOFOLLOW` at every step); the final name is opened `O_PATH | O_NOFOLLOW`, so a
 //!    symlink is never followed: a link is refused ([`ApplyError::IsASymlink`]), and so is
-//!    anything that is not a regular file or a directory;
+//!    anything that is not a regular file or a directory, and a regular file with another hard
+//!    link (its mode would change under that name too);
 //! 2. its mode, owner and group must be exactly what the plan saw
 //!    ([`ApplyError::Changed`] otherwise: a compare-and-swap, as for file contents);
 //! 3. it is opened again for the change (`O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY`) and
@@ -148,6 +149,13 @@ fn open_checked<'c>(root: &OwnedFd, c: &'c MetaChange) -> Result<Opened<'c>, App
     let kind = FileType::from_raw_mode(seen.st_mode);
     match kind {
         FileType::Symlink => return Err(ApplyError::IsASymlink { path: path.clone() }),
+        // Another name for the inode appeared since the plan: its mode would change too.
+        FileType::RegularFile if seen.st_nlink > 1 => {
+            return Err(ApplyError::Changed {
+                path: path.clone(),
+                how: "it has another hard link now",
+            })
+        }
         FileType::RegularFile | FileType::Directory => {}
         _ => return Err(ApplyError::NotARegularFile { path: path.clone() }),
     }
