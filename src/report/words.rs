@@ -789,44 +789,44 @@ pub fn metadata_change(m: &crate::fix::plan::PlannedMeta) -> Vec<String> {
     out
 }
 
-/// How to set a kernel argument on the kind of boot configuration the target has, as the
-/// benchmarks' fix texts do: `grubby` where Boot Loader Specification entries hold the
-/// arguments (RHEL), else `GRUB_CMDLINE_LINUX` in /etc/default/grub and the distribution's
-/// generator (`update-grub` on Debian and Ubuntu, `grub2-mkconfig` elsewhere); a reboot makes
-/// the running kernel use it.
+/// How to set a kernel argument where it is missing, as the benchmarks' fix texts do, one
+/// step per kind of failing source: `grubby --update-kernel=ALL --args=` for Boot Loader
+/// Specification entries (RHEL); `GRUB_CMDLINE_LINUX` in /etc/default/grub, then the
+/// generator (`update-grub` on Debian and Ubuntu, `grub2-mkconfig` elsewhere) for the defaults
+/// and a stale grub.cfg; a reboot for the running kernel.
 fn boot_command(b: &crate::control::finding::BootJudgement) -> String {
     use crate::model::BootSourceKind as K;
     let arg = match b.wanted.split_once(" >= ") {
         Some((name, min)) => format!("{name}={min}"),
         None => b.wanted.clone(),
     };
-    let has = |k: K| b.sources.iter().any(|(s, _, _)| s.kind == k);
+    let failing = |k: K| b.sources.iter().any(|(s, _, ok)| s.kind == k && !ok);
+    let rhel = b
+        .sources
+        .iter()
+        .any(|(s, _, _)| s.file.starts_with("/boot/grub2/") || s.kind == K::Bls);
     let debian = b
         .sources
         .iter()
         .any(|(s, _, _)| s.file.starts_with("/boot/grub/"));
-    let set = if has(K::Bls) {
-        format!("set it with: grubby --update-kernel=ALL --args=\"{arg}\"")
-    } else if debian {
-        format!("add {arg} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub")
-    } else if b
-        .sources
-        .iter()
-        .any(|(s, _, _)| s.file.starts_with("/boot/grub2/"))
-    {
-        format!(
-            "add {arg} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run grub2-mkconfig -o \
-             /boot/grub2/grub.cfg"
-        )
-    } else {
-        format!(
-            "add {arg} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub (Debian, \
-             Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg"
-        )
+    let generator = match (rhel, debian) {
+        (true, false) => "grub2-mkconfig -o /boot/grub2/grub.cfg",
+        (false, true) => "update-grub",
+        _ => "update-grub (Debian, Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg",
     };
-    if has(K::Running) {
-        format!("{set}, and reboot")
-    } else {
-        set
+    let mut steps = Vec::new();
+    if failing(K::Bls) {
+        steps.push(format!("grubby --update-kernel=ALL --args=\"{arg}\""));
     }
+    if failing(K::GrubDefault) {
+        steps.push(format!(
+            "add {arg} to GRUB_CMDLINE_LINUX in /etc/default/grub and run {generator}"
+        ));
+    } else if failing(K::GrubCfg) {
+        steps.push(format!("regenerate grub.cfg ({generator})"));
+    }
+    if failing(K::Running) {
+        steps.push("reboot".to_string());
+    }
+    format!("set it with: {}", steps.join(", then "))
 }
