@@ -371,6 +371,17 @@ fn output_file_gets_the_format_and_the_terminal_the_text() {
     assert!(std::fs::read_to_string(&file)
         .unwrap()
         .contains("<testsuites"));
+    // -o -: the report itself on stdout, no file named "-", no text beside it.
+    let out = auditguard()
+        .current_dir(dir.path())
+        .args(["check", "--format", "sarif", "-o", "-", "--root"])
+        .arg(example("debian12"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(!dir.path().join("-").exists());
     // An unwritable -o is an error naming the file.
     auditguard()
         .args(["check", "-o", "/nonexistent/dir/r.json", "--root"])

@@ -132,8 +132,8 @@ pub enum ReportFormat {
 /// Where a report goes.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Output {
-    /// Write the report (in --format) to FILE; the text report still goes to the terminal
-    /// (unless -q).
+    /// Write the report (in --format) to FILE (`-` for stdout); the text report still goes
+    /// to the terminal (unless -q).
     #[arg(id = "output", short = 'o', long = "output", value_name = "FILE")]
     pub file: Option<PathBuf>,
 }
@@ -432,6 +432,8 @@ fn deliver(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match &output.file {
+        // `-o -`: the report on stdout, as a pipeline expects (and no text beside it).
+        Some(file) if file.as_os_str() == "-" => out.write_all(rendered)?,
         Some(file) => {
             std::fs::write(file, rendered).with_context(|| format!("-o {}", file.display()))?;
             if !ui.quiet {
