@@ -44,11 +44,10 @@ trap 'rm -rf "$work"' EXIT
 settings() {
     case $1 in
     stig-rhel9) echo rhel9 stig rhel stig-rhel9-v2r9.rules stig-rhel9-v2r9-auditd.conf ;;
-    # the 21-item generation's lines, as the 37-item generation of CIS RHEL 10 splits them
-    cis-rhel9) echo rhel9 cis rhel cis-rhel10-v1.0.1.rules cis-auditd.conf ;;
-    # the 21-item generation's lines with Debian's files, as CIS Debian 13 splits them
-    cis-ubuntu2204) echo ubuntu2204 cis_level2_server ubuntu cis-debian13-v1.0.0.rules cis-auditd.conf ;;
-    cis-debian12) echo debian12 cis_level2_server debian cis-debian13-v1.0.0.rules cis-auditd.conf ;;
+    # the 21-item generation's lines as lockdown's roles render them (tests/data/README.md)
+    cis-rhel9) echo rhel9 cis rhel cis-rhel9-v2.0.0.rules cis-auditd.conf ;;
+    cis-ubuntu2204) echo ubuntu2204 cis_level2_server ubuntu ansible-lockdown-UBUNTU22-CIS-99_auditd.rendered.rules cis-auditd.conf ;;
+    cis-debian12) echo debian12 cis_level2_server debian cis-debian12-v1.1.0.rules cis-auditd.conf ;;
     *) return 1 ;;
     esac
 }

@@ -472,3 +472,29 @@ fn json_follows_fix_1_and_text_names_the_blocker() {
         "blocked runs write nothing"
     );
 }
+
+/// finit_module is advice for the seed control: on a root where only it is missing (the
+/// control passes, with a warning), `fix` writes nothing — it completes the control's rules
+/// with finit_module only when it edits them (tests/fix/finit-completed-*.scenario).
+#[test]
+fn advice_alone_is_not_fixed() {
+    let (_d, root) = root_of(
+        "# only finit_module missing
+verdict: pass
+--- host augenrules
+--- file /etc/audit/rules.d/50-modules.rules
+-a always,exit -F arch=b64 -S init_module,delete_module -F key=modules
+-a always,exit -F arch=b32 -S init_module,delete_module -F key=modules
+--- tool-watches /etc/audit/rules.d/60-tools.rules
+",
+    );
+    let before = scenario::snapshot(&root);
+    let check = auditguard(&root, &["check"]);
+    let text = scenario::output_text(&check);
+    assert_eq!(check.status.code(), Some(0), "{text}");
+    assert!(text.contains("warning: b64 finit_module"), "{text}");
+    let out = auditguard(&root, &["fix"]);
+    let text = scenario::output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(scenario::snapshot(&root), before, "fix wrote:\n{text}");
+}

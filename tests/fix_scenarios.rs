@@ -108,6 +108,21 @@ const EXISTING: &[(&str, &str)] = &[
         "watch-symlinked-tools-advice",
         "fix.diff: +-w /usr/bin/kmod -p x -k modules\nfix.not-diff: +-w /usr/sbin/insmod",
     ),
+    // A tree on a symlink to a directory (the kernel puts it on the link): fix watches the
+    // file really executed, with the control's key, and leaves the other purpose's tree alone.
+    (
+        "watch-directory-symlink-bin-kmod",
+        "fix.diff: +-w /usr/bin/kmod -p x -k modules\nfix.not-diff: +-w /usr/sbin/insmod\n\
+         fix.not-diff: +-w /bin\nfix.line /etc/audit/rules.d/60-tools.rules: -w /bin -p x -k bin-exec",
+    ),
+    (
+        "watch-directory-symlink-dir-field",
+        "fix.diff: +-w /usr/bin/kmod -p x -k modules\nfix.not-diff: dir=/usr/bin",
+    ),
+    (
+        "watch-directory-symlink-sbin",
+        "fix.diff: +-w /usr/sbin/insmod -p x -k modules\nfix.not-diff: +-w /sbin",
+    ),
     (
         "task-always-before-never",
         "fix: blocked\nfix.blocker: task-list always rule at /etc/audit/rules.d/10-task.rules:1",

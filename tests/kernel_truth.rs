@@ -294,17 +294,22 @@ fn key_of(abi: Machine) -> &'static str {
     }
 }
 
+/// The SYSCALL record of the probe `pid`'s `name` on `abi`; panics naming `when` without one.
+fn module_record<'s>(seen: &'s Seen, abi: Machine, pid: u32, name: &str, when: &str) -> &'s Record {
+    seen.syscall(pid, abi, name).unwrap_or_else(|| {
+        panic!(
+            "{when}: no SYSCALL record for {} {name}; {}",
+            abi.name(),
+            seen.events_of(pid)
+        )
+    })
+}
+
 /// Every module syscall of every probe came out with its ABI's key.
 fn assert_keyed(pids: &[(Machine, u32)], seen: &Seen, when: &str) {
     for (abi, pid) in pids {
         for name in MODULE_SYSCALLS {
-            let r = seen.syscall(*pid, *abi, name).unwrap_or_else(|| {
-                panic!(
-                    "{when}: no SYSCALL record for {} {name}; {}",
-                    abi.name(),
-                    seen.events_of(*pid)
-                )
-            });
+            let r = module_record(seen, *abi, *pid, name, when);
             assert_eq!(
                 r.keys(),
                 vec![key_of(*abi).as_bytes().to_vec()],
@@ -411,13 +416,7 @@ fn always_task_records_module_syscalls_without_exit_keys() {
         let (pids, seen) = probe_under_task_rule(&abis, &task);
         for (abi, pid) in &pids {
             for name in MODULE_SYSCALLS {
-                let r = seen.syscall(*pid, *abi, name).unwrap_or_else(|| {
-                    panic!(
-                        "always,task: no SYSCALL record for {} {name}; {}",
-                        abi.name(),
-                        seen.events_of(*pid)
-                    )
-                });
+                let r = module_record(&seen, *abi, *pid, name, "always,task");
                 assert_eq!(r.field("key"), Some(&b"(null)"[..]), "{}", show(r));
                 println!("always,task: {}", show(r));
             }
@@ -639,6 +638,39 @@ fn rules_left_with_enabled_0_record_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------
+// (c2) issue 8 item 8: a keyless rule of another purpose first on the exit list.
+
+/// A keyless rule that serves another purpose (`-S adjtimex,init_module,delete_module`, no key)
+/// ahead of the keyed module rules: it catches the module syscalls first and their records
+/// carry no key. Keyed module rules loaded before it (what `fix` inserts, the other rule left
+/// as it is) make every record carry their key.
+#[test]
+fn keyless_rule_first_leaves_no_key_until_keyed_rules_come_before_it() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let abis = abis();
+        let keyless = |abi: &str| {
+            format!("-a always,exit -F arch={abi} -S adjtimex,init_module,delete_module")
+        };
+        let (k64, k32) = (keyless("b64"), keyless("b32"));
+        load_enabled(&[&k64, &k32, MOD64, MOD32]);
+        let (pids, seen) = probe_all(&abis);
+        for (abi, pid) in &pids {
+            for name in MODULE_SYSCALLS {
+                let r = module_record(&seen, *abi, *pid, name, "keyless first");
+                assert_eq!(r.field("key"), Some(&b"(null)"[..]), "{}", show(r));
+            }
+        }
+        ctl("-D");
+        load_enabled(&[MOD64, MOD32, &k64, &k32]);
+        let (pids, seen) = probe_all(&abis);
+        assert_keyed(&pids, &seen, "keyed rules before the keyless one");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 // (d) issue 8 item 4: watches and symlinks.
 
 /// `T/a/link -> T/b/target`, the target a copy of `/bin/true` (an ELF: no interpreter line).
@@ -679,21 +711,27 @@ fn link_tree() -> LinkTree {
 /// event's records.
 fn exec_through_link(watch: impl Fn(&LinkTree) -> String) -> (Vec<Vec<u8>>, String, usize) {
     let tree = link_tree();
-    let uid = probe_uid();
     let w = watch(&tree);
+    exec_under_watch(&w, &tree.link)
+}
+
+/// [`exec_through_link`] for any watch line and executed path: the execve's keys, the
+/// event's records and how many records carry `kt`.
+fn exec_under_watch(w: &str, exec: &str) -> (Vec<Vec<u8>>, String, usize) {
+    let uid = probe_uid();
     load_enabled(&[
-        &w,
+        w,
         &format!("-a always,exit -F arch=b64 -S execve -F auid>={uid} -F auid!=unset -k ctl"),
     ]);
     let l = listing();
-    assert!(l.contains(&w), "the watch was not loaded as written: {l}");
+    assert!(l.contains(w), "the watch was not loaded as written: {l}");
     let cap = Capture::start();
-    let pid = run_probe(Machine::X86_64, &["--exec", &tree.link]).expect("exec probe");
+    let pid = run_probe(Machine::X86_64, &["--exec", exec]).expect("exec probe");
     let seen = cap.finish();
     let events = seen.events_of(pid);
     let r = seen
         .syscall(pid, Machine::X86_64, "execve")
-        .unwrap_or_else(|| panic!("the exec through {} was not recorded; {events}", tree.link));
+        .unwrap_or_else(|| panic!("the exec through {exec} was not recorded; {events}"));
     assert_eq!(r.field("success"), Some(&b"yes"[..]), "{events}");
     // The exec recorded the target's inode under the name as given.
     let paths: Vec<&Record> = seen
@@ -704,10 +742,10 @@ fn exec_through_link(watch: impl Fn(&LinkTree) -> String) -> (Vec<Vec<u8>>, Stri
     assert!(
         paths
             .iter()
-            .any(|p| p.field("name") == Some(format!("\"{}\"", tree.link).as_bytes())),
+            .any(|p| p.field("name") == Some(format!("\"{exec}\"").as_bytes())),
         "{events}"
     );
-    println!("{w}, exec {}:\n{events}", tree.link);
+    println!("{w}, exec {exec}:\n{events}");
     (r.keys(), events, seen.with_key("kt").len())
 }
 
@@ -751,8 +789,8 @@ fn dir_watch_on_link_directory_does_not_fire() {
     });
 }
 
-/// A directory watch on the target's directory (`-w T/b -p x`) fires for an exec through the
-/// link.
+/// A directory watch on the target's directory (`-w T/b -p x`, or as `-F dir=`) fires for an
+/// exec through the link.
 #[test]
 fn dir_watch_on_target_directory_fires() {
     if !usable() {
@@ -761,6 +799,44 @@ fn dir_watch_on_target_directory_fires() {
     common::with_kernel(|| {
         let (keys, events, _) = exec_through_link(|t| format!("-w {} -p x -k kt", t.target_dir));
         assert_eq!(keys, vec![b"kt".to_vec()], "{events}");
+        ctl("-D");
+        // The same tree as an `-F dir=` rule (the control for the symlink case below).
+        let (keys, events, _) = exec_through_link(|t| {
+            format!(
+                "-a always,exit -F arch=b64 -S all -F dir={} -F perm=x -F key=kt",
+                t.target_dir
+            )
+        });
+        assert!(keys.contains(&b"kt".to_vec()), "{events}");
+    });
+}
+
+/// A directory watch whose path is a symlink to the target's directory (`-w T/c -p x`,
+/// `T/c -> T/b`; auditctl stats it, sees a directory and adds `dir=`): the kernel looks the
+/// tree's path up without following its last component, so the tree sits on the link, and an
+/// exec of `T/b/target` (or through `T/c/target`) is never under it. The same with the tree
+/// written as an `-F dir=` rule (what `-w` on a directory sends).
+#[test]
+fn dir_watch_on_a_symlink_to_the_target_directory_does_not_fire() {
+    if !usable() {
+        return;
+    }
+    common::with_kernel(|| {
+        let tree = link_tree();
+        let c = Path::new(&tree.target_dir).with_file_name("c");
+        std::os::unix::fs::symlink(&tree.target_dir, &c).expect("directory symlink");
+        let c = c.to_str().expect("utf-8 temp path").to_string();
+        for w in [
+            format!("-w {c} -p x -k kt"),
+            format!("-a always,exit -F arch=b64 -S all -F dir={c} -F perm=x -F key=kt"),
+        ] {
+            for exec in [tree.target.clone(), format!("{c}/target")] {
+                let (keys, events, kt) = exec_under_watch(&w, &exec);
+                assert_eq!(keys, vec![b"ctl".to_vec()], "{w}, {exec}: {events}");
+                assert_eq!(kt, 0, "{w}, {exec}: a record carries the key: {events}");
+                ctl("-D");
+            }
+        }
     });
 }
 

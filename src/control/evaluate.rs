@@ -734,6 +734,20 @@ pub fn decide_in(ev: &Event, rules: &[LoadedRule], index: &ExitIndex) -> Cause {
             }
         }
     }
+    // A tree watch on a symlink to a directory, which would record the event if it sat on
+    // that directory: the tree sits on the link (tests/kernel_truth.rs
+    // dir_watch_on_a_symlink_to_the_target_directory_does_not_fire).
+    let on_link = exit().find_map(|(i, r)| {
+        let dir = r.tree_link.as_deref()?;
+        (r.rule.action == Action::Always && matches(&r.rule, Some(dir), ev) != Tri::Never)
+            .then_some((i, dir))
+    });
+    if let Some((i, dir)) = on_link {
+        return Cause::TreeOnSymlink {
+            rule: i,
+            target: dir.to_vec(),
+        };
+    }
     if !narrowed.is_empty() {
         let mut fields: Vec<FieldType> = Vec::new();
         for i in &narrowed {

@@ -135,6 +135,15 @@ pub enum Cause {
         /// The file the link leads to (what an exec really runs).
         target: Vec<u8>,
     },
+    /// The only tree watch over the file sits on a symlink to a directory above it: the kernel
+    /// puts the tree on the link itself (it does not follow a tree's last component), so
+    /// nothing below the directory the link leads to is under it.
+    TreeOnSymlink {
+        /// The `dir=` rule.
+        rule: usize,
+        /// The directory the link leads to (what the tree was meant to cover).
+        target: Vec<u8>,
+    },
     /// Auditing is left disabled at the end of the load: rules are loaded but inert.
     AuditDisabled {
         /// The `-e 0` line that disables it (`None`: nothing ever enables auditing).
@@ -173,6 +182,7 @@ impl Cause {
             | Cause::TaskSuppressed { rule, .. }
             | Cause::TaskRecorded { rule, .. }
             | Cause::WatchOnSymlink { rule, .. }
+            | Cause::TreeOnSymlink { rule, .. }
             | Cause::Excluded { rule, .. } => Some(*rule),
             Cause::Narrowed { rules, .. } => rules.first().copied(),
             Cause::Missing

@@ -12,13 +12,13 @@ use crate::host::Host;
 use crate::kernel::{AuditKernel, KernelError};
 use crate::load::augenrules::AUDIT_RULES;
 use crate::load::configuration::{Configuration, Mode};
+use crate::load::Origin;
 use crate::model::Rule;
 use crate::syntax::Command;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// What loading did.
-#[derive(Debug, Clone, Default, Serialize)]
+/// What loading did (data; worded, and serialised, by `report::fix`).
+#[derive(Debug, Clone, Default)]
 pub struct LoadReport {
     /// `unchanged`, `appended` or `replaced`.
     pub how: &'static str,
@@ -26,10 +26,13 @@ pub struct LoadReport {
     pub added: usize,
     /// Rules deleted.
     pub deleted: usize,
-    /// Rules the kernel refused (with why).
-    pub errors: Vec<String>,
-    /// Things said along the way (the `-e 2` warning, settings not applied).
-    pub warnings: Vec<String>,
+    /// Rules the kernel refused: the line that adds it, and why.
+    pub errors: Vec<(Option<Origin>, KernelError)>,
+    /// The `-e 2` line not applied (auditguard never locks; audit is enabled with 1 instead).
+    pub lock_not_applied: Option<Origin>,
+    /// The setting lines left to the loader (`-b`, `-f`, `-r`, `--backlog_wait_time`, ...),
+    /// exact bytes.
+    pub settings: Vec<Vec<u8>>,
 }
 
 /// The files augenrules would write for `config` (augenrules mode): `audit.rules` with the
@@ -98,54 +101,52 @@ pub fn load(
         match kernel.add_rule(&rule) {
             Ok(()) => report.added += 1,
             Err(KernelError::Immutable) => return Err(KernelError::Immutable),
-            Err(e) => report.errors.push(format!(
-                "{}: {e}",
+            Err(e) => report.errors.push((
                 config
                     .outcome
                     .rules
                     .iter()
                     .find(|l| std::ptr::eq(&l.rule, *r))
-                    .map(|l| l.origin.to_string())
-                    .unwrap_or_default()
+                    .map(|l| l.origin.clone()),
+                e,
             )),
         }
     }
-    // The loader's -e: 1 is applied; 2 only warned about (auditguard never locks).
+    // The loader's -e: 1 is applied; 2 only said (auditguard never locks).
     if let Some((n, origin)) = &config.outcome.enabled {
         match n {
             2 => {
-                report.warnings.push(format!(
-                    "the configuration locks the rules with -e 2 at {origin}: auditguard does \
-                     not lock them; the loader will at the next boot (then only a reboot can \
-                     change them). Audit is enabled (1) now."
-                ));
+                report.lock_not_applied = Some(origin.clone());
                 kernel.set_enabled(1)?;
             }
             n => kernel.set_enabled(*n)?,
         }
     }
-    let settings: Vec<String> = config
+    report.settings = config
         .setting_lines
         .iter()
-        .filter_map(|l| {
-            l.commands.iter().find_map(|c| match c {
-                Command::SetBacklogLimit(_)
-                | Command::SetFailure(_)
-                | Command::SetRateLimit(_)
-                | Command::SetBacklogWaitTime(_) => Some(
-                    String::from_utf8_lossy(config.text.get(l.range.clone()).unwrap_or_default())
-                        .into_owned(),
-                ),
-                _ => None,
+        .filter(|l| {
+            l.commands.iter().any(|c| {
+                matches!(
+                    c,
+                    Command::SetBacklogLimit(_)
+                        | Command::SetFailure(_)
+                        | Command::SetRateLimit(_)
+                        | Command::SetBacklogWaitTime(_)
+                        | Command::LoginuidImmutable
+                        | Command::ResetLost
+                        | Command::ResetBacklogWaitTimeActual
+                )
             })
         })
+        .map(|l| {
+            config
+                .text
+                .get(l.range.clone())
+                .unwrap_or_default()
+                .to_vec()
+        })
         .collect();
-    if !settings.is_empty() {
-        report.warnings.push(format!(
-            "settings not applied by auditguard (the loader applies them): {}",
-            settings.join("; ")
-        ));
-    }
     Ok(report)
 }
 
@@ -171,7 +172,12 @@ mod tests {
             (r.how, r.added, r.deleted),
             ("appended", c.outcome.rules.len(), 0)
         );
-        assert!(r.warnings.iter().any(|w| w.contains("-e 2")));
+        assert!(r.lock_not_applied.is_some(), "the example ends with -e 2");
+        // The example's -b, --backlog_wait_time and -f are named as not applied.
+        assert_eq!(
+            r.settings,
+            [&b"-b 8192"[..], b"-f 1", b"--backlog_wait_time 60000"]
+        );
         let again = load(&mut k, &c).unwrap();
         assert_eq!((again.how, again.added), ("unchanged", 0));
         // A foreign rule first: replace.
@@ -182,6 +188,31 @@ mod tests {
         let r = load(&mut k, &c).unwrap();
         assert_eq!((r.how, r.deleted), ("replaced", 1));
         assert_eq!(k.list_rules().unwrap().len(), c.outcome.rules.len());
+    }
+
+    #[test]
+    fn every_setting_left_alone_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("etc/audit/rules.d");
+        std::fs::create_dir_all(&rules).unwrap();
+        let units = dir.path().join("usr/lib/systemd/system");
+        std::fs::create_dir_all(&units).unwrap();
+        let unit = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/compliant/usr/lib/systemd/system/auditd.service"
+        );
+        std::fs::copy(unit, units.join("auditd.service")).unwrap();
+        std::fs::write(
+            rules.join("a.rules"),
+            "-r 100\n--loginuid-immutable\n--reset-lost\n-a always,exit -F arch=b64 -S init_module -k m\n",
+        )
+        .unwrap();
+        let c = configure(&RootHost::new(dir.path()), Machine::X86_64).unwrap();
+        let r = load(&mut FakeKernel::new(), &c).unwrap();
+        assert_eq!(
+            r.settings,
+            [&b"-r 100"[..], b"--loginuid-immutable", b"--reset-lost"]
+        );
     }
 
     #[test]

@@ -102,6 +102,16 @@ pub enum Why {
         /// The event.
         event: String,
     },
+    /// New rules inserted before a keyless rule of another purpose that catches the event
+    /// first (records it without a key).
+    InsertBeforeKeyless {
+        /// How many lines.
+        count: usize,
+        /// The keyless rule.
+        rule: Origin,
+        /// The event.
+        event: String,
+    },
     /// Syscalls added to the list of a keyed rule of the same ABI.
     ExtendSyscalls {
         /// The syscalls added.
@@ -219,6 +229,29 @@ pub enum Blocker {
         line: u32,
         /// Why.
         reason: String,
+    },
+    /// A blocker of an item the plan set aside and went on without, worded against the
+    /// configuration it was found in (later steps renumber the rules its cause cited).
+    Worded {
+        /// The item (control) set aside.
+        item: String,
+        /// The words.
+        text: String,
+    },
+    /// Two items of the plan want one auditd.conf keyword to take values no one value
+    /// satisfies (CIS's `max_log_file_action = keep_logs` and the STIG's `rotate`/`single`):
+    /// both are set aside; a tailored profile decides.
+    Conflict {
+        /// `control/requirement` being fixed.
+        requirement: String,
+        /// The keyword.
+        key: String,
+        /// The values it accepts.
+        wanted: Vec<String>,
+        /// The other item's `control/requirement`.
+        other: String,
+        /// The values that one accepts.
+        other_wanted: Vec<String>,
     },
     /// A failing item fix does not change: a boot parameter (the bootloader is regenerated
     /// by the distribution's tool) or file permissions (mode and owner changes are left to the
@@ -367,6 +400,13 @@ pub const STRATEGIES: &[Strategy] = &[
         run: insert_before_never,
     },
     Strategy {
+        name: "insert-before-keyless",
+        doc: "a keyless always rule that serves another purpose catches the events first (its \
+              syscalls are not all the control's): canonical rules with the control's key are \
+              inserted before it; the other purpose's rule is neither re-keyed nor extended",
+        run: insert_before_keyless,
+    },
+    Strategy {
         name: "extend-syscalls",
         doc: "nothing records a syscall: a keyed always rule of the same ABI and filters gets \
               the syscall added to its -S list",
@@ -452,6 +492,11 @@ pub fn plan(
     let mut set_aside: HashSet<usize> = HashSet::new();
     // A blocker that stopped the whole plan (not one control's).
     let mut stopped = false;
+    // Controls whose rules a step wrote or extended (their advice events are completed too:
+    // see `writes_rules_of`), and those whose advice events no step can record (left as
+    // warnings).
+    let mut edited: HashSet<usize> = HashSet::new();
+    let mut advice_left: HashSet<usize> = HashSet::new();
     let mut seen: HashSet<Vec<(PathBuf, Vec<u8>)>> = HashSet::new();
     seen.insert(Vec::new());
     let mut config = configure(&overlay, machine)?;
@@ -469,12 +514,24 @@ pub fn plan(
         }
         // One assessment per step serves every kind of failing requirement.
         let assessment = assess_configuration(controls, &config, machine, &facts);
-        let (mut failing, keys) = failing_events(controls, &config, &assessment);
+        let completing = |c: usize| edited.contains(&c) && !advice_left.contains(&c);
+        let (mut failing, keys) = failing_events(controls, &config, &assessment, &completing);
         let mut settings = failing_settings(&assessment);
         let mut daemon = failing_daemon(controls, &assessment);
         daemon.retain(|(c, _, _)| !set_aside.contains(c));
         failing.retain(|f| !set_aside.contains(&f.control));
         settings.retain(|(c, _, _)| !set_aside.contains(c));
+        // The advice events of an edited control whose required events pass come last, when
+        // nothing required is left: they never block the plan (see `advice_only` below).
+        let required: HashSet<usize> = failing
+            .iter()
+            .filter(|f| !f.is_advice())
+            .map(|f| f.control)
+            .collect();
+        let advice_only = required.is_empty() && settings.is_empty() && daemon.is_empty();
+        if !advice_only {
+            failing.retain(|f| required.contains(&f.control));
+        }
         if failing.is_empty() && settings.is_empty() && daemon.is_empty() {
             break;
         }
@@ -502,6 +559,31 @@ pub fn plan(
                 };
                 ("none", Next::Blocked(blocker))
             });
+        // An advice event no step can record stays a warning: its control's advice is left.
+        if advice_only {
+            let give_up = match &next {
+                Next::Blocked(_) => true,
+                Next::Edit(files, why) => {
+                    let daemon_edit = matches!(why, Why::SetDaemon { .. });
+                    files.iter().any(|(file, _)| {
+                        !daemon_edit && writable(host, &config.mode, file).is_err()
+                    }) || {
+                        let mut state: std::collections::BTreeMap<PathBuf, Vec<u8>> = overlay
+                            .changes()
+                            .map(|(p, c)| (p.to_path_buf(), c.to_vec()))
+                            .collect();
+                        state.extend(files.iter().cloned());
+                        seen.contains(&state.into_iter().collect::<Vec<_>>())
+                    }
+                }
+            };
+            if give_up {
+                advice_left.extend(failing.iter().map(|f| f.control));
+                continue;
+            }
+        } else if let Next::Edit(_, why) = &next {
+            edited.extend(writes_rules_of(why, &failing, machine));
+        }
         match next {
             Next::Edit(files, why) => {
                 // Before the step touches anything: only audit rules files the loader reads
@@ -554,19 +636,27 @@ pub fn plan(
                         .iter()
                         .find(|f| f.event().label(machine) == *event)
                         .map(|f| f.control),
-                    Blocker::DaemonConfRefused { .. } => daemon.first().map(|(c, _, _)| *c),
+                    Blocker::DaemonConfRefused { .. } | Blocker::Conflict { .. } => {
+                        daemon.first().map(|(c, _, _)| *c)
+                    }
                     Blocker::Setting { requirement, .. } => settings
                         .iter()
                         .find(|(c, r, _)| format!("{}/{r}", controls[*c].id) == *requirement)
                         .map(|(c, _, _)| *c),
                     _ => None,
                 };
-                blockers.push(b);
                 match of_control {
                     Some(c) if controls.len() > 1 => {
+                        // The plan goes on and changes the configuration the cause's rule
+                        // numbers point into: word it now.
+                        blockers.push(Blocker::Worded {
+                            item: controls[c].id.clone(),
+                            text: crate::report::fix::blocker_in(&b, &config, machine),
+                        });
                         set_aside.insert(c);
                     }
                     _ => {
+                        blockers.push(b);
                         stopped = true;
                         break;
                     }
@@ -602,7 +692,7 @@ pub fn plan(
         }
     }
     let unfinished = |controls_left: &dyn Fn(usize) -> bool| {
-        failing_events(controls, &config, &assessment)
+        failing_events(controls, &config, &assessment, &|_| false)
             .0
             .iter()
             .any(|f| controls_left(f.control))
@@ -794,6 +884,39 @@ fn merge_metadata(all: &mut Vec<PlannedMeta>, changes: Vec<PlannedMeta>, require
             }
             None => all.push(c),
         }
+    }
+}
+
+/// The controls whose rules a step writes or extends (a key added, rules inserted or added,
+/// syscalls appended), named by the failing events it acts on; none for a step that only
+/// repairs, moves or sets something.
+fn writes_rules_of(why: &Why, failing: &[Failing], machine: Machine) -> Vec<usize> {
+    let of_label = |label: &str| {
+        failing
+            .iter()
+            .filter(|f| f.event().label(machine) == label)
+            .map(|f| f.control)
+            .collect::<Vec<_>>()
+    };
+    match why {
+        Why::AddKey { event, .. }
+        | Why::InsertBeforeNever { event, .. }
+        | Why::InsertBeforeKeyless { event, .. } => of_label(event),
+        Why::AddRules { events, .. } => events.iter().flat_map(|e| of_label(e)).collect(),
+        Why::ExtendSyscalls { names, abi, .. } => failing
+            .iter()
+            .filter(|f| {
+                names.contains(&f.event().syscall_name) && abi_label(f.event().abi, machine) == abi
+            })
+            .map(|f| f.control)
+            .collect(),
+        Why::RepairJoin { .. }
+        | Why::MoveLockToEnd { .. }
+        | Why::Repair { .. }
+        | Why::MoveDeleteAllToTop { .. }
+        | Why::MoveBeforeNever { .. }
+        | Why::SetDaemon { .. }
+        | Why::SetControl { .. } => Vec::new(),
     }
 }
 
@@ -998,14 +1121,21 @@ impl Failing {
     fn cause(&self) -> &Cause {
         &self.judgement.cause
     }
+
+    /// An advice-only event (it never fails the control).
+    fn is_advice(&self) -> bool {
+        self.requirement.is_empty()
+    }
 }
 
 /// The events to fix: every failing required event, and the advice-only ones (finit_module)
-/// alongside when a required one fails.
+/// alongside when a required one fails — or when `edited(control)`: the plan already wrote
+/// or extended the control's rules, so it completes them (the same whichever step that was).
 fn failing_events(
     controls: &[Control],
     config: &Configuration,
     assessment: &crate::control::evaluate::Assessment,
+    edited: &dyn Fn(usize) -> bool,
 ) -> (Vec<Failing>, Vec<String>) {
     // The key each control's events already carry on this host: the first covered one whose
     // rule serves the control (a rule that records its events only as a side effect, such as
@@ -1038,7 +1168,7 @@ fn failing_events(
                 control: ci,
             })
             .collect();
-        if required.is_empty() {
+        if required.is_empty() && !edited(ci) {
             continue;
         }
         // Requirement order as in the control, advice events after the first required one of
@@ -1105,15 +1235,51 @@ fn failing_daemon(
 /// auditd uses), or on a line added at the end of the file.
 fn set_daemon(s: &State) -> Option<Next> {
     use crate::control::finding::DaemonCause;
-    let (_, req, d) = s.daemon.first()?;
+    let (c, req, d) = s.daemon.first()?;
+    // The other items of the plan that name this keyword in this file with a list of values:
+    // the value must be one every one of them accepts (a profile may hold two benchmarks'
+    // items: the STIG's disk_full_action syslog/single/halt and CIS's halt/single).
+    let others: Vec<(&Control, &crate::control::Requirement)> = s
+        .controls
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i != c)
+        .flat_map(|(_, o)| o.requirements.iter().map(move |r| (o, r)))
+        .filter(|(_, r)| {
+            r.kind == RequirementKind::DaemonSetting
+                && r.key == req.key
+                && r.file == req.file
+                && !r.allowed.is_empty()
+        })
+        .collect();
+    let accepted_by_all = |v: &str| {
+        others
+            .iter()
+            .all(|(_, r)| r.allowed.iter().any(|a| a.eq_ignore_ascii_case(v)))
+    };
     let value = match (req.fix_value.as_ref(), req.allowed.first(), req.min) {
-        (Some(v), _, _) => v.clone(),
-        (None, a, m) => match (a, m) {
-            (Some(v), _) => v.clone(),
-            (None, Some(m)) if req.percent => format!("{m}%"),
-            (None, Some(m)) => m.to_string(),
-            (None, None) => return None,
-        },
+        (Some(v), _, _) if accepted_by_all(v) => v.clone(),
+        (_, Some(_), _) if req.allowed.iter().any(|a| accepted_by_all(a)) => {
+            req.allowed.iter().find(|a| accepted_by_all(a))?.clone()
+        }
+        (_, Some(_), _) => {
+            let (other, o) = others.iter().find(|(_, r)| {
+                !r.allowed
+                    .iter()
+                    .any(|a| req.allowed.iter().any(|b| b.eq_ignore_ascii_case(a)))
+            })?;
+            return Some(Next::Blocked(Blocker::Conflict {
+                requirement: format!("{}/{}", s.controls[*c].id, req.id),
+                key: d.key.clone(),
+                wanted: req.allowed.clone(),
+                other: format!("{}/{}", other.id, o.id),
+                other_wanted: o.allowed.clone(),
+            }));
+        }
+        (Some(v), None, _) => v.clone(),
+        (None, None, Some(m)) if req.percent => format!("{m}%"),
+        (None, None, Some(m)) => m.to_string(),
+        (None, None, None) => return None,
     };
     let file = PathBuf::from(&d.file);
     let line = match &d.cause {
@@ -1480,27 +1646,58 @@ fn some_half_keeps(s: &State, files: &[(PathBuf, Vec<u8>)]) -> bool {
 
 fn insert_before_never(s: &State) -> Option<Next> {
     let rules = &s.config.outcome.rules;
-    let (f, i) = s
+    insert_before(s, &|f| never_of(f, rules), |count, never, event| {
+        Why::InsertBeforeNever {
+            count,
+            never,
+            event,
+        }
+    })
+}
+
+/// Insert canonical rules of the first failing event's control just before the rule that
+/// `catcher` says catches it first, for every failing event of that control it catches.
+fn insert_before(
+    s: &State,
+    catcher: &dyn Fn(&Failing) -> Option<usize>,
+    why: fn(usize, Origin, String) -> Why,
+) -> Option<Next> {
+    let rules = &s.config.outcome.rules;
+    let (f, i) = s.failing.iter().find_map(|f| catcher(f).map(|i| (f, i)))?;
+    let caught: Vec<&Failing> = s
         .failing
         .iter()
-        .find_map(|f| never_of(f, rules).map(|i| (f, i)))?;
-    let shadowed: Vec<&Failing> = s
-        .failing
-        .iter()
-        .filter(|g| g.control == f.control && never_of(g, rules) == Some(i))
+        .filter(|g| g.control == f.control && catcher(g) == Some(i))
         .collect();
-    let lines = new_rule_lines(s, f.control, &shadowed);
+    let lines = new_rule_lines(s, f.control, &caught);
     let origin = &rules[i].origin;
     let next = insert_lines(s.host, &origin.file, origin.line as usize, &lines)?;
     Some(Next::edit(
         origin.file.to_path_buf(),
         next,
-        Why::InsertBeforeNever {
-            count: lines.len(),
-            never: origin.clone(),
-            event: f.event().label(s.machine),
-        },
+        why(lines.len(), origin.clone(), f.event().label(s.machine)),
     ))
+}
+
+/// The keyless `always` rule of another purpose (one the control may not re-key) that catches
+/// the event first, if any. A rule added with `-A` is left out: nothing appended comes before
+/// it.
+fn foreign_keyless_of(s: &State, f: &Failing) -> Option<usize> {
+    let rules = &s.config.outcome.rules;
+    let i = match f.cause() {
+        Cause::Keyless { rule } => *rule,
+        Cause::PartlyLost { rule, .. } if rules[*rule].rule.action == Action::Always => *rule,
+        _ => return None,
+    };
+    let r = &rules[i];
+    (!r.prepended && !r.rule.has_key() && !serves(r, &s.controls[f.control], f.event().abi))
+        .then_some(i)
+}
+
+fn insert_before_keyless(s: &State) -> Option<Next> {
+    insert_before(s, &|f| foreign_keyless_of(s, f), |count, rule, event| {
+        Why::InsertBeforeKeyless { count, rule, event }
+    })
 }
 
 /// The failing events nothing records (fully or for all), of the first control that has any.
@@ -1508,7 +1705,10 @@ fn missing_of_first_control<'f>(s: &State<'f>) -> Vec<&'f Failing> {
     let missing = s.failing.iter().filter(|f| {
         matches!(
             f.cause(),
-            Cause::Missing | Cause::Narrowed { .. } | Cause::WatchOnSymlink { .. }
+            Cause::Missing
+                | Cause::Narrowed { .. }
+                | Cause::WatchOnSymlink { .. }
+                | Cause::TreeOnSymlink { .. }
         )
     });
     let Some(first) = missing.clone().next() else {
@@ -2070,5 +2270,17 @@ mod example_tests {
         }
         assert!(p.blockers.is_empty(), "{:?}", p.blockers);
         assert!(!p.files.is_empty());
+        // fix edits the control's rules, so it completes them with finit_module (advice): the
+        // b64 rule is extended, as on a configuration-only tree.
+        let modules = p
+            .files
+            .iter()
+            .find(|(f, _, _)| f.ends_with("50-modules.rules"))
+            .map(|(_, _, new)| String::from_utf8_lossy(new).into_owned())
+            .unwrap_or_default();
+        assert!(
+            modules.contains("-a always,exit -F arch=b64 -S init_module -S delete_module,finit_module -k modules\n"),
+            "{modules}"
+        );
     }
 }

@@ -43,6 +43,9 @@ pub struct LoadedRule {
     pub prepended: bool,
     /// For `path=`/`dir=` rules: the inode path the kernel watches (see `load::resolve`).
     pub watch: Option<Box<[u8]>>,
+    /// For a `dir=` rule on a symlink to a directory: that directory, which the tree does not
+    /// cover (see `load::resolve`).
+    pub tree_link: Option<Box<[u8]>>,
 }
 
 impl LoadedRule {
@@ -54,6 +57,7 @@ impl LoadedRule {
             text,
             prepended: false,
             watch: None,
+            tree_link: None,
         }
     }
 }
@@ -613,6 +617,7 @@ struct Added {
     /// Its identity hash.
     identity: u64,
     watch: Option<Box<[u8]>>,
+    tree_link: Option<Box<[u8]>>,
 }
 
 impl Added {
@@ -628,6 +633,7 @@ impl Added {
                 text,
                 prepended,
                 watch: self.watch,
+                tree_link: self.tree_link,
             },
             self.identity,
         );
@@ -668,6 +674,7 @@ fn apply(
                 identity,
                 rule: resolved.rule,
                 watch: resolved.watch,
+                tree_link: resolved.tree_link,
             }));
         }
         Step::Delete(resolved) => {
@@ -769,6 +776,7 @@ fn not_reached(
                 origin: origin.clone(),
                 text: LineText::new(text, line.range.clone()),
                 watch: r.watch,
+                tree_link: r.tree_link,
             }),
             _ => None,
         })

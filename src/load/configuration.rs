@@ -382,6 +382,7 @@ fn swallowed(
                         },
                         text: LineText::new(&first, line.range.clone()),
                         watch: r.watch,
+                        tree_link: r.tree_link,
                     };
                     out.push((rule, joined.clone()));
                 }
@@ -824,6 +825,7 @@ pub fn resolve_watches(host: &dyn Host, rules: &mut [LoadedRule]) {
     let mut resolver = Resolver::new(host);
     for r in rules {
         r.watch = resolver.watched_inode(&r.rule);
+        r.tree_link = resolver.tree_link(&r.rule);
     }
 }
 
@@ -1004,6 +1006,7 @@ fn unread_rules(
                         },
                         text: LineText::new(&text, line.range.clone()),
                         watch: r.watch,
+                        tree_link: r.tree_link,
                     });
                 }
             }

@@ -12,8 +12,10 @@
 //! - a `path=` or `exe=` whose parent directory is missing, a `dir=` that is missing:
 //!   `ENOENT` (`kern_path_locked` / `kern_path` when the rule is added);
 //! - the inode path the kernel watches: the parent resolved (symlinks inside the root),
-//!   the last component as named for `path=` (the kernel does not follow it), fully resolved
-//!   for `dir=`.
+//!   the last component as named (the kernel does not follow it: `kern_path_locked` for
+//!   `path=`, `kern_path(.., 0, ..)` for a `dir=` tree, so a tree on a symlink to a
+//!   directory sits on the link and nothing below the target is under it:
+//!   tests/kernel_truth.rs dir_watch_on_a_symlink_to_the_target_directory_does_not_fire).
 //!
 //! What depends on the loaded state (`EPERM` after `-e 2`, `EEXIST`, a delete that matches
 //! nothing) is the simulation's, which applies them in the kernel's order: locked before
@@ -41,6 +43,9 @@ pub struct Resolved {
     pub rule: Rule,
     /// For `path=`/`dir=` rules: the path of the inode the kernel watches (see the module doc).
     pub watch: Option<Box<[u8]>>,
+    /// For a `dir=` rule whose last component is a symlink to a directory: that directory
+    /// (every symlink resolved). The tree sits on the link, so nothing below it is watched.
+    pub tree_link: Option<Box<[u8]>>,
     /// Why the kernel refuses it whatever is loaded (`EINVAL`, `ENOENT`), if it does.
     pub refused: Option<LoadErrorKind>,
 }
@@ -178,10 +183,12 @@ impl<'h> Resolver<'h> {
             return Resolved {
                 rule,
                 watch: None,
+                tree_link: None,
                 refused: Some(LoadErrorKind::Invalid { request }),
             };
         }
         let watch = self.watched_inode(&rule);
+        let tree_link = self.tree_link(&rule);
         // Deleting compares with what is loaded; only adding looks the paths up.
         let refused =
             (request == Request::AddRule && !self.missing_unknown && !self.targets_exist(&rule))
@@ -189,8 +196,24 @@ impl<'h> Resolver<'h> {
         Resolved {
             rule,
             watch,
+            tree_link,
             refused,
         }
+    }
+
+    /// For a `dir=` rule whose last component is a symlink to a directory, the directory it
+    /// leads to (the kernel's tree sits on the link itself: see the module doc).
+    pub fn tree_link(&mut self, rule: &Rule) -> Option<Box<[u8]>> {
+        let path = rule
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldType::DIR)?
+            .bytes()?;
+        if self.walk(path, false).kind != Some(FileKind::Symlink) {
+            return None;
+        }
+        let target = self.walk(path, true);
+        (target.kind == Some(FileKind::Dir)).then(|| target.path.into())
     }
 
     /// The inode path a `path=`/`dir=` rule watches (for rules read from a kernel too).
@@ -200,11 +223,11 @@ impl<'h> Resolver<'h> {
             .iter()
             .find(|f| f.kind == FieldType::PATH || f.kind == FieldType::DIR)?;
         let path = field.bytes()?;
-        Some(self.walk(path, field.kind == FieldType::DIR).path.into())
+        Some(self.walk(path, false).path.into())
     }
 
     /// The kernel's ENOENT checks: a `path` (or `exe`) needs its parent directory, a `dir`
-    /// needs the directory itself (any kind).
+    /// needs its last component itself (any kind, a symlink not followed).
     fn targets_exist(&mut self, rule: &Rule) -> bool {
         for field in &rule.fields {
             let Some(path) = field.bytes() else { continue };
@@ -213,7 +236,7 @@ impl<'h> Resolver<'h> {
                     Some(dir) => self.walk(dir, true).kind == Some(FileKind::Dir),
                     None => true,
                 },
-                FieldType::DIR => self.walk(path, true).kind.is_some(),
+                FieldType::DIR => self.walk(path, false).kind.is_some(),
                 _ => true,
             };
             if !ok {
@@ -578,10 +601,18 @@ mod tests {
         let d = r.rule(watch("/srv/data/app"), true, Request::AddRule);
         assert_eq!(d.rule.fields[0].kind, FieldType::DIR);
         assert_eq!(d.refused, None);
-        // A directory reached through a symlink is still a directory (auditctl stats it).
+        assert_eq!(d.tree_link, None);
+        // A directory reached through a symlink is still a directory (auditctl stats it), but
+        // the kernel's tree sits on the link itself (its last component is not followed).
         let d = r.rule(watch("/var/lib/app"), true, Request::AddRule);
         assert_eq!(d.rule.fields[0].kind, FieldType::DIR);
-        assert_eq!(d.watch.as_deref(), Some(&b"/srv/data/app"[..]));
+        assert_eq!(d.refused, None);
+        assert_eq!(d.watch.as_deref(), Some(&b"/var/lib/app"[..]));
+        // ... and the directory it leads to is kept, for the reason that names both.
+        assert_eq!(d.tree_link.as_deref(), Some(&b"/srv/data/app"[..]));
+        // Below a symlinked directory, the parents are resolved.
+        let d = r.rule(watch("/var/lib/app/sub"), false, Request::AddRule);
+        assert_eq!(d.watch.as_deref(), Some(&b"/srv/data/app/sub"[..]));
         let f = r.rule(watch("/srv/data/app/missing"), true, Request::AddRule);
         assert_eq!(f.rule.fields[0].kind, FieldType::PATH);
         assert_eq!(f.refused, None);

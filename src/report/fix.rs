@@ -2,6 +2,7 @@
 //! through [`crate::report::bytes`]: escaped in text, lossless in JSON).
 
 use crate::control::finding::Verdict;
+use crate::fix::load::LoadReport;
 use crate::fix::plan::{Blocker, NotWritable, Plan, Why};
 use crate::fix::repair::Repair;
 use crate::report::bytes::{escape, escape_lines, origin, path, text as t, ByteString};
@@ -36,7 +37,7 @@ pub struct FixReport {
     pub metadata: Vec<MetadataReport>,
     /// What `--load` did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub load: Option<crate::fix::load::LoadReport>,
+    pub load: Option<LoadReport>,
     /// Warnings about the configuration after the fix (e.g. `finit_module` not recorded).
     pub warnings: Vec<String>,
 }
@@ -121,6 +122,56 @@ pub fn diff(files: &[FileEdit]) -> Vec<u8> {
     out.chars().map(|c| c as u32 as u8).collect()
 }
 
+/// The rules the kernel refused under `--load`, one sentence each (target bytes escaped).
+pub fn load_errors(l: &LoadReport) -> Vec<String> {
+    l.errors
+        .iter()
+        .map(|(at, e)| match at {
+            Some(at) => format!("{}: {e}", origin(at)),
+            None => e.to_string(),
+        })
+        .collect()
+}
+
+/// What `--load` left to the loader: the `-e 2` it did not apply and the settings it did not
+/// set, one sentence each (target bytes escaped; the exact setting lines are in `settings`).
+pub fn load_warnings(l: &LoadReport) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(at) = &l.lock_not_applied {
+        out.push(format!(
+            "the configuration locks the rules with -e 2 at {}: auditguard does not lock them; \
+             the loader will at the next boot (then only a reboot can change them). Audit is \
+             enabled (1) now.",
+            origin(at)
+        ));
+    }
+    if !l.settings.is_empty() {
+        let lines: Vec<String> = l.settings.iter().map(|s| escape(s).into_owned()).collect();
+        out.push(format!(
+            "settings not applied by auditguard (the loader applies them): {}",
+            lines.join("; ")
+        ));
+    }
+    out
+}
+
+/// `--load`'s part of the JSON report: the counts, the refusals and what was left, as
+/// sentences, and the exact bytes of the setting lines left to the loader.
+impl Serialize for LoadReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("LoadReport", 6)?;
+        m.serialize_field("how", self.how)?;
+        m.serialize_field("added", &self.added)?;
+        m.serialize_field("deleted", &self.deleted)?;
+        m.serialize_field("errors", &load_errors(self))?;
+        m.serialize_field("warnings", &load_warnings(self))?;
+        let settings: Vec<ByteString> = self.settings.iter().cloned().map(ByteString).collect();
+        m.serialize_field("settings", &settings)?;
+        m.end()
+    }
+}
+
 /// The text report (every value escaped: see [`crate::report::bytes`]).
 pub fn text(r: &FixReport) -> String {
     let mut out = String::new();
@@ -154,11 +205,11 @@ pub fn text(r: &FixReport) -> String {
             "loaded into the running kernel: {} ({} rule(s) added, {} deleted)",
             l.how, l.added, l.deleted
         );
-        for e in &l.errors {
-            let _ = writeln!(out, "load error: {}", t(e));
+        for e in load_errors(l) {
+            let _ = writeln!(out, "load error: {e}");
         }
-        for w in &l.warnings {
-            let _ = writeln!(out, "load: {}", t(w));
+        for w in load_warnings(l) {
+            let _ = writeln!(out, "load: {w}");
         }
     }
     for w in &r.warnings {
@@ -237,6 +288,11 @@ pub fn why(w: &Why) -> String {
             "add {count} rule(s) before the never rule at {}, which catches {event} first",
             origin(never)
         ),
+        Why::InsertBeforeKeyless { count, rule, event } => format!(
+            "add {count} rule(s) with the control's key before the keyless rule at {}, which \
+             catches {event} first and serves another purpose (left as it is)",
+            origin(rule)
+        ),
         Why::ExtendSyscalls { names, rule, abi } => format!(
             "add {} to the syscall list of the rule at {}, which already records {abi} with \
              a key",
@@ -257,6 +313,24 @@ pub fn why(w: &Why) -> String {
 
 /// A blocker, in a sentence. `ctx` is the context of the plan's last assessed configuration
 /// (the causes' rule numbers point into it).
+/// One blocker in words, its causes read against `config` (the configuration it was found
+/// in).
+pub fn blocker_in(
+    b: &Blocker,
+    config: &crate::load::configuration::Configuration,
+    machine: crate::model::Machine,
+) -> String {
+    let loader = config.loader_name();
+    let ctx = Context {
+        outcome: &config.outcome,
+        unread: &config.unread,
+        loader: &loader,
+        machine,
+    };
+    blocker(b, Some(&ctx))
+}
+
+/// One blocker in words (causes read against `ctx`).
 pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
     let reason = |c: &crate::control::finding::Cause| {
         ctx.map(|ctx| words::cause(c, ctx)).unwrap_or_default()
@@ -292,6 +366,22 @@ pub fn blocker(b: &Blocker, ctx: Option<&Context>) -> String {
             reason(cause)
         ),
         Blocker::NoStrategy { event, cause } => format!("{event}: {}", reason(cause)),
+        Blocker::Worded { item, text } => format!("{} (set aside): {text}", t(item)),
+        Blocker::Conflict {
+            requirement,
+            key,
+            wanted,
+            other,
+            other_wanted,
+        } => format!(
+            "{} wants {} to be one of {} and {} one of {}: no value satisfies both; tailor the \
+             profile to keep one of them",
+            t(requirement),
+            t(key),
+            t(&wanted.join(", ")),
+            t(other),
+            t(&other_wanted.join(", "))
+        ),
         Blocker::ByHand { requirement, what } => {
             format!("{requirement} is left to you: {what}")
         }
@@ -394,4 +484,68 @@ pub fn load_with_root(dir: &std::path::Path) -> String {
 /// Said on stderr when the report cannot be written after the files were.
 pub fn report_lost(e: &std::io::Error) -> String {
     format!("the files were written, but the report could not be printed: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `fix --load` in text mode says what it loaded, the `-e 2` it did not apply and the
+    /// settings it left alone (issue 8 item 10).
+    #[test]
+    fn text_says_what_load_did_and_left() {
+        let report = FixReport {
+            schema: FIX_SCHEMA,
+            target: "/".into(),
+            dry_run: false,
+            changed: false,
+            verdict: Verdict::Pass,
+            steps: Vec::new(),
+            blockers: Vec::new(),
+            diff: ByteString(Vec::new()),
+            metadata: Vec::new(),
+            load: Some(LoadReport {
+                how: "replaced",
+                added: 7,
+                deleted: 2,
+                errors: vec![(
+                    Some(crate::load::Origin {
+                        file: std::path::Path::new("/etc/audit/rules.d/x.rules").into(),
+                        line: 3,
+                    }),
+                    crate::kernel::KernelError::Invalid,
+                )],
+                lock_not_applied: Some(crate::load::Origin {
+                    file: std::path::Path::new("x").into(),
+                    line: 9,
+                }),
+                settings: vec![b"-b 8192".to_vec(), b"-r 1\x1b[2K\xff".to_vec()],
+            }),
+            warnings: Vec::new(),
+        };
+        let out = text(&report);
+        for said in [
+            "loaded into the running kernel: replaced (7 rule(s) added, 2 deleted)",
+            "load error: /etc/audit/rules.d/x.rules:3: Invalid argument",
+            "load: the configuration locks the rules with -e 2 at x:9",
+            "load: settings not applied by auditguard (the loader applies them): -b 8192; \
+             -r 1\\x1b[2K\\xff",
+        ] {
+            assert!(out.contains(said), "{said}:\n{out}");
+        }
+        // JSON: the sentences, and the setting lines byte for byte.
+        let json: serde_json::Value = serde_json::from_str(&super::json(&report)).unwrap();
+        let load = &json["load"];
+        assert_eq!(load["how"], "replaced");
+        assert_eq!(load["settings"][0], "-b 8192");
+        let odd = &load["settings"][1];
+        assert_eq!(
+            crate::report::bytes::base64(b"-r 1\x1b[2K\xff"),
+            odd["base64"].as_str().unwrap_or_default(),
+            "{odd}"
+        );
+        assert!(load["warnings"][1]
+            .as_str()
+            .is_some_and(|w| w.contains("-r 1\\x1b[2K\\xff")));
+    }
 }

@@ -122,21 +122,21 @@ pub fn cause(c: &Cause, ctx: &Context) -> String {
             if *all { "all" } else { "some" }
         ),
         Cause::WatchOnSymlink { rule, target } => {
-            let r = &ctx.outcome.rules[*rule];
-            let named = r
-                .rule
-                .fields
-                .iter()
-                .find(|f| f.kind == FieldType::PATH)
-                .and_then(|f| f.bytes())
-                .unwrap_or_default();
+            let (at, named) = watched(ctx, *rule, FieldType::PATH);
+            let target = escape(target);
             format!(
-                "the watch at {} is on {}, a symlink to {}: the kernel records an exec under \
-                 the inode really executed, so a watch on the link never fires; watch {} instead",
-                origin(&r.origin),
-                escape(named),
-                escape(target),
-                escape(target)
+                "the watch at {at} is on {named}, a symlink to {target}: the kernel records an \
+                 exec under the inode really executed, so a watch on the link never fires; \
+                 watch {target} instead"
+            )
+        }
+        Cause::TreeOnSymlink { rule, target } => {
+            let (at, named) = watched(ctx, *rule, FieldType::DIR);
+            let target = escape(target);
+            format!(
+                "the directory watch at {at} is on {named}, a symlink to {target}: the kernel \
+                 puts the tree on the link itself (it does not follow a tree's last \
+                 component), so nothing below {target} is under it; watch {target} instead"
             )
         }
         Cause::AuditDisabled { by: Some(at) } => format!(
@@ -217,6 +217,19 @@ fn missed(m: Missed, ctx: &Context) -> (String, Evidence) {
             )
         }
     }
+}
+
+/// Where the watch rule `rule` is, and the path its `kind` field names (escaped).
+fn watched(ctx: &Context, rule: usize, kind: FieldType) -> (String, String) {
+    let r = &ctx.outcome.rules[rule];
+    let named = r
+        .rule
+        .fields
+        .iter()
+        .find(|f| f.kind == kind)
+        .and_then(|f| f.bytes())
+        .unwrap_or_default();
+    (origin(&r.origin), escape(named).into_owned())
 }
 
 /// The evidence lines of a cause: the rules it cites (narrowed ones: the first few).
