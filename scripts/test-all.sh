@@ -21,6 +21,7 @@ command -v auditctl >/dev/null 2>&1 && command -v augenrules >/dev/null 2>&1 || 
 command -v strace >/dev/null 2>&1 || need="$need strace"      # fault injection (fix apply)
 command -v chattr >/dev/null 2>&1 || need="$need e2fsprogs"   # immutable-file faults
 command -v setfattr >/dev/null 2>&1 || need="$need attr"      # xattrs survive an edit
+python3 -c 'import venv, ensurepip' 2>/dev/null || need="$need python3-venv"  # ansible-core (fleet test)
 if [ -n "$need" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         case "$need" in *auditd*)
@@ -68,3 +69,8 @@ fi
 
 cargo test --all-targets "$@"
 cargo test --doc "$@"
+# The Ansible collection: a real ansible-playbook run over offline roots (ansible-core from PyPI
+# in a venv), ansible-doc and ansible-test sanity. Then the .deb and .rpm, installed with dpkg
+# and removed again (needs root; installs cargo-deb, cargo-generate-rpm, man-db, rpm).
+ansible/tests/fleet-test.sh
+scripts/test-packages.sh

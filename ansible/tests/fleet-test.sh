@@ -86,5 +86,5 @@ fi
 version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 (cd "$collection" && "$venv/bin/ansible-test" sanity --python "$version" --requirements >"$work/sanity.log" 2>&1) \
     || { grep -v "^Requirement already\|^Collecting\|^Downloading\|^  \|^Using cached" "$work/sanity.log"; echo "FAIL: ansible-test sanity"; exit 1; }
-grep "^Running sanity test" "$work/sanity.log" | wc -l | sed 's/^/  sanity tests passed: /'
+echo "  sanity tests passed: $(grep -c "^Running sanity test" "$work/sanity.log")"
 echo "fleet: ok"

@@ -1,0 +1,69 @@
+#!/bin/sh
+# The packages as a user gets them: build the .deb and the .rpm (scripts/package.sh), install the
+# .deb with dpkg -i, run `auditguard --version`, read `man auditguard`, load the bash completion
+# script and complete a command, check the zsh and fish scripts are where those shells look,
+# then remove the package (dpkg -r) so the host is left as it was. The .rpm's contents are listed
+# with rpm -qlp. Needs root and dpkg; installs cargo-deb, cargo-generate-rpm (cargo install),
+# man-db and rpm (apt-get) when missing.
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" != 0 ] || ! command -v dpkg >/dev/null; then
+    echo "packages: skipped (needs root and dpkg to install the .deb)"
+    exit 0
+fi
+if dpkg -s auditguard >/dev/null 2>&1; then
+    echo "packages: FAIL: a package auditguard is already installed; not touching it"
+    exit 1
+fi
+command -v cargo-deb >/dev/null || cargo install --quiet --locked cargo-deb
+command -v cargo-generate-rpm >/dev/null || cargo install --quiet --locked cargo-generate-rpm
+need=""
+command -v man >/dev/null || need="$need man-db"
+command -v rpm >/dev/null || need="$need rpm"
+if [ -n "$need" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    # shellcheck disable=SC2086
+    apt-get install -y --no-install-recommends $need >/dev/null 2>&1 \
+        || { apt-get update >/dev/null && apt-get install -y --no-install-recommends $need >/dev/null; }
+fi
+
+packages=$("$repo/scripts/package.sh")
+deb=$(echo "$packages" | grep '\.deb$')
+rpm=$(echo "$packages" | grep '\.rpm$')
+echo "packages: $(basename "$deb") ($(stat -c %s "$deb") bytes), $(basename "$rpm") ($(stat -c %s "$rpm") bytes)"
+
+fail() { echo "packages: FAIL: $*"; dpkg -r auditguard >/dev/null 2>&1 || true; exit 1; }
+dpkg -i "$deb" >/dev/null || fail "dpkg -i"
+out=$(/usr/bin/auditguard --version) || fail "auditguard --version"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+[ "$out" = "auditguard $version" ] || fail "auditguard --version printed '$out'"
+# man reads the installed page (gzip, roff) through its own formatter.
+page=$(MANPAGER=cat MANWIDTH=80 man auditguard 2>&1) || fail "man auditguard: $page"
+{ echo "$page" | grep -q "^NAME" && echo "$page" | grep -q "auditguard-check(1)"; } || fail "man auditguard: $page"
+env MANPAGER=cat man auditguard-check >/dev/null 2>&1 || fail "man auditguard-check"
+# bash: source the installed completion and ask it to complete "auditguard ch".
+words=$(bash -c '. /usr/share/bash-completion/completions/auditguard
+    COMP_WORDS=(auditguard ch); COMP_CWORD=1; COMP_LINE="auditguard ch"; COMP_POINT=${#COMP_LINE}
+    _auditguard auditguard ch auditguard; printf "%s\n" "${COMPREPLY[@]}"') || fail "bash completion"
+echo "$words" | grep -qx check || fail "bash completion of 'auditguard ch' gave: $words"
+for f in /usr/share/zsh/vendor-completions/_auditguard /usr/share/fish/vendor_completions.d/auditguard.fish; do
+    [ -s "$f" ] || fail "$f missing"
+done
+head -n 1 /usr/share/zsh/vendor-completions/_auditguard | grep -q '^#compdef auditguard' || fail "zsh completion header"
+if command -v zsh >/dev/null; then zsh -n /usr/share/zsh/vendor-completions/_auditguard || fail "zsh syntax"; fi
+if command -v fish >/dev/null; then fish -n /usr/share/fish/vendor_completions.d/auditguard.fish || fail "fish syntax"; fi
+listed=$(dpkg -L auditguard)
+dpkg -r auditguard >/dev/null || fail "dpkg -r"
+for f in $listed; do
+    [ -d "$f" ] || ! [ -e "$f" ] || fail "$f left after dpkg -r"
+done
+dpkg -s auditguard >/dev/null 2>&1 && fail "still installed after dpkg -r"
+echo "packages: .deb installed, --version, man, completions ok, removed"
+
+files=$(rpm -qlp "$rpm" 2>/dev/null) || fail "rpm -qlp"
+for f in /usr/bin/auditguard /usr/share/man/man1/auditguard.1.gz /usr/share/man/man1/auditguard-check.1.gz \
+    /usr/share/bash-completion/completions/auditguard /usr/share/zsh/site-functions/_auditguard \
+    /usr/share/fish/vendor_completions.d/auditguard.fish; do
+    echo "$files" | grep -qx "$f" || fail "$f not in the .rpm"
+done
+echo "packages: .rpm holds the binary, man pages and completions"
