@@ -52,6 +52,28 @@ done
 head -n 1 /usr/share/zsh/vendor-completions/_auditguard | grep -q '^#compdef auditguard' || fail "zsh completion header"
 if command -v zsh >/dev/null; then zsh -n /usr/share/zsh/vendor-completions/_auditguard || fail "zsh syntax"; fi
 if command -v fish >/dev/null; then fish -n /usr/share/fish/vendor_completions.d/auditguard.fish || fail "fish syntax"; fi
+# The fleet role's other way in: auditguard_install=package installs the .deb on the host (here
+# this machine, ansible_connection=local) and the check runs /usr/bin/auditguard.
+venv=${ANSIBLE_VENV:-${CARGO_TARGET_DIR:-$repo/target}/ansible-venv}
+if [ -x "$venv/bin/ansible-playbook" ]; then
+    dpkg -r auditguard >/dev/null || fail "dpkg -r"
+    work=$(mktemp -d)
+    cp -a "$repo/examples/debian12" "$work/root"
+    printf '[fleet]\nthis auditguard_root=%s\n' "$work/root" >"$work/inventory.ini"
+    ANSIBLE_COLLECTIONS_PATH="$repo/ansible" ANSIBLE_NOCOLOR=1 "$venv/bin/ansible-playbook" \
+        -i "$work/inventory.ini" auditguard.audit.fleet -e ansible_connection=local \
+        -e ansible_python_interpreter="$venv/bin/python" -e auditguard_become=false \
+        -e auditguard_install=package -e auditguard_package_src="$deb" \
+        -e auditguard_report_dir="$work/reports" >"$work/play.log" 2>&1 \
+        || { cat "$work/play.log"; rm -rf "$work"; fail "fleet playbook with auditguard_install=package"; }
+    "$venv/bin/python" -c 'import json, sys; h = json.load(open(sys.argv[1]))["hosts"]["this"]
+assert [i["id"] for i in h["failing"]] == ["kernel-module-loading"], h' "$work/reports/summary.json" \
+        || { rm -rf "$work"; fail "summary of the package install run"; }
+    [ -e "/tmp/$(basename "$deb")" ] && { rm -rf "$work"; fail "the role left the copied package"; }
+    rm -rf "$work"
+    dpkg -s auditguard >/dev/null 2>&1 || fail "the role did not install the package"
+    echo "packages: the fleet role installs the .deb (auditguard_install=package) and checks with it"
+fi
 listed=$(dpkg -L auditguard)
 dpkg -r auditguard >/dev/null || fail "dpkg -r"
 for f in $listed; do
