@@ -86,6 +86,7 @@ pub fn run(data: &[u8]) -> u8 {
             };
             CheckReport {
                 schema: CHECK_SCHEMA,
+                run: auditguard::report::RunInfo::ended_now(std::time::SystemTime::now(), None),
                 profile: None,
                 target: "/".into(),
                 machine: machine.name().to_string(),
@@ -108,6 +109,7 @@ pub fn run(data: &[u8]) -> u8 {
         }
         Err(e) => CheckReport {
             schema: CHECK_SCHEMA,
+            run: auditguard::report::RunInfo::ended_now(std::time::SystemTime::now(), None),
             profile: None,
             target: "/".into(),
             machine: machine.name().to_string(),
@@ -125,8 +127,41 @@ pub fn run(data: &[u8]) -> u8 {
     };
     let json = auditguard::report::json::render(&report);
     let _: serde_json::Value = serde_json::from_str(&json).expect("check JSON parses");
-    let _ =
-        auditguard::report::text::render(&report, auditguard::report::text::Style { color: false });
+    let _ = auditguard::report::text::render(
+        &report,
+        auditguard::report::text::Style {
+            color: false,
+            verbose: true,
+        },
+    );
+    // Every other format renders whatever the input (no panic; XML and JSON well formed).
+    for doc in [
+        auditguard::report::hdf::render(&report, &Default::default()),
+        auditguard::report::sarif::render(
+            &report,
+            &auditguard::report::sarif::SarifContext {
+                base: auditguard::report::sarif::UriBase::Live,
+                fixes: Default::default(),
+                fixes_left_out: 0,
+            },
+        ),
+    ] {
+        let _: serde_json::Value = serde_json::from_str(&doc).expect("JSON format parses");
+    }
+    for xml in [
+        auditguard::report::junit::render(&report),
+        auditguard::report::xccdf::render(&report),
+        auditguard::report::xccdf::render_arf(&report),
+    ] {
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("XML format does not parse: {e}\n{xml}"),
+            }
+        }
+    }
     let code = report.exit_code();
     assert!(code <= 2);
     // The plan re-assesses after every step: over the whole catalogue that is minutes per

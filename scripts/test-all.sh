@@ -21,6 +21,12 @@ command -v auditctl >/dev/null 2>&1 && command -v augenrules >/dev/null 2>&1 || 
 command -v strace >/dev/null 2>&1 || need="$need strace"      # fault injection (fix apply)
 command -v chattr >/dev/null 2>&1 || need="$need e2fsprogs"   # immutable-file faults
 command -v setfattr >/dev/null 2>&1 || need="$need attr"      # xattrs survive an edit
+# The report formats' independent validators (tests/report_formats.rs): xmllint for JUnit,
+# OpenSCAP for XCCDF, a JSON Schema validator (python3-jsonschema) for SARIF, HDF and the
+# JSON reports.
+command -v xmllint >/dev/null 2>&1 || need="$need libxml2-utils"
+command -v oscap >/dev/null 2>&1 || need="$need openscap-scanner"
+python3 -c 'import jsonschema' >/dev/null 2>&1 || need="$need python3-jsonschema"
 python3 -c 'import venv, ensurepip' 2>/dev/null || need="$need python3-venv"  # ansible-core (fleet test)
 if [ -n "$need" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -51,6 +57,28 @@ if [ -n "$need" ]; then
     else
         echo "warning:$need not installed and cannot be installed here; the tests that need them skip" >&2
     fi
+fi
+# Debian's python3-jsonschema serves /usr/bin/python3; a python3 earlier on PATH (pyenv, a
+# venv) without the package gets it from PyPI in a venv of its own, put first on PATH.
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+    venv="${CARGO_TARGET_DIR:-target}/validators-venv"
+    if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import jsonschema' >/dev/null 2>&1; then
+        python3 -m venv "$venv" >/dev/null 2>&1 \
+            && "$venv/bin/pip" install --quiet jsonschema >/dev/null 2>&1 \
+            || echo "warning: cannot install the jsonschema package; JSON Schema validation skips" >&2
+    fi
+    if [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import jsonschema' >/dev/null 2>&1; then
+        PATH="$(cd "$venv/bin" && pwd):$PATH"
+        export PATH
+    fi
+fi
+# Once the validators are here, a test that finds one missing fails instead of skipping.
+if command -v xmllint >/dev/null 2>&1 && command -v oscap >/dev/null 2>&1 \
+    && python3 -c 'import jsonschema' >/dev/null 2>&1; then
+    AUDITGUARD_REQUIRE_VALIDATORS=1
+    export AUDITGUARD_REQUIRE_VALIDATORS
+else
+    echo "warning: a report validator is missing (xmllint, oscap or python3 jsonschema); the format tests say which they skip" >&2
 fi
 # The package's postinst may have started auditd (which loads the package's rules); tests
 # must run without one we started, and the kernel must hold what it held before the install.

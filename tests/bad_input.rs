@@ -95,8 +95,11 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("no JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        let v = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("no JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        });
+        common::validate::report(self.stdout.as_bytes());
+        v
     }
     fn both(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)

@@ -1,5 +1,8 @@
 //! The commands as a user runs them, on the example roots in `examples/`.
 
+#[path = "common/validate.rs"]
+mod validate;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -18,7 +21,9 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn json_of(out: &[u8]) -> Value {
-    serde_json::from_slice(out).expect("JSON report")
+    let v = serde_json::from_slice(out).expect("JSON report");
+    validate::report(out);
+    v
 }
 
 #[test]

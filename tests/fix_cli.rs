@@ -10,6 +10,8 @@
 
 #[path = "common/scenario.rs"]
 mod scenario;
+#[path = "common/validate.rs"]
+mod validate;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -85,6 +87,7 @@ fn dry_run_writes_nothing_and_prints_a_unified_diff() {
     }
     let json = auditguard(&root, &["fix", "--dry-run", "--format", "json"]);
     let j: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    validate::report(&json.stdout);
     assert_eq!(j["changed"], false);
     assert_eq!(j["dry_run"], true);
     assert!(j["diff"]
@@ -419,6 +422,7 @@ fn json_follows_fix_1_and_text_names_the_blocker() {
         scenario::output_text(&out)
     );
     let j: Value = serde_json::from_slice(&out.stdout).expect("fix --format json parses");
+    validate::report(&out.stdout);
     assert_eq!(j["schema"], "auditguard/fix/1");
     assert_eq!(j["changed"], true);
     assert_eq!(j["verdict"], "pass");
@@ -434,8 +438,9 @@ fn json_follows_fix_1_and_text_names_the_blocker() {
     }
     assert!(j["diff"].as_str().unwrap().starts_with("--- a/"));
     // Nothing left to do: changed false, no steps, still pass.
-    let again: Value =
-        serde_json::from_slice(&auditguard(&root, &["fix", "--format", "json"]).stdout).unwrap();
+    let again_out = auditguard(&root, &["fix", "--format", "json"]).stdout;
+    validate::report(&again_out);
+    let again: Value = serde_json::from_slice(&again_out).unwrap();
     assert_eq!(again["changed"], false);
     assert_eq!(again["steps"], Value::Array(vec![]));
     assert_eq!(again["diff"], "");
@@ -450,6 +455,7 @@ fn json_follows_fix_1_and_text_names_the_blocker() {
         scenario::output_text(&out)
     );
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate::report(&out.stdout);
     assert_eq!(j["verdict"], "fail");
     assert_eq!(j["changed"], false);
     let blockers = j["blockers"].as_array().unwrap();

@@ -17,6 +17,8 @@
 
 #[path = "common/scenario.rs"]
 mod scenario;
+#[path = "common/validate.rs"]
+mod validate;
 
 use serde_json::Value;
 use std::fs;
@@ -119,6 +121,7 @@ fn assert_blocked_naming(root: &Path, named: &str) {
     }
     let json = run(root, &["fix", "--repair", "--format", "json"]);
     let v: Value = serde_json::from_slice(&json.stdout).expect("json");
+    validate::report(&json.stdout);
     assert_eq!(v["changed"], false, "{v}");
     assert!(v["blockers"].to_string().contains(named), "{v}");
 }
@@ -233,7 +236,18 @@ fn a_racing_editor_never_loses_a_line() {
         let out = run(&root, &["fix"]);
         stop.store(true, Ordering::Relaxed);
         let written = editor.join().unwrap();
-        let now = fs::read_to_string(&file).unwrap();
+        // Lines written through the name while fix's version held it are appended to the file,
+        // or kept beside it (named in the error) when they were not plain appends.
+        let recovered = file.with_file_name("50-modules.rules.auditguard-recovered");
+        let kept_beside = fs::read_to_string(&recovered).unwrap_or_default();
+        if !kept_beside.is_empty() {
+            assert!(
+                scenario::output_text(&out).contains("auditguard-recovered"),
+                "round {round}: lines kept beside the file, and the error does not say so"
+            );
+            let _ = fs::remove_file(&recovered);
+        }
+        let now = fs::read_to_string(&file).unwrap() + &kept_beside;
         let lost: Vec<&String> = written
             .iter()
             .filter(|l| !now.contains(l.as_str()))
@@ -261,6 +275,40 @@ fn a_racing_editor_never_loses_a_line() {
     println!("racing editor: {rounds} rounds, fix wrote {kept}, refused {refused}, no line lost");
 }
 
+/// The window the racing editor hits rarely, held open: a writer holding the file open since
+/// before fix read it writes after the swap (so fix swaps its version back out), and another
+/// appends through the name while fix's version holds it. Both lines end up in the file;
+/// nothing is kept aside and no temp is left.
+#[test]
+fn a_line_appended_while_fix_held_the_name_is_not_lost() {
+    let (_dir, root) = root_of(MISSING_B32);
+    let file = root.join("etc/audit/rules.d/50-modules.rules");
+    let mut held = fs::OpenOptions::new().append(true).open(&file).unwrap();
+    let child = std::process::Command::new(BIN)
+        .args(["fix", "--root"])
+        .arg(&root)
+        .env("AUDITGUARD_TEST_SWAP_DELAY_MS", "1500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Inside the swap delay: the name holds fix's version.
+    std::thread::sleep(Duration::from_millis(800));
+    held.write_all(b"# through the old file\n").unwrap();
+    let mut f = fs::OpenOptions::new().append(true).open(&file).unwrap();
+    f.write_all(b"# while fix held the name\n").unwrap();
+    drop(f);
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    let text = scenario::output_text(&out);
+    let now = fs::read_to_string(&file).unwrap();
+    assert!(now.contains("# through the old file\n"), "{now}\n{text}");
+    assert!(now.contains("# while fix held the name\n"), "{now}\n{text}");
+    assert!(!now.contains("-F arch=b32"), "fix's version stayed: {now}");
+    assert!(text.contains("changed since the plan was made"), "{text}");
+    assert_no_temps(&root.join("etc/audit"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 3: crash consistency.
 
@@ -269,6 +317,7 @@ fn recorded(root: &Path) -> (usize, String) {
     let out = run(root, &["check", "--format", "json"]);
     let all = scenario::output_text(&out);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
+    validate::report(&out.stdout);
     let mut n = 0;
     for c in v["controls"].as_array().unwrap() {
         for r in c["requirements"].as_array().unwrap() {
@@ -306,6 +355,7 @@ fn a_two_file_fix_commits_the_gaining_file_first() {
     let (_dir, root) = root_of(TWO_FILES);
     let out = run(&root, &["fix", "--dry-run", "--format", "json"]);
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    validate::report(&out.stdout);
     let diff = v["diff"].as_str().unwrap();
     let gain = diff.find("b/etc/audit/rules.d/9-quiet.rules").expect(diff);
     let lose = diff
@@ -347,6 +397,7 @@ fn a_move_no_commit_order_keeps_safe_becomes_a_one_file_fix() {
         scenario::output_text(&out)
     );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    validate::report(&out.stdout);
     let files: Vec<&Value> = v["steps"]
         .as_array()
         .unwrap()

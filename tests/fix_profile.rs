@@ -6,6 +6,8 @@
 
 #[path = "common/scenario.rs"]
 mod scenario;
+#[path = "common/validate.rs"]
+mod validate;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -61,7 +63,9 @@ fn profile_json(command: &str, r: &Path) -> Value {
         "--format",
         "json",
     ]);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"))
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    validate::report(out.as_bytes());
+    v
 }
 
 fn fix_twice_and_check(r: &Path) -> (Value, Value) {
@@ -192,6 +196,7 @@ fn fix_profile_sets_auditd_conf_keywords_by_minimal_edits() {
         "json",
     ]);
     let v: Value = serde_json::from_str(&out).unwrap();
+    validate::report(out.as_bytes());
     for c in v["controls"].as_array().unwrap() {
         if c["id"].as_str().unwrap().starts_with("6.2.2.") {
             assert_eq!(c["verdict"], "pass", "{c}");

@@ -252,9 +252,13 @@ fn auditguard(args: &[&str], root: &Path) -> Run {
         .output()
         .expect("run auditguard");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let json: Option<Value> = serde_json::from_str(&stdout).ok();
+    if json.is_some() {
+        common::validate::later(stdout.as_bytes());
+    }
     Run {
         code: out.status.code(),
-        json: serde_json::from_str(&stdout).ok(),
+        json,
         stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
@@ -1006,6 +1010,8 @@ fn fix_keeps_its_invariants_on_every_broken_root() {
         failed.len()
     );
     println!("{summary}");
+    let valid = common::validate::flush();
+    println!("{valid} JSON reports valid against their schemas");
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 

@@ -173,6 +173,7 @@ fn fix_text_and_diff_escape_hostile_bytes() {
     let out = run(&["fix", "--dry-run", "--format", "json"], t.path());
     assert_terminal_safe("fix json", &out.stdout);
     let j: Value = serde_json::from_slice(&out.stdout).expect("fix JSON");
+    common::validate::report(&out.stdout);
     let diff = common::json_bytes(&j["diff"]).expect("diff bytes");
     let first: &[u8] = b" # owned\x1b[2J\xff\r\n";
     assert!(
@@ -228,6 +229,7 @@ fn json_keeps_exact_bytes_of_names_that_differ_in_one_invalid_byte() {
     let out = run(&["check", "--format", "json"], t.path());
     assert_terminal_safe("check json", &out.stdout);
     let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::validate::report(&out.stdout);
     assert_eq!(j["schema"], "auditguard/check/1");
     let events: Vec<&Value> = j["controls"][0]["requirements"]
         .as_array()

@@ -22,6 +22,8 @@
 
 #[path = "common/scenario.rs"]
 mod scenario;
+#[path = "common/validate.rs"]
+mod validate;
 
 use assert_cmd::Command;
 use scenario::{build, load, Scenario};
@@ -75,6 +77,7 @@ fn run(s: &Scenario) -> Result<(), String> {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let json: Value = serde_json::from_str(&stdout)
         .map_err(|e| format!("no JSON report ({e}):\n{stdout}\n{stderr}"))?;
+    validate::later(stdout.as_bytes());
     let mut problems = Vec::new();
     let mut named = Vec::new();
     for (k, v) in &s.expects {
@@ -181,5 +184,7 @@ fn profile_scenarios() {
             failed.push(format!("=== {} ({})\n{e}", s.name, path.display()));
         }
     }
+    let valid = validate::flush();
+    eprintln!("{valid} JSON reports valid against schemas/check-1.json");
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }

@@ -55,6 +55,8 @@
 
 #[path = "common/scenario.rs"]
 mod scenario;
+#[path = "common/validate.rs"]
+mod validate;
 
 use assert_cmd::Command;
 use scenario::{build, load, parse_scenario, unescape, Scenario, Section};
@@ -313,7 +315,10 @@ fn run(s: &Scenario) -> Result<(), String> {
         problems.push(format!("panic:\n{stderr}"));
     }
     let json: Value = match serde_json::from_str(&stdout) {
-        Ok(v) => v,
+        Ok(v) => {
+            validate::later(stdout.as_bytes());
+            v
+        }
         Err(e) => {
             return Err(format!(
                 "no JSON report ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
@@ -400,6 +405,8 @@ fn scenarios() {
         "{summary}scenarios: {passed} pass, {} fail, {known} known bugs, {fixed} known bugs now passing",
         failed.len()
     );
+    let valid = validate::flush();
+    eprintln!("{valid} JSON reports valid against schemas/check-1.json");
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 

@@ -2,6 +2,9 @@
 //! the built-in ones, and a mistake in one is an error naming the file, the line and what is
 //! wrong (exit 2), never a panic. Every built-in control and profile loads and resolves.
 
+#[path = "common/validate.rs"]
+mod validate;
+
 use assert_cmd::Command;
 use proptest::prelude::*;
 use std::fs;
@@ -240,6 +243,7 @@ requires = ["account-files/passwd", "account-files/shadow"]
     let (rc, out, err) = check(&["--profile", p.to_str().unwrap(), "--format", "json"]);
     assert_eq!(rc, 1, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    validate::report(out.as_bytes());
     assert_eq!(v["profile"]["id"], "mine");
     assert_eq!(v["controls"][0]["id"], "ACME-1");
     assert_eq!(v["controls"][0]["item"]["refs"]["vuln"], "V-1");

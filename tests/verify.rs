@@ -25,6 +25,7 @@ fn bin(args: &[&str]) -> (i32, String, String) {
 fn verify_json() -> (i32, Value) {
     let (code, out, err) = bin(&["verify", "--format", "json"]);
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    common::validate::report(out.as_bytes());
     (code, v)
 }
 
@@ -147,6 +148,7 @@ fn fix_load_then_verify_proves_collection() {
         );
         assert_eq!(code, 0, "{out}{err}");
         let fix: Value = serde_json::from_str(&out).unwrap();
+        common::validate::report(out.as_bytes());
         assert_eq!(fix["load"]["how"], "replaced", "{fix:#}");
         assert!(fix["load"]["warnings"].to_string().contains("-e 2"));
         let (_, listing, _) = common::auditctl(&["-l"]);
@@ -207,6 +209,7 @@ fn fix_load_then_verify_proves_collection() {
             "the host's /etc/audit changed"
         );
         let again: Value = serde_json::from_str(&out).unwrap();
+        common::validate::report(out.as_bytes());
         assert_eq!(again["load"]["how"], "unchanged", "{again:#}");
         assert_eq!(again["changed"], false);
     });

@@ -26,6 +26,7 @@ fn verify(args: &[&str]) -> (i32, Value) {
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    common::validate::report(&out.stdout);
     (out.status.code().unwrap_or(-1), v)
 }
 
@@ -140,6 +141,7 @@ fn fix_profile_load_then_verify_profile_proves_collection() {
             return;
         };
         let fix: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        common::validate::report(out.as_bytes());
         assert!(code == 0 || code == 1, "{out}{err}");
         assert!(fix["load"]["added"].as_u64().unwrap_or(0) > 20, "{fix:#}");
         let (_, status, _) = common::auditctl(&["-s"]);

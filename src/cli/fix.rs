@@ -1,7 +1,7 @@
 //! `auditguard fix`: plan the smallest edits, show them as a diff, write them atomically,
 //! and check again.
 
-use super::{open, resolve_selection, Format, Selection, Target};
+use super::{deliver, hostname_of, open, resolve_selection, Format, Output, Selection, Target, Ui};
 use crate::control::evaluate::assess_configuration;
 use crate::control::finding::Verdict;
 use crate::fix::apply::{self, ApplyOptions, FileWrite};
@@ -11,7 +11,6 @@ use crate::load::configuration::configure;
 use crate::model::Machine;
 use crate::report::fix::{FixReport, StepReport, FIX_SCHEMA};
 use crate::report::ByteString;
-use std::io::Write;
 
 /// Options of `fix`.
 pub(super) struct FixArgs<'a> {
@@ -22,9 +21,12 @@ pub(super) struct FixArgs<'a> {
     pub backup: bool,
     pub load: bool,
     pub format: Format,
+    pub output: &'a Output,
+    pub ui: Ui,
 }
 
 pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
+    let started = std::time::SystemTime::now();
     // --load acts on this host's kernel: only the configuration of this host may go there.
     if args.load {
         if let Some(dir) = &args.target.root {
@@ -116,7 +118,9 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
     }
     let report = FixReport {
         schema: FIX_SCHEMA,
+        run: crate::report::RunInfo::ended_now(started, hostname_of(args.target, host.as_ref())),
         target: host.describe(),
+        machine: machine.name().to_string(),
         dry_run: args.dry_run,
         changed,
         verdict,
@@ -152,13 +156,22 @@ pub(super) fn run(args: FixArgs) -> anyhow::Result<u8> {
         Format::Json => crate::report::fix::json(&report).into_bytes(),
         Format::Text => crate::report::fix::text(&report).into_bytes(),
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(&rendered).and_then(|()| out.flush()) {
+    let delivered = deliver(
+        args.output,
+        args.ui,
+        &rendered,
+        args.format == Format::Text,
+        |_| crate::report::fix::text(&report),
+    );
+    if let Err(e) = delivered {
         if !changed {
-            return Err(e.into());
+            return Err(e);
         }
         // The files are written: the outcome is the verdict, not "error".
-        eprintln!("auditguard: {}", crate::report::fix::report_lost(&e));
+        eprintln!(
+            "auditguard: {}",
+            crate::report::fix::report_lost(&crate::report::error_line(e.as_ref()))
+        );
     }
     Ok(code)
 }

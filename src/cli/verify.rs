@@ -1,7 +1,7 @@
 //! `auditguard verify`: prove that the audited actions produce keyed records; and the hidden
 //! `__probe` child it runs to make them happen.
 
-use super::{resolve_selection, Format, Selection};
+use super::{deliver, resolve_selection, this_hostname, Format, Output, Selection, Ui};
 use crate::host::{native_machine, LiveHost};
 use crate::kernel::probe;
 use crate::kernel::NetlinkKernel;
@@ -11,7 +11,14 @@ use anyhow::Context;
 use std::io::Write;
 use std::time::Duration;
 
-pub(super) fn run(selection: &Selection, exec: bool, format: Format) -> anyhow::Result<u8> {
+pub(super) fn run(
+    selection: &Selection,
+    exec: bool,
+    format: Format,
+    output: &Output,
+    ui: Ui,
+) -> anyhow::Result<u8> {
+    let started = std::time::SystemTime::now();
     let (controls, profile) = resolve_selection(selection)?;
     let machine = native_machine().context("cannot tell this machine's type")?;
     let exe = std::env::current_exe().context("cannot find the auditguard binary")?;
@@ -35,12 +42,19 @@ pub(super) fn run(selection: &Selection, exec: bool, format: Format) -> anyhow::
             return Ok(2);
         }
     };
-    let report = crate::report::verify::report(&verification, machine);
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => out.write_all(crate::report::verify::json(&report).as_bytes())?,
-        Format::Text => out.write_all(crate::report::verify::text(&report).as_bytes())?,
-    }
+    let run = crate::report::RunInfo::ended_now(started, this_hostname());
+    let report = crate::report::verify::report(&verification, machine, run);
+    let rendered = match format {
+        Format::Json => crate::report::verify::json(&report),
+        Format::Text => crate::report::verify::text(&report),
+    };
+    deliver(
+        output,
+        ui,
+        rendered.as_bytes(),
+        format == Format::Text,
+        |_| crate::report::verify::text(&report),
+    )?;
     Ok(crate::report::verify::exit_code(&report))
 }
 

@@ -165,6 +165,17 @@ pub enum ApplyError {
         /// What differs.
         how: &'static str,
     },
+    /// The file is not what the plan was made from, and another process wrote through its
+    /// name while fix's version briefly held it: those writes are kept beside it.
+    #[error("{path}: changed since the plan was made ({how}); writes made meanwhile are kept in {kept} (merge them by hand); run fix again")]
+    ChangedKept {
+        /// The file.
+        path: PathBuf,
+        /// What differs.
+        how: &'static str,
+        /// Where the other writer's bytes are.
+        kept: PathBuf,
+    },
     /// Two writes of one plan resolve to the same file.
     #[error("{path}: written twice by one plan (also as {other})")]
     Duplicate {
@@ -411,13 +422,16 @@ pub fn remove_stale_temps(target: &Target) {
 }
 
 /// Debug builds only: sleep `AUDITGUARD_TEST_COMMIT_DELAY_MS` before each commit, so the
-/// kill-loop test can stop a run between two renames. Release builds never read it.
+/// kill-loop test can stop a run between two renames.
 fn test_delay() {
+    test_pause("AUDITGUARD_TEST_COMMIT_DELAY_MS");
+}
+
+/// Debug builds only: sleep the milliseconds the environment variable `var` says (the fault
+/// tests widen race windows with it). Release builds never read it.
+fn test_pause(var: &str) {
     #[cfg(debug_assertions)]
-    if let Some(ms) = std::env::var("AUDITGUARD_TEST_COMMIT_DELAY_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
+    if let Some(ms) = std::env::var(var).ok().and_then(|v| v.parse::<u64>().ok()) {
         std::thread::sleep(Duration::from_millis(ms));
     }
 }

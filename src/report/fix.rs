@@ -19,8 +19,13 @@ pub const FIX_SCHEMA: &str = "auditguard/fix/1";
 pub struct FixReport {
     /// [`FIX_SCHEMA`].
     pub schema: &'static str,
+    /// Tool, times and host name.
+    #[serde(flatten)]
+    pub run: crate::report::RunInfo,
     /// `/` or the root.
     pub target: String,
+    /// The target's machine (`x86_64`).
+    pub machine: String,
     /// Whether nothing was to be written.
     pub dry_run: bool,
     /// Whether files were written.
@@ -482,7 +487,7 @@ pub fn load_with_root(dir: &std::path::Path) -> String {
 }
 
 /// Said on stderr when the report cannot be written after the files were.
-pub fn report_lost(e: &std::io::Error) -> String {
+pub fn report_lost(e: &str) -> String {
     format!("the files were written, but the report could not be printed: {e}")
 }
 
@@ -496,7 +501,9 @@ mod tests {
     fn text_says_what_load_did_and_left() {
         let report = FixReport {
             schema: FIX_SCHEMA,
+            run: crate::report::RunInfo::ended_now(std::time::SystemTime::now(), None),
             target: "/".into(),
+            machine: "x86_64".into(),
             dry_run: false,
             changed: false,
             verdict: Verdict::Pass,

@@ -10,12 +10,17 @@
 
 pub mod bytes;
 pub mod fix;
+pub mod hdf;
 pub mod json;
+pub mod junit;
 pub mod kernel;
+pub mod listing;
+pub mod sarif;
 pub mod status;
 pub mod text;
 pub mod verify;
 pub mod words;
+pub mod xccdf;
 
 use crate::control::finding::Verdict;
 use crate::load::Origin;
@@ -140,6 +145,58 @@ pub struct ProfileReport {
     pub counts: std::collections::BTreeMap<&'static str, usize>,
 }
 
+/// Who wrote a report, when, and on what: carried by every report (flattened into the JSON
+/// documents as `tool`, `started`, `finished`, `hostname`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunInfo {
+    /// The tool and its version.
+    pub tool: ToolInfo,
+    /// When the run started (RFC 3339, UTC).
+    pub started: String,
+    /// When the report was made (RFC 3339, UTC).
+    pub finished: String,
+    /// The target's host name: this host's, or the `--root` image's `/etc/hostname` (absent
+    /// when the image has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+}
+
+/// The tool that wrote a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolInfo {
+    /// `auditguard`.
+    pub name: &'static str,
+    /// The crate's version (`0.1.0`).
+    pub version: &'static str,
+}
+
+impl ToolInfo {
+    /// This build of auditguard.
+    pub fn this() -> ToolInfo {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// A time as reports write it: RFC 3339 in UTC with milliseconds (`2026-11-29T20:21:06.123Z`).
+pub fn timestamp(t: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl RunInfo {
+    /// A run that started at `started` and ends now.
+    pub fn ended_now(started: std::time::SystemTime, hostname: Option<String>) -> RunInfo {
+        RunInfo {
+            tool: ToolInfo::this(),
+            started: timestamp(started),
+            finished: timestamp(std::time::SystemTime::now()),
+            hostname,
+        }
+    }
+}
+
 /// The JSON schema identifier of a check report.
 pub const CHECK_SCHEMA: &str = "auditguard/check/1";
 
@@ -148,6 +205,9 @@ pub const CHECK_SCHEMA: &str = "auditguard/check/1";
 pub struct CheckReport {
     /// Always [`CHECK_SCHEMA`].
     pub schema: &'static str,
+    /// Tool, times and host name.
+    #[serde(flatten)]
+    pub run: RunInfo,
     /// `/` or the `--root` directory (exact bytes).
     pub target: ByteString,
     /// The target's machine (`x86_64`), which decides the ABIs checked.
@@ -174,7 +234,7 @@ pub struct CheckReport {
 /// The loader, as detected.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoaderReport {
-    /// `augenrules`, `auditctl` or `unknown`.
+    /// `augenrules`, `auditctl`, `nothing` (a loader line that loads no rules) or `unknown`.
     pub mode: String,
     /// The rules file auditctl reads (exact bytes).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -231,6 +291,90 @@ pub fn error_line(err: &(dyn std::error::Error + 'static)) -> String {
         cause = c.source();
     }
     line
+}
+
+/// An item as reports name it: `id (V-ID): title` (the V-ID when the item has one).
+pub fn item_label(c: &ControlFinding) -> String {
+    use bytes::text as t;
+    let vuln = c
+        .item
+        .as_ref()
+        .and_then(|i| i.refs.vuln.as_deref())
+        .map(|v| format!(" ({})", t(v)))
+        .unwrap_or_default();
+    format!("{}{vuln}: {}", t(&c.id), t(&c.title))
+}
+
+/// What fails in a control, one line per failing requirement and event with the lines that
+/// decide it (plain text, target bytes escaped): the body of a JUnit failure, an XCCDF
+/// message, an HDF result's message.
+pub fn failing_lines(c: &ControlFinding) -> Vec<String> {
+    use bytes::text as t;
+    let mut lines = Vec::new();
+    if let Some(why) = c.item.as_ref().and_then(|i| i.manual.as_deref()) {
+        lines.push(format!("not checked by auditguard: {}", t(why.trim())));
+    }
+    for r in c
+        .requirements
+        .iter()
+        .filter(|r| r.verdict > Verdict::NotChecked)
+    {
+        lines.push(format!("{}: {}", t(&r.id), t(&r.reason)));
+        let failing: Vec<_> = r
+            .events
+            .iter()
+            .filter(|e| e.verdict > Verdict::NotChecked)
+            .collect();
+        if failing.is_empty() {
+            for e in &r.evidence {
+                lines.push(format!("  at {}:{}: {}", e.file, e.line, e.text));
+            }
+        }
+        for e in failing {
+            lines.push(format!("  {}: {}", t(&e.event), t(&e.reason)));
+            for ev in &e.evidence {
+                lines.push(format!("    at {}:{}: {}", ev.file, ev.line, ev.text));
+            }
+        }
+    }
+    for a in c.advice.iter().filter(|a| a.level == "warning") {
+        lines.push(format!("warning: {}", t(&a.message)));
+    }
+    lines
+}
+
+/// The item's benchmark id and references as (kind, id) pairs, for the formats that list
+/// them: STIG ID, V-ID, STIG rule id, CCIs, CIS section, NIST 800-53 controls, ComplianceAsCode
+/// rules.
+pub fn reference_ids(c: &ControlFinding) -> Vec<(&'static str, String)> {
+    let mut ids = Vec::new();
+    if let Some(item) = &c.item {
+        let kind = if item.benchmark.publisher.eq_ignore_ascii_case("CIS") {
+            "cis"
+        } else {
+            "stig_id"
+        };
+        ids.push((kind, item.id.clone()));
+        if let Some(v) = &item.refs.vuln {
+            ids.push(("vuln", v.clone()));
+        }
+        if let Some(r) = &item.refs.rule {
+            ids.push(("stig_rule", r.clone()));
+        }
+        ids.extend(item.refs.cci.iter().map(|c| ("cci", c.clone())));
+    }
+    ids.extend(c.refs.nist.iter().map(|n| ("nist", n.clone())));
+    ids.extend(cac_ids(c).into_iter().map(|r| ("cac", r)));
+    ids
+}
+
+/// The ComplianceAsCode (SCAP Security Guide) rule ids that check a control's item (the
+/// item's own, else the control's).
+pub fn cac_ids(c: &ControlFinding) -> Vec<String> {
+    match &c.item {
+        Some(item) if !item.refs.cac.is_empty() => item.refs.cac.clone(),
+        _ => c.refs.cac.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,11 @@ pub type LoginuidImmutable = Option<(bool, bool)>;
 #[derive(Serialize)]
 struct StatusReport {
     schema: &'static str,
+    #[serde(flatten)]
+    run: crate::report::RunInfo,
+    target: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    machine: Option<&'static str>,
     enabled: u32,
     locked: bool,
     failure: u32,
@@ -57,10 +62,18 @@ pub fn text(s: &Status, feature: LoginuidImmutable) -> String {
     out
 }
 
-/// The JSON document.
-pub fn json(s: &Status, feature: LoginuidImmutable) -> String {
+/// The JSON document (`run`: tool, times, host name; `machine`: this host's).
+pub fn json(
+    s: &Status,
+    feature: LoginuidImmutable,
+    run: crate::report::RunInfo,
+    machine: Option<crate::model::Machine>,
+) -> String {
     let report = StatusReport {
         schema: STATUS_SCHEMA,
+        run,
+        target: "/",
+        machine: machine.map(|m| m.name()),
         enabled: s.enabled,
         locked: s.is_locked(),
         failure: s.failure,

@@ -9,11 +9,13 @@ use crate::report::CheckReport;
 use crate::report::Evidence;
 use std::fmt::Write;
 
-/// Styling: ANSI colours or none.
+/// Styling: ANSI colours or none, and how much detail.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     /// Emit ANSI colour codes.
     pub color: bool,
+    /// Every failing event of a profile item (else the first few, the rest counted).
+    pub verbose: bool,
 }
 
 impl Style {
@@ -165,18 +167,11 @@ const ITEM_EVENTS: usize = 3;
 /// A profile item: one line when it passes (and its warnings); for a failing one, each failing
 /// requirement with its first few failing events and their evidence, and the profile's note.
 fn item(out: &mut String, c: &crate::report::ControlFinding, style: Style) {
-    let vuln = c
-        .item
-        .as_ref()
-        .and_then(|i| i.refs.vuln.as_deref())
-        .map(|v| format!(" ({})", t(v)))
-        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{} {}{vuln}: {}",
+        "{} {}",
         style.verdict(c.verdict),
-        t(&c.id),
-        t(&c.title)
+        crate::report::item_label(c)
     );
     // Warnings are shown whatever the verdict (a pass may rest on an incomplete scan).
     for a in c.advice.iter().filter(|a| a.level == "warning") {
@@ -214,17 +209,22 @@ fn item(out: &mut String, c: &crate::report::ControlFinding, style: Style) {
             failing.len(),
             r.events.len()
         );
-        for e in failing.iter().take(ITEM_EVENTS) {
+        let shown = if style.verbose {
+            failing.len()
+        } else {
+            ITEM_EVENTS
+        };
+        for e in failing.iter().take(shown) {
             let _ = writeln!(out, "      NO  {}: {}", t(&e.event), t(&e.reason));
             for ev in &e.evidence {
                 let _ = writeln!(out, "          at {}", cite(ev));
             }
         }
-        if failing.len() > ITEM_EVENTS {
+        if failing.len() > shown {
             let _ = writeln!(
                 out,
-                "      ... and {} more (--format json lists every event)",
-                failing.len() - ITEM_EVENTS
+                "      ... and {} more (-v or --format json lists every event)",
+                failing.len() - shown
             );
         }
     }

@@ -16,6 +16,13 @@ pub const VERIFY_SCHEMA: &str = "auditguard/verify/1";
 pub struct VerifyReport {
     /// [`VERIFY_SCHEMA`].
     pub schema: &'static str,
+    /// Tool, times and host name.
+    #[serde(flatten)]
+    pub run: crate::report::RunInfo,
+    /// Always `/`: verify probes this host.
+    pub target: &'static str,
+    /// This host's machine.
+    pub machine: String,
     /// pass: every required event was probed and came out with a key; fail: some did not;
     /// notapplicable: none failed but some required events were not verified (not probed).
     pub verdict: Verdict,
@@ -98,8 +105,13 @@ fn reason(p: &Probed, ctx: &Context) -> String {
     }
 }
 
-/// The report of a verification (`machine`: this host's, for event labels).
-pub fn report(v: &Verification, machine: crate::model::Machine) -> VerifyReport {
+/// The report of a verification (`machine`: this host's, for event labels; `run`: tool,
+/// times, host name).
+pub fn report(
+    v: &Verification,
+    machine: crate::model::Machine,
+    run: crate::report::RunInfo,
+) -> VerifyReport {
     let ctx = Context {
         outcome: &v.outcome,
         unread: &[],
@@ -170,6 +182,9 @@ pub fn report(v: &Verification, machine: crate::model::Machine) -> VerifyReport 
     }
     VerifyReport {
         schema: VERIFY_SCHEMA,
+        run,
+        target: "/",
+        machine: machine.name().to_string(),
         verdict,
         reason,
         probe_loginuid: v.probe_loginuid,
@@ -230,6 +245,9 @@ mod tests {
     fn text_escapes_keys_reasons_and_labels_from_the_kernel() {
         let r = VerifyReport {
             schema: VERIFY_SCHEMA,
+            run: crate::report::RunInfo::ended_now(std::time::SystemTime::now(), None),
+            target: "/",
+            machine: "x86_64".into(),
             verdict: Verdict::Fail,
             reason: "1 required event(s) did not come out with a key".into(),
             probe_loginuid: 4242,

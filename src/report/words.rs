@@ -16,6 +16,19 @@ use crate::report::{
     AdviceReport, ByteString, ControlFinding, EventFinding, Evidence, RequirementFinding,
 };
 
+/// The progress line of a long `check` (on a terminal's stderr only): what is being judged.
+pub fn progress_check(target: &crate::report::ByteString, n: usize, profile: bool) -> String {
+    let kind = if profile { "item" } else { "control" };
+    let what = if n == 1 {
+        format!("1 {kind}")
+    } else {
+        format!("{n} {kind}s")
+    };
+    format!(
+        "auditguard: judging {what} on {target} (reading the configuration, resolving paths)..."
+    )
+}
+
 /// Narrowed rules cited per event; the rest are counted.
 const CITED: usize = 3;
 
@@ -454,7 +467,12 @@ pub fn check(c: &Check) -> (String, Vec<Evidence>) {
                 )
             } else {
                 (
-                    format!("wanted {}; not so in {}", b.wanted, bad.join("; ")),
+                    format!(
+                        "wanted {}; not so in {}; {}",
+                        b.wanted,
+                        bad.join("; "),
+                        boot_command(b)
+                    ),
                     evidence,
                 )
             }
@@ -745,4 +763,46 @@ pub fn metadata_change(m: &crate::fix::plan::PlannedMeta) -> Vec<String> {
         ));
     }
     out
+}
+
+/// How to set a kernel argument on the kind of boot configuration the target has, as the
+/// benchmarks' fix texts do: `grubby` where Boot Loader Specification entries hold the
+/// arguments (RHEL), else `GRUB_CMDLINE_LINUX` in /etc/default/grub and the distribution's
+/// generator (`update-grub` on Debian and Ubuntu, `grub2-mkconfig` elsewhere); a reboot makes
+/// the running kernel use it.
+fn boot_command(b: &crate::control::finding::BootJudgement) -> String {
+    use crate::model::BootSourceKind as K;
+    let arg = match b.wanted.split_once(" >= ") {
+        Some((name, min)) => format!("{name}={min}"),
+        None => b.wanted.clone(),
+    };
+    let has = |k: K| b.sources.iter().any(|(s, _, _)| s.kind == k);
+    let debian = b
+        .sources
+        .iter()
+        .any(|(s, _, _)| s.file.starts_with("/boot/grub/"));
+    let set = if has(K::Bls) {
+        format!("set it with: grubby --update-kernel=ALL --args=\"{arg}\"")
+    } else if debian {
+        format!("add {arg} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub")
+    } else if b
+        .sources
+        .iter()
+        .any(|(s, _, _)| s.file.starts_with("/boot/grub2/"))
+    {
+        format!(
+            "add {arg} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run grub2-mkconfig -o \
+             /boot/grub2/grub.cfg"
+        )
+    } else {
+        format!(
+            "add {arg} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub (Debian, \
+             Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg"
+        )
+    };
+    if has(K::Running) {
+        format!("{set}, and reboot")
+    } else {
+        set
+    }
 }

@@ -23,6 +23,7 @@
 #![allow(dead_code)]
 
 pub mod golden;
+pub mod validate;
 
 use auditguard::kernel::{AuditKernel, NetlinkKernel};
 use std::fs::File;

@@ -28,6 +28,16 @@ struct Old {
 
 /// One write on its way: resolved, checked, then its temporary file, then committed.
 #[derive(Debug)]
+/// What [`Staged::rescue`] did with writes made into our file while it had the name.
+enum Rescued {
+    /// None were made.
+    Nothing,
+    /// They were appends, now appended to the file under the name.
+    Appended,
+    /// Kept beside the file, at this path on the target.
+    Kept(PathBuf),
+}
+
 pub(super) struct Staged<'w> {
     pub(super) write: &'w FileWrite,
     /// The directory holding the file, opened for reading (fsync needs that).
@@ -358,6 +368,7 @@ impl<'w> Staged<'w> {
             Ok(()) if self.old.is_some() => {
                 self.displaced = Some(temp.clone());
                 self.temp = None;
+                super::test_pause("AUDITGUARD_TEST_SWAP_DELAY_MS");
             }
             Ok(()) => self.temp = None,
             Err(Errno::EXIST) => return Err((self.changed("it exists now"), false)),
@@ -387,8 +398,23 @@ impl<'w> Staged<'w> {
                     (self.fail(what, e), true)
                 })?;
                 self.displaced = None;
-                self.temp = Some(displaced);
                 let _ = fsync(&self.dir);
+                // While our file had the name, a writer may have written through it: keep
+                // those bytes (appended to the file under the name, or kept beside it).
+                match self.rescue(&displaced) {
+                    Rescued::Nothing => self.temp = Some(displaced),
+                    Rescued::Appended => self.temp = Some(displaced),
+                    Rescued::Kept(path) => {
+                        return Err((
+                            ApplyError::ChangedKept {
+                                path: self.write.path.clone(),
+                                how,
+                                kept: path,
+                            },
+                            false,
+                        ))
+                    }
+                }
                 return Err((self.changed(how), false));
             }
         }
@@ -434,6 +460,43 @@ impl<'w> Staged<'w> {
         None
     }
 
+    /// Our file, swapped out of the name again (by the swap-back of a failed compare, or by a
+    /// roll-back) and now named `ours`: writes another process made through the name while it
+    /// was ours must not be lost. Once nobody holds it open for writing: if it holds exactly
+    /// what we wrote, nothing was written; if it holds that plus more (appends, the common
+    /// case: `echo >> file`), the extra bytes are appended to the file now under the name;
+    /// anything else (or an error) keeps it beside the file as `NAME.auditguard-recovered`,
+    /// a name the loader never reads, and says so.
+    fn rescue(&self, ours: &OsStr) -> Rescued {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let Ok(fd) = openat(&self.dir, ours, flags, Mode::empty()) else {
+            return Rescued::Nothing;
+        };
+        let quiet = writers_gone(&fd, WRITERS_WAIT);
+        let mut now = Vec::new();
+        let read = File::from(fd).read_to_end(&mut now).is_ok();
+        if quiet && read && now == self.write.contents {
+            return Rescued::Nothing;
+        }
+        if quiet && read && now.starts_with(&self.write.contents) {
+            let extra = &now[self.write.contents.len()..];
+            let append = OFlags::WRONLY | OFlags::APPEND | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            if let Ok(fd) = openat(&self.dir, &self.name, append, Mode::empty()) {
+                let mut f = File::from(fd);
+                if io::Write::write_all(&mut f, extra).is_ok() && f.sync_all().is_ok() {
+                    return Rescued::Appended;
+                }
+            }
+        }
+        let mut kept = self.name.clone();
+        kept.push(".auditguard-recovered");
+        if renameat(&self.dir, ours, &self.dir, &kept).is_ok() {
+            let _ = fsync(&self.dir);
+            return Rescued::Kept(self.dir_path.join(&kept));
+        }
+        Rescued::Kept(self.dir_path.join(ours))
+    }
+
     fn changed(&self, how: &'static str) -> ApplyError {
         ApplyError::Changed {
             path: self.write.path.clone(),
@@ -461,7 +524,11 @@ impl<'w> Staged<'w> {
             )
             .is_ok()
             {
-                let _ = unlinkat(&self.dir, displaced, AtFlags::empty());
+                // `displaced` now names our file: writes made through the name since the
+                // commit are appended to the restored file or kept beside it.
+                if !matches!(self.rescue(displaced), Rescued::Kept(_)) {
+                    let _ = unlinkat(&self.dir, displaced, AtFlags::empty());
+                }
                 return fsync(&self.dir).map_err(|e| {
                     self.fail(
                         format!("cannot fsync directory {}", self.dir_path.display()),
