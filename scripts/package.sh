@@ -9,11 +9,18 @@
 #
 #   scripts/package.sh            -> prints the paths of the .deb and the .rpm
 #   PACKAGES="deb" scripts/package.sh   only the .deb (needs cargo-deb)
+#   ARCH=aarch64 scripts/package.sh     the packages of build-release.sh's aarch64 build (the
+#                                       man pages and completions come from this host's build
+#                                       of the same source: the foreign binary cannot run here)
 #
 # Needs cargo-deb and cargo-generate-rpm (cargo install cargo-deb cargo-generate-rpm).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$("$here/scripts/build-release.sh")
+run=$bin
+if [ "${ARCH:-$(uname -m)}" != "$(uname -m)" ]; then
+    run=$(ARCH="" "$here/scripts/build-release.sh")
+fi
 release=$(dirname "$bin")
 triple=$(basename "$(dirname "$release")")
 gen="$release/package"
@@ -21,18 +28,20 @@ rm -rf "$gen"
 mkdir -p "$gen/man" "$gen/completions"
 
 # Man pages: auditguard(1) and one auditguard-COMMAND(1) per command `--help` lists.
-"$bin" man | gzip -9n >"$gen/man/auditguard.1.gz"
-for command in $("$bin" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'); do
+"$run" man | gzip -9n >"$gen/man/auditguard.1.gz"
+for command in $("$run" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'); do
     [ "$command" = help ] && continue
-    "$bin" man "$command" | gzip -9n >"$gen/man/auditguard-$command.1.gz"
+    "$run" man "$command" | gzip -9n >"$gen/man/auditguard-$command.1.gz"
 done
-"$bin" completions bash >"$gen/completions/auditguard.bash"
-"$bin" completions zsh >"$gen/completions/_auditguard"
-"$bin" completions fish >"$gen/completions/auditguard.fish"
+"$run" completions bash >"$gen/completions/auditguard.bash"
+"$run" completions zsh >"$gen/completions/_auditguard"
+"$run" completions fish >"$gen/completions/auditguard.fish"
 
 out="${CARGO_TARGET_DIR:-$here/target}/packages"
-rm -rf "$out"
 mkdir -p "$out"
+stamp="$gen/stamp"
+touch "$stamp"
+sleep 1   # the packages written below are newer than the stamp
 for kind in ${PACKAGES:-deb rpm}; do
     case $kind in
     deb)
@@ -44,4 +53,4 @@ for kind in ${PACKAGES:-deb rpm}; do
         (cd "$here" && cargo generate-rpm --target "$triple" --output "$out" >/dev/null) ;;
     esac
 done
-find "$out" -type f | sort
+find "$out" -type f -newer "$stamp" | sort

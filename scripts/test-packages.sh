@@ -89,3 +89,32 @@ for f in /usr/bin/auditguard /usr/share/man/man1/auditguard.1.gz /usr/share/man/
     echo "$files" | grep -qx "$f" || fail "$f not in the .rpm"
 done
 echo "packages: .rpm holds the binary, man pages and completions"
+
+# The aarch64 packages, where this x86_64 host has the cross toolchain (rustup target
+# aarch64-unknown-linux-musl, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross) and qemu-aarch64
+# (qemu-user) to run the result: the .deb's binary is static for aarch64 and judges the examples
+# as the host's build does.
+if [ "$(uname -m)" = x86_64 ] && command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null \
+    && rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-'; then
+    arm=$(ARCH=aarch64 "$repo/scripts/package.sh")
+    arm_deb=$(echo "$arm" | grep '_arm64\.deb$') || fail "no arm64 .deb in: $arm"
+    echo "$arm" | grep -q '\.aarch64\.rpm$' || fail "no aarch64 .rpm in: $arm"
+    work=$(mktemp -d)
+    dpkg-deb -x "$arm_deb" "$work/pkg"
+    file -b "$work/pkg/usr/bin/auditguard" | grep -q "ARM aarch64.*statically linked" \
+        || { rm -rf "$work"; fail "not a static aarch64 binary: $(file -b "$work/pkg/usr/bin/auditguard")"; }
+    host_bin=$("$repo/scripts/build-release.sh")
+    for example in compliant debian12; do
+        for profile in "" cis-debian12 stig-rhel9; do
+            set -- check --root "$repo/examples/$example" --arch x86_64 --format json ${profile:+--profile "$profile"}
+            verdicts='import json, sys; print(json.dumps([(c["id"], c["verdict"], c["reason"]) for c in json.load(sys.stdin)["controls"]]))'
+            a=$(qemu-aarch64 "$work/pkg/usr/bin/auditguard" "$@" | python3 -c "$verdicts") || true
+            x=$("$host_bin" "$@" | python3 -c "$verdicts") || true
+            if [ -z "$a" ] || [ "$a" != "$x" ]; then rm -rf "$work"; fail "aarch64 and x86_64 differ on $example ${profile:-}"; fi
+        done
+    done
+    rm -rf "$work"
+    echo "packages: arm64 .deb and aarch64 .rpm; the static aarch64 binary (qemu-aarch64) judges the examples as x86_64's does"
+else
+    echo "packages: aarch64 skipped (needs aarch64-linux-gnu-gcc, qemu-aarch64 and the rustup target)"
+fi
