@@ -186,6 +186,29 @@ fn a_symlinked_log_file_and_a_log_file_outside_var_log_are_left_alone_and_named(
     assert_eq!(mode(r, "/etc/shadow"), 0o644);
 }
 
+#[test]
+fn a_symlinked_log_directory_does_not_lead_fix_to_the_files_it_names() {
+    // /var/log/audit is a link to /etc (inside the root): the files "in the log directory"
+    // are /etc/passwd and friends. fix must not chmod them 0600 (every login would break).
+    let dir = root();
+    let r = dir.path();
+    let rs = r.to_str().unwrap();
+    write(r, "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644);
+    fs::remove_dir_all(r.join("var/log/audit")).unwrap();
+    std::os::unix::fs::symlink("/etc", r.join("var/log/audit")).unwrap();
+    let (_, out, err) = ag(&["fix", "--root", rs, "--profile", "stig-rhel9"]);
+    assert!(
+        out.contains("a symlinked directory puts it at /etc/"),
+        "{out}{err}"
+    );
+    assert!(
+        !out.contains("chmod 0600 /var/log/audit/passwd"),
+        "{out}{err}"
+    );
+    assert_eq!(mode(r, "/etc/passwd"), 0o644);
+    assert_eq!(mode(r, "/etc/group"), 0o644);
+}
+
 fn change(path: &str, expected: Meta, new: Meta) -> MetaChange {
     MetaChange {
         path: path.into(),

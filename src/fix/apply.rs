@@ -429,7 +429,10 @@ fn test_delay() {
 
 /// Debug builds only: sleep the milliseconds the environment variable `var` says (the fault
 /// tests widen race windows with it). Release builds never read it.
+#[cfg_attr(not(debug_assertions), allow(unused_variables))]
 fn test_pause(var: &str) {
+    #[cfg(not(debug_assertions))]
+    let _ = var;
     #[cfg(debug_assertions)]
     if let Some(ms) = std::env::var(var).ok().and_then(|v| v.parse::<u64>().ok()) {
         std::thread::sleep(Duration::from_millis(ms));

@@ -813,15 +813,20 @@ fn metadata_changes(
         if problems.contains(&FileProblem::Symlink) {
             return Err(by_hand(crate::report::words::symlinked_file(&path)));
         }
+        // Judged where the file really is: a symlinked directory on the way (`/var/log/audit`
+        // → `/etc`) must not make fix change system files that only look like logs.
+        let real = PathBuf::from(std::ffi::OsStr::from_bytes(&file.real));
         let log_dir = if file.dir {
-            Some(path.as_path())
+            Some(real.as_path())
         } else {
-            path.parent()
+            real.parent()
         };
         let below_var_log =
             log_dir.is_some_and(|d| d.starts_with("/var/log") && d != Path::new("/var/log"));
         if from_log_file && !below_var_log {
-            return Err(by_hand(crate::report::words::log_outside_var_log(&path)));
+            return Err(by_hand(crate::report::words::log_outside_var_log(
+                &path, &real,
+            )));
         }
         let expected = Meta {
             mode: file.mode & 0o7777,

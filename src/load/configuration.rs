@@ -763,6 +763,7 @@ fn matching_files(host: &dyn Host, pattern: &str) -> Vec<crate::model::FileFacts
             gid: m.gid,
             dir: m.kind == FileKind::Dir,
             symlink: m.kind == FileKind::Symlink,
+            real: crate::host::resolve_target(host, p.as_os_str().as_bytes(), false),
         })
     };
     let name = path

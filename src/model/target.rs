@@ -78,6 +78,10 @@ pub struct FileFacts {
     pub dir: bool,
     /// A symbolic link (not followed).
     pub symlink: bool,
+    /// Where the path really is on the target: its directories resolved through symlinks
+    /// (inside the root), the last component kept as named. Differs from `path` when a
+    /// directory on the way is a symlink (`/var/log/audit` → `/etc`).
+    pub real: Vec<u8>,
 }
 
 /// Where a kernel command line is configured, or seen running.

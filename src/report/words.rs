@@ -718,11 +718,17 @@ pub fn symlinked_file(p: &std::path::Path) -> String {
 }
 
 /// Why fix leaves log files outside `/var/log` alone.
-pub fn log_outside_var_log(p: &std::path::Path) -> String {
+/// `real`: where `p` really is (its directories resolved through symlinks).
+pub fn log_outside_var_log(p: &std::path::Path, real: &std::path::Path) -> String {
+    let really = if p == real {
+        String::new()
+    } else {
+        format!(" (a symlinked directory puts it at {})", path(real))
+    };
     format!(
-        "{} comes from auditd.conf's log_file and is not in a directory below /var/log: fix \
-         changes the mode and owner of audit logs only there; check log_file, then change it by \
-         hand",
+        "{}{really} comes from auditd.conf's log_file and is not in a directory below /var/log: \
+         fix changes the mode and owner of audit logs only there; check log_file, then change it \
+         by hand",
         path(p)
     )
 }
