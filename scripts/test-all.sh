@@ -27,6 +27,7 @@ command -v setfattr >/dev/null 2>&1 || need="$need attr"      # xattrs survive a
 command -v xmllint >/dev/null 2>&1 || need="$need libxml2-utils"
 command -v oscap >/dev/null 2>&1 || need="$need openscap-scanner"
 python3 -c 'import jsonschema' >/dev/null 2>&1 || need="$need python3-jsonschema"
+python3 -c 'import venv, ensurepip' 2>/dev/null || need="$need python3-venv"  # ansible-core (fleet test)
 if [ -n "$need" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         case "$need" in *auditd*)
@@ -96,3 +97,8 @@ fi
 
 cargo test --all-targets "$@"
 cargo test --doc "$@"
+# The Ansible collection: a real ansible-playbook run over offline roots (ansible-core from PyPI
+# in a venv), ansible-doc and ansible-test sanity. Then the .deb and .rpm, installed with dpkg
+# and removed again (needs root; installs cargo-deb, cargo-generate-rpm, man-db, rpm).
+ansible/tests/fleet-test.sh
+scripts/test-packages.sh
