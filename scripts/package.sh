@@ -45,7 +45,7 @@ sleep 1   # the packages written below are newer than the stamp
 for kind in ${PACKAGES:-deb rpm}; do
     case $kind in
     deb)
-        # --no-build: the binary is build-release.sh's (musl + mimalloc, or static glibc).
+        # --no-build: the binary is build-release.sh's (static glibc, or musl + mimalloc).
         cargo deb --quiet --no-build --manifest-path "$here/Cargo.toml" --target "$triple" \
             --output "$out" >/dev/null ;;
     rpm)

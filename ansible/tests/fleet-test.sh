@@ -63,6 +63,33 @@ assert refixed
 snapshot >"$work/refixed"
 cmp -s "$work/fixed" "$work/refixed" || { diff "$work/fixed" "$work/refixed"; echo "FAIL: second fix wrote"; exit 1; }
 
+echo "fleet: hosts without auditguard in check mode: a summary, each host with the reason"
+sed -e "s#^auditguard_binary=.*#auditguard_binary=$work/nobin/{{ inventory_hostname }}/auditguard#" \
+    -e "s#^auditguard_report_dir=.*#auditguard_report_dir=$work/nobin-reports#" "$inventory" >"$work/nobin.ini"
+if "$venv/bin/ansible-playbook" -i "$work/nobin.ini" auditguard.audit.fleet --check >"$work/play.log" 2>&1; then
+    cat "$work/play.log"; echo "FAIL: hosts without auditguard did not fail"; exit 1
+fi
+"$py" - "$work/nobin-reports/summary.json" <<'PY' || { cat "$work/play.log"; echo "FAIL: no-report summary"; exit 1; }
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["counts"]["no_report"] == 3, s["counts"]
+for host, e in s["hosts"].items():
+    assert e["verdict"] is None and "no auditguard executable at" in e["error"], (host, e)
+PY
+
+echo "fleet: a fix that only repairs permissions: check mode says changed, diff names the chmod"
+cp -a "$repo/examples/compliant" "$work/perms"
+module() { "$venv/bin/ansible" localhost -c local -e ansible_python_interpreter="$py" -m auditguard.audit.auditguard \
+    -a "root=$work/perms binary=$bin profile=stig-rhel9 fix=true" "$@" 2>&1; }
+module >/dev/null
+chmod 0666 "$work/perms/etc/audit/rules.d/modules.rules"
+out=$(module --check --diff)
+echo "$out" | grep -q "^localhost | CHANGED" || { echo "$out"; echo "FAIL: check mode missed a chmod"; exit 1; }
+echo "$out" | grep -q "^# chmod 0600 /etc/audit/rules.d/modules.rules" || { echo "$out"; echo "FAIL: diff lacks the chmod"; exit 1; }
+[ "$(stat -c %a "$work/perms/etc/audit/rules.d/modules.rules")" = 666 ] || { echo "FAIL: check mode changed a mode"; exit 1; }
+module | grep -q "^localhost | CHANGED" || { echo "FAIL: the chmod fix reported no change"; exit 1; }
+module --check | grep -q "^localhost | SUCCESS" || { echo "FAIL: check mode after the fix still plans a change"; exit 1; }
+
 echo "fleet: ansible-doc"
 for doc in "auditguard.audit.auditguard" "-t role auditguard.audit.fleet" \
     "-t filter auditguard.audit.fleet_summary" "-t filter auditguard.audit.fleet_table"; do

@@ -19,10 +19,12 @@ SHORT = {
 }
 
 
-def _host_entry(result):
-    if not isinstance(result, dict) or "report" not in result:
+def _host_entry(result, failure=None):
+    if not isinstance(result, dict) or "report" not in result or failure:
         msg = "no report"
-        if isinstance(result, dict) and result.get("msg"):
+        if failure:
+            msg = "no report: %s" % failure
+        elif isinstance(result, dict) and result.get("msg"):
             msg = "no report: %s" % result["msg"]
         return {
             "verdict": None,
@@ -61,7 +63,8 @@ def fleet_summary(hostvars, hosts, var="auditguard_result"):
     seen = set()
     for host in hosts:
         result = hostvars[host].get(var) if host in hostvars else None
-        entry = _host_entry(result)
+        failure = hostvars[host].get("auditguard_failure") if host in hostvars else None
+        entry = _host_entry(result, failure)
         summary["hosts"][host] = entry
         for item in entry["items"]:
             if item not in seen:

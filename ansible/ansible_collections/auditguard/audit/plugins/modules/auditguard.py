@@ -25,7 +25,7 @@ description:
   - In check mode (C(--check)) a fix is only planned (C(auditguard fix --dry-run)); nothing is
     written and nothing is loaded. C(changed) then says whether the fix would edit anything.
   - In diff mode (C(--diff)) the unified diff of the fix's edits (planned or made) is returned
-    as the task's diff.
+    as the task's diff, followed by the permission and owner changes as C(# chmod ...) lines.
   - The auditguard binary must already be on the managed host (the C(auditguard.audit.fleet)
     role copies the static binary or installs the .deb/.rpm package).
   - Not being compliant is a result, not a failure. The task fails only when auditguard cannot
@@ -216,6 +216,7 @@ exit_status:
 """
 
 import json
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -303,6 +304,8 @@ def main():
         binary = module.get_bin_path(
             binary, required=True, opt_dirs=["/usr/local/bin", "/usr/bin", "/usr/sbin"]
         )
+    elif not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        module.fail_json(msg="no auditguard executable at %s (install it first)" % binary)
     selection = selection_args(params)
     result = dict(changed=False, cmd=[])
 
@@ -318,12 +321,16 @@ def main():
         result["cmd"].append(cmd)
         result["fix"] = fix
         result["blockers"] = fix.get("blockers", [])
-        edits = bool(fix.get("diff")) or bool(fix.get("steps"))
+        # Permission and owner repairs (metadata) are edits too, though they have no diff.
+        edits = bool(fix.get("diff")) or bool(fix.get("steps")) or bool(fix.get("metadata"))
         loaded = (fix.get("load") or {}).get("how", "unchanged") != "unchanged"
         # A dry run changes nothing but says what a real run would change.
         result["changed"] = edits if module.check_mode else bool(fix.get("changed")) or loaded
-        if module._diff and fix.get("diff"):
-            result["diff"] = dict(prepared=fix["diff"])
+        prepared = fix.get("diff") or ""
+        for meta in fix.get("metadata") or []:
+            prepared += "".join("# %s\n" % c for c in meta.get("commands", []))
+        if module._diff and prepared:
+            result["diff"] = dict(prepared=prepared)
         if params["load"] and not module.check_mode and err.strip():
             module.warn(err.strip())
 
