@@ -334,3 +334,36 @@ fn a_hard_link_and_a_fifo_among_the_logs_are_left_alone_and_named() {
     // The other files were fixed in the same run.
     assert_eq!(mode(r, "/etc/audit/auditd.conf"), 0o640, "{out}");
 }
+
+/// A world-writable auditd.conf (auditd refuses it) with a wrong setting: one fix corrects
+/// both — the mode by chmod, the setting by the edit planned as auditd will read the file once
+/// chmodded — and a second fix has nothing to do.
+#[test]
+fn a_world_writable_auditd_conf_is_fixed_in_one_run() {
+    let dir = root();
+    let r = dir.path();
+    let rs = r.to_str().unwrap();
+    write(
+        r,
+        "/etc/audit/auditd.conf",
+        "log_file = /var/log/audit/audit.log\nspace_left = 75\nadmin_space_left = 50\nspace_left_action = ignore\n",
+        0o666,
+    );
+    let (_, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    assert!(!out.contains("world writable"), "{out}{err}");
+    let conf = std::fs::read_to_string(r.join("etc/audit/auditd.conf")).unwrap();
+    assert!(conf.contains("space_left_action = email"), "{conf}\n{out}");
+    assert_eq!(mode(r, "/etc/audit/auditd.conf"), 0o640);
+    let (_, json, _) = ag(&[
+        "fix",
+        "--root",
+        rs,
+        "--profile",
+        "cis-debian12",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["changed"], false, "{json}");
+    assert_eq!(v["diff"], "", "{json}");
+}

@@ -479,6 +479,8 @@ pub fn plan(
     let mut steps = Vec::new();
     let mut blockers = Vec::new();
     let mut facts = facts(host, controls);
+    // Plan auditd.conf as it will be once this plan's chmod/chown made auditd accept it.
+    facts.daemon_confs = crate::load::configuration::daemon_confs_as_fixed(host, controls);
     if let Some(min) = opts.auid_min {
         facts.uid_min = min;
     }
@@ -510,7 +512,8 @@ pub fn plan(
         .collect();
     for _ in 0..MAX_STEPS {
         if has_daemon {
-            facts.daemon_confs = crate::load::configuration::daemon_confs(&overlay, controls);
+            facts.daemon_confs =
+                crate::load::configuration::daemon_confs_as_fixed(&overlay, controls);
         }
         // One assessment per step serves every kind of failing requirement.
         let assessment = assess_configuration(controls, &config, machine, &facts);

@@ -590,11 +590,63 @@ pub fn daemon_confs(
     files
         .into_iter()
         .map(|f| {
-            let conf = read_daemon_conf(host, Path::new(&f));
+            let conf = read_daemon_conf(host, Path::new(&f), Repaired::default());
             (f, conf)
         })
         .collect()
 }
+
+/// What a plan's file-permission fixes will have made of a daemon configuration file.
+#[derive(Debug, Clone, Copy, Default)]
+struct Repaired {
+    /// Its mode will have no world-write bit.
+    mode: bool,
+    /// Its owner will be root.
+    owner: bool,
+}
+
+/// [`daemon_confs`] as `fix` plans with them: a file auditd refuses only for its owner or its
+/// world-write bit, when file-permission requirements of `controls` will make it root's and
+/// not world-writable (the plan's chmod/chown), is read as auditd will read it afterwards, so
+/// its keywords are planned in the same run instead of the next one.
+pub fn daemon_confs_as_fixed(
+    host: &dyn Host,
+    controls: &[crate::control::Control],
+) -> std::collections::BTreeMap<String, Result<Option<crate::load::auditd_conf::DaemonConf>, String>>
+{
+    use crate::control::RequirementKind as K;
+    let mut confs = daemon_confs(host, controls);
+    for (file, conf) in confs.iter_mut() {
+        let fixable = matches!(conf, Ok(Some(c)) if c.refused.as_ref().is_some_and(|r| {
+            r.line == 0 && (r.reason == REFUSED_NOT_ROOT || r.reason == REFUSED_WORLD_WRITABLE)
+        }));
+        if !fixable {
+            continue;
+        }
+        let reqs = || {
+            controls
+                .iter()
+                .flat_map(|c| &c.requirements)
+                .filter(|r| r.kind == K::FilePermission && r.paths.iter().any(|p| p == file))
+        };
+        let repaired = Repaired {
+            mode: reqs().any(|r| {
+                r.max_mode
+                    .as_deref()
+                    .and_then(|m| u32::from_str_radix(m, 8).ok())
+                    .is_some_and(|m| m & 0o002 == 0)
+            }),
+            owner: reqs().any(|r| r.owners.iter().any(|o| o == "root" || o == "0")),
+        };
+        *conf = read_daemon_conf(host, Path::new(file), repaired);
+    }
+    confs
+}
+
+/// auditd's refusal of a configuration file not owned by root.
+const REFUSED_NOT_ROOT: &str = "it is not owned by root";
+/// auditd's refusal of a world-writable configuration file.
+const REFUSED_WORLD_WRITABLE: &str = "it is world writable";
 
 /// A daemon configuration file as auditd 3.0.9 opens it (`load_config`): `O_NOFOLLOW`, then
 /// refused unless a regular file owned by root and not world-writable; a missing file means
@@ -602,6 +654,7 @@ pub fn daemon_confs(
 fn read_daemon_conf(
     host: &dyn Host,
     path: &Path,
+    repaired: Repaired,
 ) -> Result<Option<crate::load::auditd_conf::DaemonConf>, String> {
     use crate::load::auditd_conf::{DaemonConf, Refusal};
     let refused = |reason: &str| {
@@ -620,8 +673,8 @@ fn read_daemon_conf(
             return refused("it is a symlink, which auditd does not follow (O_NOFOLLOW)")
         }
         Ok(m) if m.kind != FileKind::File => return refused("it is not a regular file"),
-        Ok(m) if m.uid != 0 => return refused("it is not owned by root"),
-        Ok(m) if m.mode & 0o002 != 0 => return refused("it is world writable"),
+        Ok(m) if m.uid != 0 && !repaired.owner => return refused(REFUSED_NOT_ROOT),
+        Ok(m) if m.mode & 0o002 != 0 && !repaired.mode => return refused(REFUSED_WORLD_WRITABLE),
         Ok(_) => {}
     }
     match host.read(path) {
