@@ -23,6 +23,13 @@ fn ag(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `auditguard fix --root R --profile P EXTRA...`.
+fn fix(r: &Path, profile: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["fix", "--root", r.to_str().unwrap(), "--profile", profile];
+    args.extend_from_slice(extra);
+    ag(&args)
+}
+
 fn write(root: &Path, path: &str, data: &str, mode: u32) {
     let p = root.join(path.trim_start_matches('/'));
     fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -86,16 +93,8 @@ fn fix_clears_the_bits_beyond_the_ceiling_and_sets_owners_and_a_second_fix_does_
     }
     let dir = root();
     let r = dir.path();
-    let rs = r.to_str().unwrap();
     // Dry run: the commands are named, nothing changes.
-    let (_, out, err) = ag(&[
-        "fix",
-        "--root",
-        rs,
-        "--profile",
-        "cis-debian12",
-        "--dry-run",
-    ]);
+    let (_, out, err) = fix(r, "cis-debian12", &["--dry-run"]);
     for line in [
         "chmod 0750 /var/log/audit (was 0777)",
         "chmod 0640 /var/log/audit/audit.log (was 0644)",
@@ -109,14 +108,20 @@ fn fix_clears_the_bits_beyond_the_ceiling_and_sets_owners_and_a_second_fix_does_
     assert_eq!(mode(r, "/var/log/audit/audit.log.1"), 0o4666);
     // The fix: modes are ANDed with the ceiling, the group is log_group (allowed), the owner
     // root.
-    let (_, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    let (_, out, err) = fix(r, "cis-debian12", &[]);
     assert_eq!(mode(r, "/var/log/audit"), 0o750, "{out}{err}");
     assert_eq!(mode(r, "/var/log/audit/audit.log"), 0o640);
     assert_eq!(mode(r, "/var/log/audit/audit.log.1"), 0o640);
     assert_eq!(owner(r, "/var/log/audit/audit.log.1"), (0, 4));
     assert_eq!(mode(r, "/etc/audit/auditd.conf"), 0o640);
     // Every file-permission item now passes; a second fix has no mode or owner to change.
-    let (_, check, _) = ag(&["check", "--root", rs, "--profile", "cis-debian12"]);
+    let (_, check, _) = ag(&[
+        "check",
+        "--root",
+        r.to_str().unwrap(),
+        "--profile",
+        "cis-debian12",
+    ]);
     for item in [
         "6.2.4.1", "6.2.4.2", "6.2.4.3", "6.2.4.4", "6.2.4.5", "6.2.4.6", "6.2.4.7",
     ] {
@@ -125,29 +130,13 @@ fn fix_clears_the_bits_beyond_the_ceiling_and_sets_owners_and_a_second_fix_does_
             "{item} does not pass:\n{check}"
         );
     }
-    let (_, again, _) = ag(&[
-        "fix",
-        "--root",
-        rs,
-        "--profile",
-        "cis-debian12",
-        "--dry-run",
-    ]);
+    let (_, again, _) = fix(r, "cis-debian12", &["--dry-run"]);
     assert!(
         !again.contains("chmod ") && !again.contains("chown "),
         "a second fix changes modes again:\n{again}"
     );
     // The JSON report carries the changes as data.
-    let (_, json, _) = ag(&[
-        "fix",
-        "--root",
-        rs,
-        "--profile",
-        "cis-debian12",
-        "--dry-run",
-        "--format",
-        "json",
-    ]);
+    let (_, json, _) = fix(r, "cis-debian12", &["--dry-run", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["metadata"], serde_json::json!([]));
 }
@@ -156,12 +145,11 @@ fn fix_clears_the_bits_beyond_the_ceiling_and_sets_owners_and_a_second_fix_does_
 fn a_symlinked_log_file_and_a_log_file_outside_var_log_are_left_alone_and_named() {
     let dir = root();
     let r = dir.path();
-    let rs = r.to_str().unwrap();
     // The log file is a link to a file elsewhere: neither the link nor its target changes.
     write(r, "/etc/important", "keep\n", 0o644);
     fs::remove_file(r.join("var/log/audit/audit.log")).unwrap();
     std::os::unix::fs::symlink("/etc/important", r.join("var/log/audit/audit.log")).unwrap();
-    let (_, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    let (_, out, err) = fix(r, "cis-debian12", &[]);
     assert!(
         out.contains("/var/log/audit/audit.log is a symbolic link"),
         "{out}{err}"
@@ -170,7 +158,6 @@ fn a_symlinked_log_file_and_a_log_file_outside_var_log_are_left_alone_and_named(
     // log_file names a system file: fix does not chmod it.
     let dir = root();
     let r = dir.path();
-    let rs = r.to_str().unwrap();
     write(r, "/etc/shadow", "root:*:1::::::\n", 0o644);
     write(
         r,
@@ -178,7 +165,7 @@ fn a_symlinked_log_file_and_a_log_file_outside_var_log_are_left_alone_and_named(
         "log_file = /etc/shadow\nlog_group = root\nspace_left = 75\nadmin_space_left = 50\n",
         0o600,
     );
-    let (_, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    let (_, out, err) = fix(r, "cis-debian12", &[]);
     assert!(
         out.contains("/etc/shadow comes from auditd.conf's log_file and is not in a directory below /var/log"),
         "{out}{err}"
@@ -192,11 +179,10 @@ fn a_symlinked_log_directory_does_not_lead_fix_to_the_files_it_names() {
     // are /etc/passwd and friends. fix must not chmod them 0600 (every login would break).
     let dir = root();
     let r = dir.path();
-    let rs = r.to_str().unwrap();
     write(r, "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644);
     fs::remove_dir_all(r.join("var/log/audit")).unwrap();
     std::os::unix::fs::symlink("/etc", r.join("var/log/audit")).unwrap();
-    let (_, out, err) = ag(&["fix", "--root", rs, "--profile", "stig-rhel9"]);
+    let (_, out, err) = fix(r, "stig-rhel9", &[]);
     assert!(
         out.contains("a symlinked directory puts it at /etc/"),
         "{out}{err}"
@@ -296,10 +282,9 @@ fn set_metadata_is_a_compare_and_swap_and_all_or_nothing() {
 fn a_hard_link_and_a_fifo_among_the_logs_are_left_alone_and_named() {
     let dir = root();
     let r = dir.path();
-    let rs = r.to_str().unwrap();
     write(r, "/etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0o666);
     std::fs::hard_link(r.join("etc/passwd"), r.join("var/log/audit/audit.log.2")).unwrap();
-    let (code, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    let (code, out, err) = fix(r, "cis-debian12", &[]);
     assert!(
         out.contains("/var/log/audit/audit.log.2 has 2 hard links"),
         "{out}{err}"
@@ -313,7 +298,6 @@ fn a_hard_link_and_a_fifo_among_the_logs_are_left_alone_and_named() {
     // A FIFO as the current log.
     let dir = root();
     let r = dir.path();
-    let rs = r.to_str().unwrap();
     std::fs::remove_file(r.join("var/log/audit/audit.log")).unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
@@ -324,7 +308,7 @@ fn a_hard_link_and_a_fifo_among_the_logs_are_left_alone_and_named() {
     )
     .unwrap();
     let fifo_mode = mode(r, "/var/log/audit/audit.log");
-    let (code, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    let (code, out, err) = fix(r, "cis-debian12", &[]);
     assert!(
         out.contains("/var/log/audit/audit.log is not a regular file or directory"),
         "{out}{err}"
@@ -342,27 +326,18 @@ fn a_hard_link_and_a_fifo_among_the_logs_are_left_alone_and_named() {
 fn a_world_writable_auditd_conf_is_fixed_in_one_run() {
     let dir = root();
     let r = dir.path();
-    let rs = r.to_str().unwrap();
     write(
         r,
         "/etc/audit/auditd.conf",
         "log_file = /var/log/audit/audit.log\nspace_left = 75\nadmin_space_left = 50\nspace_left_action = ignore\n",
         0o666,
     );
-    let (_, out, err) = ag(&["fix", "--root", rs, "--profile", "cis-debian12"]);
+    let (_, out, err) = fix(r, "cis-debian12", &[]);
     assert!(!out.contains("world writable"), "{out}{err}");
     let conf = std::fs::read_to_string(r.join("etc/audit/auditd.conf")).unwrap();
     assert!(conf.contains("space_left_action = email"), "{conf}\n{out}");
     assert_eq!(mode(r, "/etc/audit/auditd.conf"), 0o640);
-    let (_, json, _) = ag(&[
-        "fix",
-        "--root",
-        rs,
-        "--profile",
-        "cis-debian12",
-        "--format",
-        "json",
-    ]);
+    let (_, json, _) = fix(r, "cis-debian12", &["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["changed"], false, "{json}");
     assert_eq!(v["diff"], "", "{json}");

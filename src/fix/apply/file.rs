@@ -402,8 +402,7 @@ impl<'w> Staged<'w> {
                 // While our file had the name, a writer may have written through it: keep
                 // those bytes (appended to the file under the name, or kept beside it).
                 match self.rescue(&displaced) {
-                    Rescued::Nothing => self.temp = Some(displaced),
-                    Rescued::Appended => self.temp = Some(displaced),
+                    Rescued::Nothing | Rescued::Appended => self.temp = Some(displaced),
                     Rescued::Kept(path) => {
                         return Err((
                             ApplyError::ChangedKept {
